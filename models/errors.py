@@ -1,0 +1,49 @@
+"""The project's error hierarchy: every message is written for a person to act on."""
+
+from __future__ import annotations
+
+
+class GoalsSyncError(Exception):
+    """Base class; ``str(error)`` is a complete, plain-language message."""
+
+    exit_code: int = 1
+
+
+class ConfigError(GoalsSyncError):
+    """The config file is missing, unreadable or has a bad key or value."""
+
+    exit_code = 2
+
+
+class SheetsError(GoalsSyncError):
+    """The spreadsheet could not be read or written."""
+
+
+class SheetsAccessDenied(SheetsError):
+    """403: the spreadsheet is not shared with the service account."""
+
+
+class SpreadsheetNotFound(SheetsError):
+    """404: the spreadsheet id (or the workbook path) is wrong."""
+
+
+class SheetsUnavailable(SheetsError):
+    """Retries ran out on 429/5xx/timeouts/connection errors."""
+
+
+class SheetsRequestError(SheetsError):
+    """Any other refusal from the Sheets API (a 400, for example)."""
+
+
+class StoreError(GoalsSyncError):
+    """The database could not be reached or refused a statement."""
+
+
+class LockHeld(GoalsSyncError):
+    """Another cycle holds the advisory lock; this one was skipped."""
+
+    exit_code = 75
+
+
+class NotifyError(GoalsSyncError):
+    """A notification could not be delivered (it will be retried)."""

@@ -1,0 +1,174 @@
+"""The configuration schema (pydantic). Loading the YAML lives in ``sync.config``.
+
+Every model forbids unknown keys so a typo is reported instead of ignored.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Model):
+    url: SecretStr = SecretStr("")
+    """Empty: an embedded PostgreSQL server under ``data_dir``."""
+    data_dir: str = "var/pgdata"
+
+
+class TabNames(_Model):
+    reps: str = "Reps"
+    monthly_goals: str = "Monthly Goals"
+    yearly_goals: str = "Yearly Goals"
+    actuals: str = "Actuals"
+    summary: str = "Summary"
+    leaderboard: str = "Leaderboard"
+    errors: str = "Sync Errors"
+
+
+class RetrySettings(_Model):
+    timeout_seconds: float = Field(30.0, gt=0)
+    max_attempts: int = Field(6, ge=1, le=20)
+    max_total_seconds: float = Field(120.0, gt=0)
+    backoff_base_seconds: float = Field(1.0, ge=0)
+    backoff_max_seconds: float = Field(32.0, ge=0)
+
+
+class SheetsSettings(_Model):
+    backend: Literal["xlsx", "google"] = "xlsx"
+    xlsx_path: str = "var/goals.xlsx"
+    spreadsheet_id: str = ""
+    summary_spreadsheet_id: str = ""
+    credentials_file: str = ""
+    api_endpoint: str = ""
+    protect_output_tabs: bool = False
+    tabs: TabNames = TabNames()
+    headers: dict[str, str | list[str]] = {}
+    """Extra header texts per field, e.g. ``{signups: "Deals Closed"}``."""
+    retry: RetrySettings = RetrySettings()
+
+    @model_validator(mode="after")
+    def _google_needs_id(self) -> SheetsSettings:
+        if self.backend == "google" and not self.spreadsheet_id:
+            raise ValueError("sheets.spreadsheet_id is required when sheets.backend is google")
+        return self
+
+
+class SyncSettings(_Model):
+    poll_seconds: float = Field(60, ge=1)
+
+
+class PaceSettings(_Model):
+    calendar: Literal["calendar", "business"] = "calendar"
+    holidays: list[date] = []
+    min_elapsed_percent: Decimal = Field(Decimal(10), ge=0, le=100)
+    ahead: Decimal = Decimal("1.10")
+    on_track: Decimal = Decimal("0.95")
+    behind: Decimal = Decimal("0.80")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PaceSettings:
+        if not self.ahead >= self.on_track >= self.behind >= 0:
+            raise ValueError("goals.pace thresholds must satisfy ahead >= on_track >= behind >= 0")
+        return self
+
+
+class Tier(_Model):
+    name: str
+    threshold: Decimal = Field(ge=0)
+    amount: Decimal = Field(Decimal(0), ge=0)
+
+
+DEFAULT_TIERS: tuple[Tier, ...] = tuple(
+    Tier(name=name, threshold=Decimal(threshold), amount=Decimal(amount))
+    for name, threshold, amount in [
+        ("Rookie", 0, 0),
+        ("Bronze", 6, 100),
+        ("Silver", 11, 250),
+        ("Gold", 15, 500),
+        ("Platinum", 20, 750),
+        ("Diamond", 25, 1000),
+        ("Elite", 30, 1500),
+    ]
+)
+
+
+class BonusSettings(_Model):
+    basis: Literal["signups", "percent"] = "signups"
+    tiers: tuple[Tier, ...] = DEFAULT_TIERS
+
+    @field_validator("tiers")
+    @classmethod
+    def _seven_ascending(cls, tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
+        if len(tiers) != 7:
+            raise ValueError(f"exactly seven tiers (0-6) are needed, got {len(tiers)}")
+        if tiers[0].threshold != 0:
+            raise ValueError("tier 0 must have threshold 0")
+        for lower, upper in zip(tiers, tiers[1:]):
+            if upper.threshold <= lower.threshold:
+                raise ValueError("tier thresholds must strictly increase")
+        return tiers
+
+
+class GoalsSettings(_Model):
+    deadline_day: int = Field(6, ge=1, le=28)
+    lock_after_deadline: bool = False
+    pace: PaceSettings = PaceSettings()
+    bonus: BonusSettings = BonusSettings()
+    streak_milestones: tuple[int, ...] = (3, 6, 12)
+
+
+class JobsSettings(_Model):
+    reminder_times: tuple[str, ...] = ("09:00", "13:00", "17:00")
+
+    @field_validator("reminder_times")
+    @classmethod
+    def _hh_mm(cls, times: tuple[str, ...]) -> tuple[str, ...]:
+        for text in times:
+            hours, _, minutes = text.partition(":")
+            if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60
+                    and len(minutes) == 2):
+                raise ValueError(f"{text!r} is not a time of day like 09:00")
+        return tuple(sorted(times))
+
+
+class NotificationSettings(_Model):
+    email_url: SecretStr = SecretStr("")
+    team_urls: tuple[SecretStr, ...] = ()
+
+
+class LoggingSettings(_Model):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    json_format: bool = Field(False, alias="json")
+
+
+class Settings(_Model):
+    timezone: str = "UTC"
+    database: DatabaseSettings = DatabaseSettings()
+    sheets: SheetsSettings = SheetsSettings()
+    sync: SyncSettings = SyncSettings()
+    goals: GoalsSettings = GoalsSettings()
+    jobs: JobsSettings = JobsSettings()
+    notifications: NotificationSettings = NotificationSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r} (use a name like Europe/Berlin)") from None
+        return name
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The company time zone."""
+        return ZoneInfo(self.timezone)

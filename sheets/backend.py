@@ -1,0 +1,35 @@
+"""The interface the sync cycle uses to talk to a spreadsheet, whatever it is."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from sheets.tables import RawGrid, TabWrite, WriteReport
+
+
+class SpreadsheetBackend(Protocol):
+    """A spreadsheet with input tabs to read and output tabs to (re)write."""
+
+    def read_tabs(self, tabs: Sequence[str]) -> dict[str, RawGrid | None]:
+        """Read every named input tab in one request; ``None`` for a tab that does not exist.
+
+        Cells are unformatted: numbers as numbers (what a formula computes),
+        dates as serial numbers, booleans as booleans, errors as their text
+        (``#REF!``); rows start at A1, trailing blanks trimmed.
+        """
+        ...
+
+    def write_tabs(self, writes: Sequence[TabWrite]) -> WriteReport:
+        """Write every given output tab: one values request, plus one formatting
+        request when a tab is missing or ``apply_layout`` is set."""
+        ...
+
+    def describe(self) -> str:
+        """Where this backend points, for logs and ``check`` (no secrets)."""
+        ...
+
+    @property
+    def request_count(self) -> int:
+        """HTTP requests (or file reads/writes) made so far, for the log and benchmark."""
+        ...
