@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,3 +25,56 @@ class Problem:
     def as_row(self) -> list[str]:
         """The row written to the Sync Errors tab."""
         return [self.tab, self.cell, self.email, self.value, self.problem]
+
+
+@dataclass(frozen=True, slots=True)
+class RepStanding:
+    """One active rep's current month and year, as read from the database.
+
+    The store fills it from ``v_current_month_goals``/``v_yearly_goals_summary``
+    and the snapshots; ``sync.output_tables`` turns it into Summary and
+    Leaderboard rows with the pure rules. Percentages are 0-100 (not fractions).
+    """
+
+    rep_id: int
+    name: str
+    email: str
+    team: str | None
+    year: int
+    month: int
+    has_goal_row: bool
+    signup_goal: int | None
+    signups: Decimal
+    signup_pct: Decimal | None
+    revenue_goal: Decimal | None
+    revenue: Decimal
+    revenue_pct: Decimal | None
+    bonus_tier_goal: int | None
+    bonus_tier: int
+    bonus_amount: Decimal
+    bonus_triggered: bool
+    deadline: datetime
+    goal_set_at: datetime | None
+    set_by_deadline: bool
+    status: str | None
+    ytd_signups: Decimal
+    yearly_signup_goal: int | None
+    ytd_signup_pct: Decimal | None
+    ytd_revenue: Decimal
+    yearly_revenue_goal: Decimal | None
+    ytd_revenue_pct: Decimal | None
+    monthly_signup_target: Decimal | None
+    streak: int
+    """Consecutive months, ending this month or last, with every set goal met."""
+    trend: tuple[Decimal | None, ...]
+    """Signup progress % of the last (up to) 14 daily snapshots, oldest first."""
+
+
+@dataclass(frozen=True, slots=True)
+class CycleStatus:
+    """How the last cycle went, shown beside the Summary table."""
+
+    finished_at: datetime
+    rows_read: int
+    problems: int
+    status: str

@@ -1,0 +1,45 @@
+"""The one seam for "now": the real clock, or ``--now`` for backfills and tests."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from models.errors import ConfigError
+
+
+def parse_now(text: str, tz: ZoneInfo) -> datetime:
+    """Parse ``--now``: ISO-8601; a time without an offset is in the company time zone."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ConfigError(
+            f"--now {text!r} is not an ISO-8601 time; use e.g. 2026-11-03T09:00 or 2026-11-03T09:00+01:00"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Reads the time. With ``start`` set (``--now``), time starts there and then runs
+    at the normal rate, so a daemon started with ``--now`` still moves forward."""
+
+    tz: ZoneInfo
+    start: datetime | None = None
+    _monotonic_origin: float = 0.0
+
+    @classmethod
+    def create(cls, tz: ZoneInfo, start: datetime | None = None) -> Clock:
+        """A clock in the company time zone, optionally pretending to start at ``start``."""
+        return cls(tz=tz, start=start, _monotonic_origin=time.monotonic())
+
+    def now(self) -> datetime:
+        """The current moment, timezone-aware, in the company time zone."""
+        if self.start is None:
+            return datetime.now(UTC).astimezone(self.tz)
+        elapsed = time.monotonic() - self._monotonic_origin
+        return datetime.fromtimestamp(self.start.timestamp() + elapsed, UTC).astimezone(self.tz)
