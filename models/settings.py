@@ -5,6 +5,7 @@ Every model forbids unknown keys so a typo is reported instead of ignored.
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from decimal import Decimal
 from typing import Literal
@@ -111,7 +112,7 @@ class BonusSettings(_Model):
             raise ValueError(f"exactly seven tiers (0-6) are needed, got {len(tiers)}")
         if tiers[0].threshold != 0:
             raise ValueError("tier 0 must have threshold 0")
-        for lower, upper in zip(tiers, tiers[1:]):
+        for lower, upper in itertools.pairwise(tiers):
             if upper.threshold <= lower.threshold:
                 raise ValueError("tier thresholds must strictly increase")
         return tiers

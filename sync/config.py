@@ -22,14 +22,17 @@ _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 def _expand(value: Any, path: str, source: Path) -> Any:
     """Replace ``${NAME}`` in every string with the environment variable's value."""
     if isinstance(value, dict):
-        return {key: _expand(item, f"{path}.{key}" if path else str(key), source) for key, item in value.items()}
+        return {key: _expand(item, f"{path}.{key}" if path else str(key), source)
+                for key, item in value.items()}
     if isinstance(value, list):
         return [_expand(item, f"{path}[{index}]", source) for index, item in enumerate(value)]
     if isinstance(value, str):
         def substitute(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in os.environ:
-                raise ConfigError(f"{source}: {path} refers to ${{{name}}}, but that environment variable is not set")
+                raise ConfigError(
+                    f"{source}: {path} refers to ${{{name}}}, but that environment variable is not set"
+                )
             return os.environ[name]
         return _ENV_REFERENCE.sub(substitute, value)
     return value
