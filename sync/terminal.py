@@ -1,0 +1,121 @@
+"""Plain aligned text tables for ``demo`` and ``status``: no dependency, no colour codes."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from sheets.tables import ColumnKind, OutputTable
+
+TERMINAL_WIDTH = 120
+
+SUMMARY_TERMINAL_COLUMNS: tuple[str, ...] = (
+    "Rep", "Team", "Signups", "Signup Goal", "Signup %", "Revenue", "Revenue %",
+    "Expected %", "Pace", "Bonus Tier", "Goal Status", "Needed/Day", "Trend",
+)
+"""The Summary columns that fit a 120-column terminal."""
+
+_GAP = "  "
+_MIN_WIDTH = 3
+
+
+def _format_number(value: float) -> str:
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def _format(value: object, *, percent: bool = False, kind: ColumnKind | None = None) -> str:
+    """One cell as text; percent fractions (0.8532) become '85.3%'."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        if percent or kind == "percent":
+            return f"{value * 100:.1f}%"
+        if kind == "money":
+            return f"{value:,.2f}"
+        return _format_number(value)
+    return str(value)
+
+
+def _is_numeric(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _shrink(widths: list[int], max_width: int) -> list[int]:
+    """Narrow the widest columns, one character at a time, until the table fits (or can't shrink)."""
+    widths = list(widths)
+    total = sum(widths) + len(_GAP) * (len(widths) - 1)
+    while total > max_width:
+        widest = max(range(len(widths)), key=lambda i: widths[i])
+        if widths[widest] <= _MIN_WIDTH:
+            break
+        widths[widest] -= 1
+        total -= 1
+    return widths
+
+
+def _render(header: Sequence[str], cells: Sequence[Sequence[str]], right: Sequence[bool],
+            max_width: int | None) -> str:
+    widths = [len(title) for title in header]
+    for row in cells:
+        for index, text in enumerate(row):
+            widths[index] = max(widths[index], len(text))
+    if max_width is not None and widths:
+        widths = _shrink(widths, max_width)
+
+    def line(texts: Sequence[str]) -> str:
+        parts = [
+            _fit(text, width).rjust(width) if align_right else _fit(text, width).ljust(width)
+            for text, width, align_right in zip(texts, widths, right, strict=True)
+        ]
+        return _GAP.join(parts).rstrip()
+
+    lines = [line(header), _GAP.join("-" * width for width in widths)]
+    lines.extend(line(row) for row in cells)
+    return "\n".join(lines)
+
+
+def _padded(row: Sequence[object], length: int) -> list[object]:
+    return list(row[:length]) + [None] * (length - len(row))
+
+
+def render_table(header: Sequence[str], rows: Sequence[Sequence[object]], *,
+                 max_width: int | None = None,
+                 percent_columns: Collection[str | int] = ()) -> str:
+    """An aligned text table: header, a rule, one line per row; numbers right-aligned.
+
+    ``percent_columns`` names columns (by header text or 0-based index) whose
+    numbers are fractions to show as percents (0.8532 → '85.3%'). With
+    ``max_width``, the widest columns are cut (ending in '…') until the table fits.
+    """
+    percent = {i for i, title in enumerate(header) if title in percent_columns or i in percent_columns}
+    width = len(header)
+    padded = [_padded(row, width) for row in rows]
+    cells = [[_format(value, percent=i in percent) for i, value in enumerate(row)] for row in padded]
+    right = [any(_is_numeric(row[i]) for row in padded) for i in range(width)]
+    return _render(header, cells, right, max_width)
+
+
+def render_output_table(table: OutputTable, columns: Sequence[str] | None = None, *,
+                        max_width: int = TERMINAL_WIDTH) -> str:
+    """Print chosen columns of an output table (default: the Summary columns that fit 120 characters).
+
+    Numbers are shown by their column kind: percents as '85.3%', money with
+    two decimals and thousands separators. Unknown column names are skipped.
+    """
+    header = table.header
+    if columns is None:
+        chosen = [title for title in SUMMARY_TERMINAL_COLUMNS if title in header]
+        columns = chosen if len(chosen) == len(SUMMARY_TERMINAL_COLUMNS) else list(header)
+    indexes = [header.index(title) for title in columns if title in header]
+    kinds = [table.layout.columns[i].kind for i in indexes]
+    rows = [_padded(row, len(header)) for row in table.rows]
+    cells = [[_format(row[i], kind=kind) for i, kind in zip(indexes, kinds, strict=True)] for row in rows]
+    right = [kind not in {"text", "datetime"} for kind in kinds]
+    return _render([header[i] for i in indexes], cells, right, max_width)
