@@ -1,0 +1,27 @@
+"""Exact conversion of the numbers the rules accept (int, Decimal, Fraction, float)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+Number = int | Decimal | Fraction | float
+
+
+def to_fraction(value: Number) -> Fraction:
+    """``value`` as an exact Fraction; a float is taken by its shortest repr (0.1 → 1/10),
+    which is what a person typed, not its binary approximation."""
+    if isinstance(value, bool):
+        raise TypeError("a bool is not a number here")
+    if isinstance(value, float):
+        return Fraction(repr(value))
+    return Fraction(value)
+
+
+def round_half_up(value: Fraction, places: int) -> Decimal:
+    """``value`` rounded half away from zero to ``places`` decimals (PostgreSQL's round(numeric, n))."""
+    scale = 10**places
+    scaled = abs(value) * scale
+    rounded = (scaled.numerator * 2 + scaled.denominator) // (scaled.denominator * 2)
+    sign = -1 if value < 0 else 1
+    return (Decimal(sign * rounded) / Decimal(scale)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)

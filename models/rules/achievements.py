@@ -1,0 +1,309 @@
+"""Streaks and the seven achievement types, over plain snapshots of a rep's goal rows.
+
+Each achievement carries exactly the values of its ``goal_achievements`` row. The
+row's unique key (rep, type, year, month, bonus tier, milestone) is stable for
+the same fact, so returning an achievement that is already recorded is harmless:
+the insert dedupes on ``uq_achievements_once``. In particular a streak
+milestone is dated by the month in which the streak *reached* it, so a 7-month
+streak keeps returning the same "3" and "6" rows, while a new streak after a
+break earns them again in its own months.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from models.rules._exact import Number
+from models.rules.periods import month_index, previous_month, shift_month
+from models.rules.progress import goal_is_set, is_complete, progress_percent
+from models.rules.tiers import bonus_basis_value, tiers_unlocked
+from models.settings import BonusSettings
+
+AchievementType = Literal[
+    "monthly_signup_goal",
+    "monthly_revenue_goal",
+    "yearly_signup_goal",
+    "yearly_revenue_goal",
+    "bonus_tier_unlocked",
+    "streak_milestone",
+    "perfect_month",
+]
+ACHIEVEMENT_TYPES: tuple[AchievementType, ...] = (
+    "monthly_signup_goal",
+    "monthly_revenue_goal",
+    "yearly_signup_goal",
+    "yearly_revenue_goal",
+    "bonus_tier_unlocked",
+    "streak_milestone",
+    "perfect_month",
+)
+HUNDRED = Decimal(100)
+
+
+def _percent(given: Number | None, actual: Number | None, goal: Number | None) -> Decimal | None:
+    # The stored percent (from the trigger) wins; recompute only when the caller has none.
+    if not goal_is_set(goal):
+        return None
+    if given is not None:
+        return _decimal(given)
+    return progress_percent(actual, goal)
+
+
+def _met(pct: Decimal | None) -> bool:
+    return pct is not None and pct >= HUNDRED
+
+
+def _decimal(value: Number | None) -> Decimal | None:
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+
+
+@dataclass(frozen=True, slots=True)
+class MonthState:
+    """One rep's monthly goal row, as far as the rules need it. Percents are 0-100+;
+    when None they are computed from actual and goal like the trigger does."""
+
+    year: int
+    month: int
+    signup_goal: int | None = None
+    signups_actual: Decimal = Decimal(0)
+    revenue_goal: Decimal | None = None
+    revenue_actual: Decimal = Decimal(0)
+    signup_pct: Decimal | None = None
+    revenue_pct: Decimal | None = None
+    bonus_tier: int = 0
+    set_by_deadline: bool = False
+    goal_set_at: datetime | None = None
+
+    @property
+    def signup_percent(self) -> Decimal | None:
+        """Signup progress %, None without a signup goal."""
+        return _percent(self.signup_pct, self.signups_actual, self.signup_goal)
+
+    @property
+    def revenue_percent(self) -> Decimal | None:
+        """Revenue progress %, None without a revenue goal."""
+        return _percent(self.revenue_pct, self.revenue_actual, self.revenue_goal)
+
+    @property
+    def complete(self) -> bool:
+        """At least one goal set and every set goal met (the month counts for a streak)."""
+        return is_complete(self.signup_percent, self.signup_goal, self.revenue_percent, self.revenue_goal)
+
+
+@dataclass(frozen=True, slots=True)
+class YearState:
+    """One rep's yearly goal row (actuals are the sums of the year's months)."""
+
+    year: int
+    signup_goal: int | None = None
+    signups_actual: Decimal = Decimal(0)
+    revenue_goal: Decimal | None = None
+    revenue_actual: Decimal = Decimal(0)
+    signup_pct: Decimal | None = None
+    revenue_pct: Decimal | None = None
+
+    @property
+    def signup_percent(self) -> Decimal | None:
+        """Yearly signup progress %, None without a yearly signup goal."""
+        return _percent(self.signup_pct, self.signups_actual, self.signup_goal)
+
+    @property
+    def revenue_percent(self) -> Decimal | None:
+        """Yearly revenue progress %, None without a yearly revenue goal."""
+        return _percent(self.revenue_pct, self.revenue_actual, self.revenue_goal)
+
+
+@dataclass(frozen=True, slots=True)
+class Achievement:
+    """One ``goal_achievements`` row's values (the store adds the goal ids and ``recognized``)."""
+
+    sales_rep_id: int
+    achievement_type: AchievementType
+    achievement_year: int
+    achievement_month: int | None
+    achievement_date: date
+    bonus_tier: int | None = None
+    milestone: int | None = None
+    goal_value: Decimal | None = None
+    actual_value: Decimal | None = None
+    percent_achieved: Decimal | None = None
+    bonus_amount: Decimal | None = None
+
+    @property
+    def is_yearly(self) -> bool:
+        """True for yearly goal achievements (linked to the yearly goal row, no month)."""
+        return self.achievement_month is None
+
+    @property
+    def key(self) -> tuple[int, str, int, int | None, int | None, int | None]:
+        """The row's unique key (``uq_achievements_once``)."""
+        return (
+            self.sales_rep_id,
+            self.achievement_type,
+            self.achievement_year,
+            self.achievement_month,
+            self.bonus_tier,
+            self.milestone,
+        )
+
+    def as_row(self) -> dict[str, object]:
+        """Column name → value for an insert into ``goal_achievements``."""
+        return {
+            "sales_rep_id": self.sales_rep_id,
+            "achievement_type": self.achievement_type,
+            "achievement_year": self.achievement_year,
+            "achievement_month": self.achievement_month,
+            "achievement_date": self.achievement_date,
+            "bonus_tier": self.bonus_tier,
+            "milestone": self.milestone,
+            "goal_value": self.goal_value,
+            "actual_value": self.actual_value,
+            "percent_achieved": self.percent_achieved,
+            "bonus_amount": self.bonus_amount,
+        }
+
+
+def streak_length(history_met: Sequence[bool]) -> int:
+    """How many months at the end of ``history_met`` (oldest first) are met in a row."""
+    count = 0
+    for met in reversed(history_met):
+        if not met:
+            break
+        count += 1
+    return count
+
+
+def _by_month(months: Iterable[MonthState]) -> dict[int, MonthState]:
+    return {month_index(m.year, m.month): m for m in months}
+
+
+def streak_ending(months: Iterable[MonthState], year: int, month: int) -> int:
+    """Consecutive calendar months ending with ``(year, month)`` in which every set goal was met
+    (and at least one was set). A month missing from ``months`` breaks the streak."""
+    indexed = _by_month(months)
+    position = month_index(year, month)
+    met: list[bool] = []
+    while position in indexed and indexed[position].complete:
+        met.append(True)
+        position -= 1
+    return streak_length(met)
+
+
+def live_streak(months: Iterable[MonthState], year: int, month: int) -> int:
+    """The streak shown for the current month: ending this month when it is already met, else
+    ending last month (a month in progress does not break the streak yet)."""
+    indexed = list(months)
+    current = streak_ending(indexed, year, month)
+    if current:
+        return current
+    return streak_ending(indexed, *previous_month(year, month))
+
+
+def _monthly_goal_achievements(rep_id: int, state: MonthState, today: date) -> list[Achievement]:
+    earned = []
+    for kind, goal, actual, pct in (
+        ("monthly_signup_goal", state.signup_goal, state.signups_actual, state.signup_percent),
+        ("monthly_revenue_goal", state.revenue_goal, state.revenue_actual, state.revenue_percent),
+    ):
+        if goal_is_set(goal) and _met(pct):
+            earned.append(Achievement(
+                rep_id, kind, state.year, state.month, today,
+                goal_value=_decimal(goal), actual_value=_decimal(actual), percent_achieved=pct,
+            ))
+    return earned
+
+
+def _yearly_goal_achievements(rep_id: int, state: YearState | None, today: date) -> list[Achievement]:
+    if state is None:
+        return []
+    earned = []
+    for kind, goal, actual, pct in (
+        ("yearly_signup_goal", state.signup_goal, state.signups_actual, state.signup_percent),
+        ("yearly_revenue_goal", state.revenue_goal, state.revenue_actual, state.revenue_percent),
+    ):
+        if goal_is_set(goal) and _met(pct):
+            earned.append(Achievement(
+                rep_id, kind, state.year, None, today,
+                goal_value=_decimal(goal), actual_value=_decimal(actual), percent_achieved=pct,
+            ))
+    return earned
+
+
+def _tier_achievements(
+    rep_id: int, state: MonthState, bonus: BonusSettings, today: date
+) -> list[Achievement]:
+    top = min(state.bonus_tier, len(bonus.tiers) - 1)
+    basis = _decimal(bonus_basis_value(state.signups_actual, state.signup_percent, bonus.basis))
+    return [
+        Achievement(
+            rep_id, "bonus_tier_unlocked", state.year, state.month, today,
+            bonus_tier=tier, goal_value=bonus.tiers[tier].threshold, actual_value=basis,
+            percent_achieved=state.signup_percent, bonus_amount=bonus.tiers[tier].amount,
+        )
+        for tier in tiers_unlocked(top)
+    ]
+
+
+def _streak_achievements(
+    rep_id: int, current: MonthState, history: Sequence[MonthState], milestones: Sequence[int], today: date
+) -> list[Achievement]:
+    months = [m for m in history if (m.year, m.month) != (current.year, current.month)] + [current]
+    length = streak_ending(months, current.year, current.month)
+    start = shift_month(current.year, current.month, -(length - 1))
+    earned = []
+    for milestone in sorted({m for m in milestones if 0 < m <= length}):
+        year, month = shift_month(*start, milestone - 1)  # the month the streak reached it
+        earned.append(Achievement(rep_id, "streak_milestone", year, month, today, milestone=milestone))
+    return earned
+
+
+def _perfect_month(rep_id: int, state: MonthState, today: date) -> list[Achievement]:
+    if not (state.set_by_deadline and state.complete):
+        return []
+    if goal_is_set(state.signup_goal):
+        goal, actual, pct = state.signup_goal, state.signups_actual, state.signup_percent
+    else:
+        goal, actual, pct = state.revenue_goal, state.revenue_actual, state.revenue_percent
+    return [Achievement(
+        rep_id, "perfect_month", state.year, state.month, today,
+        goal_value=_decimal(goal), actual_value=_decimal(actual), percent_achieved=pct,
+    )]
+
+
+def earned_achievements(
+    rep_id: int,
+    current: MonthState,
+    *,
+    year_state: YearState | None,
+    history: Sequence[MonthState],
+    milestones: Sequence[int],
+    today: date,
+    bonus: BonusSettings | None = None,
+) -> list[Achievement]:
+    """Every achievement the rep holds as of ``current`` (their month being evaluated).
+
+    - ``monthly_signup_goal`` / ``monthly_revenue_goal``: that goal set (> 0) and ≥ 100 %;
+    - ``yearly_signup_goal`` / ``yearly_revenue_goal``: likewise on ``year_state``;
+    - ``bonus_tier_unlocked``: one per tier 1..``current.bonus_tier``, with that tier's amount;
+    - ``streak_milestone``: each milestone ≤ the streak ending with ``current``, dated by the
+      month the streak reached it (``history`` = the rep's other months, any order);
+    - ``perfect_month``: set by the deadline and every set goal met.
+
+    ``bonus`` gives tier thresholds, amounts and basis (default tiers when None).
+    ``achievement_date`` is ``today``. Call it for the previous month as well
+    early in a month, so a goal met on a month's last day is not missed.
+    """
+    bonus = bonus if bonus is not None else BonusSettings()
+    return [
+        *_monthly_goal_achievements(rep_id, current, today),
+        *_yearly_goal_achievements(rep_id, year_state, today),
+        *_tier_achievements(rep_id, current, bonus, today),
+        *_streak_achievements(rep_id, current, history, milestones, today),
+        *_perfect_month(rep_id, current, today),
+    ]

@@ -1,0 +1,164 @@
+"""Monthly pace (expected share of the month, pace ratio and indicator) and yearly pace.
+
+Boundary semantics, shared with the SQL function ``goals_pace_indicator``:
+
+- expected share: today counts as elapsed (day 1 of a 30-day month = 1/30);
+- the pace is judged from the moment ``expected × 100 >= min_elapsed_percent``
+  (day 3 of 30 = exactly 10 % → judged); below it the indicator is ``too_early``;
+- ratio = progress % / expected %, per metric with a goal (> 0); the weaker
+  (smaller) ratio is the rep's; a set goal with a missing percent counts as 0 %;
+- indicator: ``ahead`` when ratio ≥ ahead, else ``on_track`` when ≥ on_track,
+  else ``behind`` when ≥ behind, else ``critical``: every comparison is ``>=``
+  and exact (fractions, no float, no rounding), so a ratio of exactly 1.10 is ahead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Literal
+
+from models.rules._exact import Number, round_half_up, to_fraction
+from models.rules.periods import days_in_month
+from models.rules.progress import HUNDRED, goal_is_set, goal_value
+from models.settings import PaceSettings
+
+Indicator = Literal["ahead", "on_track", "behind", "critical", "too_early"]
+Metric = Literal["signups", "revenue"]
+YearlyPace = Literal["On Pace", "Behind Pace"]
+
+JUDGED_INDICATORS: tuple[Indicator, ...] = ("ahead", "on_track", "behind", "critical")
+
+
+@dataclass(frozen=True, slots=True)
+class PaceResult:
+    """The pace of one rep's month.
+
+    ``indicator`` is None when no goal is set and ``too_early`` before the
+    minimum elapsed share (then ``ratio`` and ``on_pace`` are None too).
+    ``ratio`` is the weaker metric's ratio rounded half-up to 4 decimals for
+    display; the indicator is decided on ``ratio_exact``. ``metric`` names the
+    weaker metric.
+    """
+
+    ratio: Decimal | None
+    indicator: Indicator | None
+    on_pace: bool | None
+    ratio_exact: Fraction | None = None
+    metric: Metric | None = None
+
+    @property
+    def judged(self) -> bool:
+        """True when the indicator is one of ahead/on_track/behind/critical."""
+        return self.indicator in JUDGED_INDICATORS
+
+    @property
+    def snapshot_indicator(self) -> Indicator | None:
+        """The value for ``goal_progress_snapshots.pace_indicator`` (NULL when not judged)."""
+        return self.indicator if self.judged else None
+
+
+NOT_JUDGED = PaceResult(ratio=None, indicator=None, on_pace=None)
+
+
+def _business_days(days: Iterable[date], holidays: frozenset[date]) -> int:
+    return sum(1 for d in days if d.weekday() < 5 and d not in holidays)
+
+
+def expected_fraction(today: date, calendar: str, holidays: Iterable[date] = ()) -> Fraction:
+    """The elapsed share of ``today``'s month, 0-1, today counting as elapsed.
+
+    ``calendar``: day of month / days in month. ``business``: weekdays that are
+    not holidays, up to and including today / the same in the whole month (on
+    a weekend or holiday, the business days before it). A month with no
+    business day at all falls back to the calendar share.
+    """
+    total_days = days_in_month(today.year, today.month)
+    if calendar == "calendar":
+        return Fraction(today.day, total_days)
+    if calendar != "business":
+        raise ValueError(f"unknown pace calendar {calendar!r} (use calendar or business)")
+    off = frozenset(holidays)
+    first = today.replace(day=1)
+    month_days = [first + timedelta(days=i) for i in range(total_days)]
+    total = _business_days(month_days, off)
+    if total == 0:
+        return Fraction(today.day, total_days)
+    return Fraction(_business_days(month_days[: today.day], off), total)
+
+
+def days_left(today: date) -> int:
+    """Days in the month minus the day of the month (0 on the last day)."""
+    return days_in_month(today.year, today.month) - today.day
+
+
+def needed_per_day(goal: Number | None, actual: Number | None, days_remaining: int) -> Decimal | None:
+    """What is still needed per remaining day: ``(goal − actual) / max(days_remaining, 1)``,
+    rounded half-up to 2 decimals; None when there is no goal (None or 0) or it is met."""
+    target = goal_value(goal)
+    if target is None:
+        return None
+    missing = target - to_fraction(actual or 0)
+    if missing <= 0:
+        return None
+    return round_half_up(missing / max(days_remaining, 1), 2)
+
+
+def pace(
+    signup_pct: Number | None,
+    signup_goal: Number | None,
+    revenue_pct: Number | None,
+    revenue_goal: Number | None,
+    *,
+    expected: Fraction,
+    settings: PaceSettings,
+) -> PaceResult:
+    """The rep's monthly pace; see the module docstring for the exact rule and its boundaries.
+
+    ``*_pct`` are progress percentages (0-100+, as stored), ``expected`` the
+    elapsed share 0-1 from :func:`expected_fraction`.
+    """
+    metrics: list[tuple[Metric, Fraction]] = [
+        (name, to_fraction(pct) if pct is not None else Fraction(0))
+        for name, pct, goal in (("signups", signup_pct, signup_goal), ("revenue", revenue_pct, revenue_goal))
+        if goal_is_set(goal)
+    ]
+    if not metrics:
+        return NOT_JUDGED
+    expected_pct = to_fraction(expected) * HUNDRED
+    # An expected share of 0 (a month starting on a weekend, business calendar) cannot be judged.
+    if expected_pct <= 0 or expected_pct < to_fraction(settings.min_elapsed_percent):
+        return PaceResult(ratio=None, indicator="too_early", on_pace=None)
+    metric, weakest = min(metrics, key=lambda item: item[1])
+    ratio = weakest / expected_pct
+    indicator: Indicator
+    if ratio >= to_fraction(settings.ahead):
+        indicator = "ahead"
+    elif ratio >= to_fraction(settings.on_track):
+        indicator = "on_track"
+    elif ratio >= to_fraction(settings.behind):
+        indicator = "behind"
+    else:
+        indicator = "critical"
+    return PaceResult(
+        ratio=round_half_up(ratio, 4),
+        indicator=indicator,
+        on_pace=indicator in ("ahead", "on_track"),
+        ratio_exact=ratio,
+        metric=metric,
+    )
+
+
+def yearly_pace(
+    ytd_actual: Number | None, monthly_target: Number | None, current_month: int
+) -> YearlyPace | None:
+    """``On Pace`` when the year-to-date actual ≥ monthly target × current month number, else
+    ``Behind Pace``; None without a yearly goal (target None or 0)."""
+    target = goal_value(monthly_target)
+    if target is None:
+        return None
+    expected_by_now = target * current_month
+    return "On Pace" if to_fraction(ytd_actual or 0) >= expected_by_now else "Behind Pace"

@@ -1,0 +1,31 @@
+"""Standard competition ranking (1, 2, 2, 4) for the Leaderboard."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from models.rules._exact import Number, to_fraction
+
+RankKey = tuple[Number | None, ...]
+
+
+def _descending(key: RankKey) -> tuple[tuple[bool, object], ...]:
+    # Larger numbers first, None after every number; values compared exactly, so
+    # Decimal("50.0") and 50 tie.
+    return tuple((value is None, -to_fraction(value) if value is not None else 0) for value in key)
+
+
+def competition_ranks(keys: Sequence[RankKey]) -> list[int]:
+    """The rank of each key, in input order: keys sorted descending component by component
+    (e.g. signup %, then revenue %), None last; equal keys share a rank and the next rank
+    skips (1, 2, 2, 4). Ties are never broken silently."""
+    normalised = [_descending(key) for key in keys]
+    order = sorted(range(len(keys)), key=lambda i: normalised[i])
+    ranks = [0] * len(keys)
+    for position, index in enumerate(order):
+        previous = order[position - 1] if position else None
+        if previous is not None and normalised[previous] == normalised[index]:
+            ranks[index] = ranks[previous]
+        else:
+            ranks[index] = position + 1
+    return ranks
