@@ -8,6 +8,7 @@ so two commands starting at once get the same server.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from pathlib import Path
 from typing import Any
@@ -63,10 +64,9 @@ def ensure_database(admin_url: str, name: str) -> None:
         with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
             found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
             if found is None:
-                try:
+                # Another process may create it between our check and our CREATE.
+                with contextlib.suppress(pg_errors.DuplicateDatabase, pg_errors.UniqueViolation):
                     conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-                except (pg_errors.DuplicateDatabase, pg_errors.UniqueViolation):
-                    pass  # another process created it between our check and our CREATE
     except psycopg.Error as exc:
         raise StoreError(f"could not create database {name!r} on the embedded server: {exc}") from exc
 
