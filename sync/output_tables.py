@@ -1,0 +1,257 @@
+"""Build the three output tabs (Summary, Leaderboard, Sync Errors) from plain values.
+
+Pure: ``now`` and the settings are passed in; no clock, no I/O, no database. The
+goal logic comes from ``models.rules``; this module only arranges its results
+into cells. Cells are JSON-ready (str, int, float, None): percentages are
+fractions (85.32 % → 0.8532) shown with a percent format, and text is left as
+text (a rep named ``=IMPORTXML(...)`` stays that text; backends write it raw).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from models.rules.deadlines import deadline_status
+from models.rules.pace import days_left, expected_fraction, needed_per_day, pace, yearly_pace
+from models.rules.periods import local_date
+from models.rules.ranking import competition_ranks
+from models.rules.sparkline import sparkline
+from models.rules.tiers import tier_name
+from models.settings import GoalsSettings
+from models.values import CycleStatus, Problem, RepStanding
+from sheets.tables import PACE_COLOURS, Cell, Column, Layout, OutputTable
+
+_HUNDRED = Decimal(100)
+
+SUMMARY_COLUMNS: tuple[Column, ...] = (
+    Column("Rep", "text", 160),
+    Column("Email", "text", 220),
+    Column("Team", "text", 110),
+    Column("Signups", "number", 75),
+    Column("Signup Goal", "int", 90),
+    Column("Signup %", "percent", 80),
+    Column("Revenue", "money", 110),
+    Column("Revenue Goal", "money", 110),
+    Column("Revenue %", "percent", 85),
+    Column("Expected %", "percent", 90),
+    Column("Pace", "text", 85),
+    Column("Bonus Tier", "text", 90),
+    Column("Bonus", "money", 90),
+    Column("Goal Status", "text", 95),
+    Column("Days Left", "int", 75),
+    Column("Needed/Day", "number", 95),
+    Column("YTD Signups", "number", 95),
+    Column("Yearly Signup Goal", "int", 135),
+    Column("YTD Signup %", "percent", 100),
+    Column("YTD Revenue", "money", 115),
+    Column("Yearly Revenue Goal", "money", 145),
+    Column("YTD Revenue %", "percent", 110),
+    Column("Yearly Pace", "text", 100),
+    Column("Streak", "int", 65),
+    Column("Trend", "text", 130),
+)
+
+LEADERBOARD_COLUMNS: tuple[Column, ...] = (
+    Column("Rank", "int", 55),
+    Column("Rep", "text", 160),
+    Column("Team", "text", 110),
+    Column("Signups", "number", 75),
+    Column("Signup %", "percent", 80),
+    Column("Revenue", "money", 110),
+    Column("Revenue %", "percent", 85),
+    Column("Bonus Tier", "text", 90),
+    Column("Streak", "int", 65),
+)
+
+ERRORS_COLUMNS: tuple[Column, ...] = (
+    Column("Tab", "text", 120),
+    Column("Cell", "text", 110),
+    Column("Email", "text", 220),
+    Column("Value", "text", 160),
+    Column("Problem", "text", 420),
+)
+
+SIDE_BLOCK_WIDTH = 2
+"""Label and value columns of the Summary's last-sync block."""
+LAST_SYNC_LABEL = "Last sync"
+PACE_TEXT = {"too_early": "too early"}
+"""Pace indicators whose cell text differs from the rule's name."""
+
+
+def _number(value: Decimal | int | None) -> int | float | None:
+    """A stored number as a JSON-ready cell: int when whole (12), else float (12.5, 1234.56)."""
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _fraction(percent: Decimal | None) -> float | None:
+    """A 0-100 percentage as the fraction a percent number format expects (85.32 → 0.8532)."""
+    if percent is None:
+        return None
+    return float(Decimal(percent) / _HUNDRED)
+
+
+def _sort_key(standing: RepStanding) -> tuple[bool, str, str, str]:
+    team = standing.team if standing.team and standing.team.strip() else None
+    return (team is None, (team or "").casefold(), standing.name.casefold(), standing.email.casefold())
+
+
+@dataclass(frozen=True, slots=True)
+class _Today:
+    """What every Summary row shares: the local date and the month's elapsed share."""
+
+    now: datetime
+    date: date
+    expected: Fraction
+    days_left: int
+
+
+def _summary_row(standing: RepStanding, today: _Today, goals: GoalsSettings) -> tuple[Cell, ...]:
+    now, expected, remaining = today.now, today.expected, today.days_left
+    result = (
+        pace(standing.signup_pct, standing.signup_goal, standing.revenue_pct, standing.revenue_goal,
+             expected=expected, settings=goals.pace)
+        if standing.has_goal_row
+        else None
+    )
+    indicator = result.indicator if result is not None else None
+    status = deadline_status(now, standing.deadline, standing.has_goal_row, standing.goal_set_at,
+                             standing.set_by_deadline)
+    needed = needed_per_day(standing.signup_goal, standing.signups, remaining)
+    return (
+        standing.name,
+        standing.email,
+        standing.team,
+        _number(standing.signups),
+        standing.signup_goal,
+        _fraction(standing.signup_pct),
+        _number(standing.revenue),
+        _number(standing.revenue_goal),
+        _fraction(standing.revenue_pct),
+        _expected_cell(expected),
+        PACE_TEXT.get(indicator, indicator) if indicator is not None else None,
+        tier_name(standing.bonus_tier, goals.bonus.tiers),
+        _number(standing.bonus_amount),
+        status,
+        remaining,
+        _number(needed),
+        _number(standing.ytd_signups),
+        standing.yearly_signup_goal,
+        _fraction(standing.ytd_signup_pct),
+        _number(standing.ytd_revenue),
+        _number(standing.yearly_revenue_goal),
+        _fraction(standing.ytd_revenue_pct),
+        yearly_pace(standing.ytd_signups, standing.monthly_signup_target, today.date.month),
+        standing.streak,
+        _trend(standing.trend),
+    )
+
+
+def _trend(values: Sequence[Decimal | None]) -> str | None:
+    line = sparkline(values)
+    return line if line.strip() else None
+
+
+def _expected_cell(expected: Fraction) -> float:
+    """The elapsed share as a fraction with the precision of a two-decimal percentage (17/30 → 0.5667)."""
+    percent = Decimal(expected.numerator) * _HUNDRED / Decimal(expected.denominator)
+    return float(percent.quantize(Decimal("0.01"), ROUND_HALF_UP) / _HUNDRED)
+
+
+def _side_block(status: CycleStatus | None, tz: ZoneInfo) -> tuple[tuple[Cell, ...], ...]:
+    if status is None:
+        return ()
+    problems: Cell = f"{status.problems} (see Sync Errors)" if status.problems > 0 else 0
+    return (
+        (LAST_SYNC_LABEL, status.finished_at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")),
+        ("Rows read", status.rows_read),
+        ("Problems", problems),
+        ("Status", status.status),
+    )
+
+
+def summary_table(
+    standings: Sequence[RepStanding],
+    *,
+    now: datetime,
+    goals: GoalsSettings,
+    status: CycleStatus | None,
+    tab: str,
+    tz: ZoneInfo,
+) -> OutputTable:
+    """The Summary tab: one row per standing (sorted by team, then name; reps without a team last),
+    with the last-sync status in a side block two columns right of the table.
+
+    ``now`` must be timezone-aware; its local date in ``tz`` decides the
+    expected share, days left and the pace.
+    """
+    local_today = local_date(now, tz)
+    today = _Today(
+        now=now,
+        date=local_today,
+        expected=expected_fraction(local_today, goals.pace.calendar, goals.pace.holidays),
+        days_left=days_left(local_today),
+    )
+    rows = tuple(_summary_row(standing, today, goals) for standing in sorted(standings, key=_sort_key))
+    layout = Layout(
+        columns=SUMMARY_COLUMNS,
+        colour_column="Pace",
+        colours=tuple(PACE_COLOURS.items()),
+        side_block_column=len(SUMMARY_COLUMNS) + 1,
+    )
+    return OutputTable(tab=tab, layout=layout, rows=rows, side_block=_side_block(status, tz))
+
+
+def content_fingerprint(table: OutputTable) -> str:
+    """The table's value fingerprint, ignoring the "Last sync" time in the side block.
+
+    Used for change detection: a cycle whose only news is its own finishing
+    time writes nothing.
+    """
+    masked = tuple(
+        (row[0], None, *row[2:]) if row and row[0] == LAST_SYNC_LABEL else row for row in table.side_block
+    )
+    return dataclasses.replace(table, side_block=masked).fingerprint()
+
+
+def _leaderboard_key(standing: RepStanding) -> tuple[Decimal | None, Decimal | None]:
+    return (standing.signup_pct, standing.revenue_pct)
+
+
+def leaderboard_table(standings: Sequence[RepStanding], *, goals: GoalsSettings, tab: str) -> OutputTable:
+    """The Leaderboard tab: reps ranked by signup %, then revenue % (missing percentages last),
+    with standard competition ranks (1, 2, 2, 4); tied reps are listed by name."""
+    ranks = competition_ranks([_leaderboard_key(standing) for standing in standings])
+    ranked = zip(ranks, standings, strict=True)
+    rows = tuple(
+        (
+            rank,
+            standing.name,
+            standing.team,
+            _number(standing.signups),
+            _fraction(standing.signup_pct),
+            _number(standing.revenue),
+            _fraction(standing.revenue_pct),
+            tier_name(standing.bonus_tier, goals.bonus.tiers),
+            standing.streak,
+        )
+        for rank, standing in sorted(
+            ranked, key=lambda item: (item[0], item[1].name.casefold(), item[1].email.casefold())
+        )
+    )
+    return OutputTable(tab=tab, layout=Layout(columns=LEADERBOARD_COLUMNS), rows=rows)
+
+
+def errors_table(problems: Sequence[Problem], *, tab: str) -> OutputTable:
+    """The Sync Errors tab: one row per problem (Tab, Cell, Email, Value, Problem); header only when clean."""
+    rows = tuple(tuple(problem.as_row()) for problem in problems)
+    return OutputTable(tab=tab, layout=Layout(columns=ERRORS_COLUMNS), rows=rows)
