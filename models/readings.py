@@ -1,0 +1,93 @@
+"""Reads for the output tabs and the terminal: a fixed number of queries per cycle."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import Connection, text
+
+from models.values import RepStanding
+
+TREND_DAYS = 14
+
+_STANDINGS = text("""
+WITH cur AS (
+    SELECT CAST(:year AS int) AS year, CAST(:month AS int) AS month,
+           CAST(:year AS int) * 12 + CAST(:month AS int) - 1 AS idx
+),
+met AS (
+    SELECT g.sales_rep_id, g.goal_year * 12 + g.goal_month - 1 AS idx
+    FROM rep_monthly_goals g WHERE g.status = 'completed'
+),
+start AS (
+    SELECT r.id AS sales_rep_id,
+           CASE WHEN EXISTS (SELECT 1 FROM met WHERE met.sales_rep_id = r.id AND met.idx = cur.idx)
+                THEN cur.idx ELSE cur.idx - 1 END AS idx
+    FROM sales_reps r CROSS JOIN cur WHERE r.is_active
+),
+streaks AS (
+    SELECT sales_rep_id, count(*) AS streak FROM (
+        SELECT met.sales_rep_id, met.idx, start.idx AS start_idx,
+               row_number() OVER (PARTITION BY met.sales_rep_id ORDER BY met.idx DESC) AS rn
+        FROM met JOIN start ON start.sales_rep_id = met.sales_rep_id AND met.idx <= start.idx
+    ) runs
+    WHERE idx = start_idx - rn + 1
+    GROUP BY sales_rep_id
+),
+trend AS (
+    SELECT sales_rep_id, array_agg(signup_progress_percent ORDER BY snapshot_date) AS points
+    FROM (
+        SELECT sales_rep_id, snapshot_date, signup_progress_percent,
+               row_number() OVER (PARTITION BY sales_rep_id ORDER BY snapshot_date DESC) AS rn
+        FROM goal_progress_snapshots
+        WHERE snapshot_type = 'daily' AND snapshot_date >= make_date(:year, :month, 1) - 31
+    ) recent
+    WHERE rn <= :trend_days
+    GROUP BY sales_rep_id
+)
+SELECT r.id, r.name, r.email, r.team,
+       g.id IS NOT NULL AS has_goal_row, g.signup_goal, coalesce(g.signups_actual, 0) AS signups,
+       g.signup_progress_percent, g.revenue_goal, coalesce(g.revenue_actual, 0) AS revenue,
+       g.revenue_progress_percent, g.bonus_tier_goal, coalesce(g.bonus_tier_actual, 0) AS bonus_tier,
+       coalesce(g.bonus_amount, 0) AS bonus_amount, coalesce(g.bonus_triggered, false) AS bonus_triggered,
+       coalesce(g.deadline, make_timestamptz(:year, :month, CAST(:deadline_day AS int) + 1, 0, 0, 0,
+                                             CAST(:tz AS text))) AS deadline,
+       g.goal_set_at, coalesce(g.set_by_deadline, false) AS set_by_deadline, g.status,
+       coalesce(y.yearly_signups_actual, 0) AS ytd_signups, y.yearly_signup_goal,
+       y.yearly_signup_progress_percent, coalesce(y.yearly_revenue_actual, 0) AS ytd_revenue,
+       y.yearly_revenue_goal, y.yearly_revenue_progress_percent, y.monthly_signup_target,
+       coalesce(s.streak, 0) AS streak, coalesce(t.points, ARRAY[]::numeric[]) AS trend
+FROM sales_reps r
+LEFT JOIN rep_monthly_goals g ON g.sales_rep_id = r.id AND g.goal_year = :year AND g.goal_month = :month
+LEFT JOIN rep_yearly_goals y ON y.sales_rep_id = r.id AND y.goal_year = :year
+LEFT JOIN streaks s ON s.sales_rep_id = r.id
+LEFT JOIN trend t ON t.sales_rep_id = r.id
+WHERE r.is_active
+ORDER BY r.team NULLS LAST, r.name, r.id
+""")
+
+
+def standings(connection: Connection, *, year: int, month: int, deadline_day: int,
+              timezone: str) -> list[RepStanding]:
+    """Every active rep's current month and year, with streak and trend."""
+    rows = connection.execute(_STANDINGS, {
+        "year": year, "month": month, "deadline_day": deadline_day, "tz": timezone,
+        "trend_days": TREND_DAYS,
+    }).all()
+    return [
+        RepStanding(
+            rep_id=row.id, name=row.name, email=row.email, team=row.team, year=year, month=month,
+            has_goal_row=row.has_goal_row, signup_goal=row.signup_goal, signups=Decimal(row.signups),
+            signup_pct=row.signup_progress_percent, revenue_goal=row.revenue_goal,
+            revenue=Decimal(row.revenue), revenue_pct=row.revenue_progress_percent,
+            bonus_tier_goal=row.bonus_tier_goal, bonus_tier=row.bonus_tier,
+            bonus_amount=Decimal(row.bonus_amount), bonus_triggered=row.bonus_triggered,
+            deadline=row.deadline, goal_set_at=row.goal_set_at, set_by_deadline=row.set_by_deadline,
+            status=row.status, ytd_signups=Decimal(row.ytd_signups),
+            yearly_signup_goal=row.yearly_signup_goal, ytd_signup_pct=row.yearly_signup_progress_percent,
+            ytd_revenue=Decimal(row.ytd_revenue), yearly_revenue_goal=row.yearly_revenue_goal,
+            ytd_revenue_pct=row.yearly_revenue_progress_percent,
+            monthly_signup_target=row.monthly_signup_target, streak=row.streak, trend=tuple(row.trend),
+        )
+        for row in rows
+    ]

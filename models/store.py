@@ -1,0 +1,269 @@
+"""The database as the sync cycle and the jobs see it: one facade over SQLAlchemy.
+
+``Store`` owns the engine, the advisory lock and transactions; ``Transaction``
+offers the set-based reads and writes of one unit of work. Every SQLAlchemy
+error leaving here is a ``StoreError`` whose message has no password in it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from models import derived, readings, upserts
+from models.engine import database_url, make_engine, store_error
+from models.errors import LockHeld
+from models.migrate import upgrade, write_app_settings
+from models.settings import Settings
+from models.values import Problem, RepStanding
+
+CYCLE_LOCK_KEY = 0x676F616C73  # "goals": one key for every process that syncs this database
+SYSTEM_USER_EMAIL = "goals-sync@system.local"
+
+
+@dataclass(frozen=True)
+class OutputState:
+    """What the previous successful write put on an output tab."""
+
+    content_hash: str
+    layout_hash: str
+    row_count: int
+    column_count: int
+
+
+@dataclass(frozen=True)
+class CycleRecord:
+    """One row of ``sheets_sync_log``."""
+
+    started_at: datetime
+    finished_at: datetime
+    cycle_now: datetime
+    status: str
+    spreadsheet: str
+    rows_read: int = 0
+    rows_upserted: int = 0
+    rows_unchanged: int = 0
+    rows_rejected: int = 0
+    api_reads: int = 0
+    api_writes: int = 0
+    sql_statements: int = 0
+    error: str | None = None
+    problems: tuple[Problem, ...] = ()
+
+
+class Store:
+    """The database behind the product."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._statements = 0
+        event.listen(engine, "before_cursor_execute", self._count)
+
+    def _count(self, *_: Any) -> None:
+        self._statements += 1
+
+    @property
+    def statement_count(self) -> int:
+        """SQL statements sent so far (COPY included), for the log and the benchmark."""
+        return self._statements
+
+    @classmethod
+    def open(cls, settings: Settings, *, migrate: bool = True) -> Store:
+        """Connect to the configured database (starting the embedded one if needed) and migrate it."""
+        url = database_url(settings)
+        store = cls(make_engine(url))
+        if migrate:
+            store.upgrade()
+        return store
+
+    def upgrade(self) -> None:
+        """Apply any pending migration."""
+        try:
+            upgrade(self.engine)
+        except SQLAlchemyError as error:
+            raise store_error(error, self.engine.url, "migrate the database") from None
+
+    def dispose(self) -> None:
+        """Close pooled connections."""
+        self.engine.dispose()
+
+    @contextmanager
+    def cycle_lock(self) -> Iterator[None]:
+        """Hold the cycle's advisory lock; raise ``LockHeld`` when another process has it."""
+        try:
+            connection = self.engine.connect()
+            got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": CYCLE_LOCK_KEY}).scalar()
+            connection.commit()
+        except SQLAlchemyError as error:
+            raise store_error(error, self.engine.url) from None
+        try:
+            if not got:
+                raise LockHeld("another sync cycle is running on this database; this one was skipped")
+            yield
+        finally:
+            try:
+                if got:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": CYCLE_LOCK_KEY})
+                    connection.commit()
+            except SQLAlchemyError:
+                pass  # the lock dies with the session anyway
+            finally:
+                connection.close()
+
+    @contextmanager
+    def transaction(self, now: datetime, *, commit: bool = True) -> Iterator[Transaction]:
+        """One unit of work; ``now`` reaches triggers and views. Rolled back on error or when
+        ``commit`` is false (dry runs)."""
+        try:
+            with self.engine.connect() as connection:
+                transaction = connection.begin()
+                try:
+                    connection.execute(text("SELECT set_config('goals.now', :now, true)"),
+                                       {"now": now.isoformat()})
+                    yield Transaction(connection, self)
+                    if commit:
+                        transaction.commit()
+                    else:
+                        transaction.rollback()
+                except BaseException:
+                    transaction.rollback()
+                    raise
+        except SQLAlchemyError as error:
+            raise store_error(error, self.engine.url, "complete the database work") from None
+
+    def record_cycle(self, record: CycleRecord) -> None:
+        """Write a sync log row in its own transaction (for cycles whose main work failed)."""
+        with self.transaction(record.cycle_now) as tx:
+            tx.log_cycle(record)
+
+
+class Transaction:
+    """Reads and writes inside one database transaction."""
+
+    def __init__(self, connection: Connection, store: Store) -> None:
+        self.connection = connection
+        self._store = store
+
+    def copy_counted(self, statements: int) -> None:
+        """Count COPY statements that bypass the cursor-execute event."""
+        self._store._statements += statements
+
+    def write_settings(self, settings: Settings) -> None:
+        """Copy the config the SQL views read (time zone, deadline day, pace) into app_settings."""
+        write_app_settings(self.connection, settings)
+
+    def system_user(self) -> uuid.UUID:
+        """The ``users`` row of the system account that syncs (created on first use)."""
+        return self.connection.execute(text("""
+            WITH added AS (
+                INSERT INTO users (email, name, role) VALUES (:email, 'Goals Sync', 'system')
+                ON CONFLICT (email) DO NOTHING RETURNING id
+            )
+            SELECT id FROM added UNION ALL SELECT id FROM users WHERE email = :email LIMIT 1
+        """), {"email": SYSTEM_USER_EMAIL}).scalar_one()
+
+    def known_emails(self) -> frozenset[str]:
+        """Emails of every rep already stored."""
+        return frozenset(self.connection.execute(text("SELECT email FROM sales_reps")).scalars())
+
+    def upsert_reps(self, frame: pd.DataFrame) -> upserts.UpsertCounts:
+        """Store the Reps tab (set-based)."""
+        self.copy_counted(1 if not frame.empty else 0)
+        return upserts.upsert_reps(self.connection, frame)
+
+    def upsert_months(self, frame: pd.DataFrame, **kwargs: Any) -> tuple[upserts.UpsertCounts,
+                                                                          list[upserts.LockedEdit]]:
+        """Store Monthly Goals and Actuals (already joined by ``upserts.month_frame``)."""
+        self.copy_counted(1 if not frame.empty else 0)
+        return upserts.upsert_months(self.connection, frame, **kwargs)
+
+    def upsert_years(self, frame: pd.DataFrame, *, now: datetime, system_user: uuid.UUID) -> upserts.UpsertCounts:
+        """Store the Yearly Goals tab."""
+        self.copy_counted(1 if not frame.empty else 0)
+        return upserts.upsert_years(self.connection, frame, now=now, system_user=system_user)
+
+    def refresh_derived(self, settings: Settings, *, now: datetime, year: int, month: int) -> int:
+        """Default rows, month/year close, bonus tiers, yearly actuals, rep roll-ups, reminder
+        acknowledgements. Returns the rows changed."""
+        goals = settings.goals
+        changed = derived.ensure_period_rows(self.connection, year=year, month=month,
+                                             deadline_day=goals.deadline_day, timezone=settings.timezone)
+        changed += derived.close_past_periods(self.connection, year=year, month=month)
+        changed += derived.refresh_bonus_tiers(self.connection, goals.bonus)
+        changed += derived.refresh_yearly_actuals(self.connection)
+        changed += derived.refresh_rep_rollups(self.connection, year=year, month=month)
+        changed += derived.acknowledge_reminders(self.connection, now)
+        return changed
+
+    def standings(self, settings: Settings, *, year: int, month: int) -> list[RepStanding]:
+        """Every active rep's current month and year."""
+        return readings.standings(self.connection, year=year, month=month,
+                                  deadline_day=settings.goals.deadline_day, timezone=settings.timezone)
+
+    def output_state(self, spreadsheet: str) -> dict[str, OutputState]:
+        """What was last written to each output tab of ``spreadsheet``."""
+        rows = self.connection.execute(text("""
+            SELECT tab, content_hash, layout_hash, row_count, column_count
+            FROM sheet_output_state WHERE spreadsheet = :spreadsheet
+        """), {"spreadsheet": spreadsheet}).all()
+        return {row.tab: OutputState(row.content_hash, row.layout_hash, row.row_count, row.column_count)
+                for row in rows}
+
+    def save_output_state(self, spreadsheet: str, states: dict[str, OutputState], now: datetime) -> None:
+        """Remember what was just written (one statement for all tabs)."""
+        if not states:
+            return
+        self.connection.execute(text("""
+            INSERT INTO sheet_output_state (spreadsheet, tab, content_hash, layout_hash, row_count,
+                                            column_count, written_at)
+            VALUES (:spreadsheet, :tab, :content_hash, :layout_hash, :row_count, :column_count, :now)
+            ON CONFLICT (spreadsheet, tab) DO UPDATE SET
+                content_hash = excluded.content_hash, layout_hash = excluded.layout_hash,
+                row_count = excluded.row_count, column_count = excluded.column_count,
+                written_at = excluded.written_at
+        """), [
+            {"spreadsheet": spreadsheet, "tab": tab, "content_hash": s.content_hash,
+             "layout_hash": s.layout_hash, "row_count": s.row_count, "column_count": s.column_count,
+             "now": now}
+            for tab, s in states.items()
+        ])
+
+    def last_cycle(self) -> dict[str, Any] | None:
+        """The newest sync log row, for ``status`` and ``check``."""
+        row = self.connection.execute(text("""
+            SELECT started_at, finished_at, status, rows_read, rows_rejected, error
+            FROM sheets_sync_log ORDER BY started_at DESC, id DESC LIMIT 1
+        """)).mappings().first()
+        return dict(row) if row else None
+
+    def log_cycle(self, record: CycleRecord) -> None:
+        """Insert one ``sheets_sync_log`` row."""
+        self.connection.execute(text("""
+            INSERT INTO sheets_sync_log (started_at, finished_at, cycle_now, status, spreadsheet, rows_read,
+                rows_upserted, rows_unchanged, rows_rejected, api_reads, api_writes, sql_statements, error,
+                problems)
+            VALUES (:started_at, :finished_at, :cycle_now, :status, :spreadsheet, :rows_read, :rows_upserted,
+                :rows_unchanged, :rows_rejected, :api_reads, :api_writes, :sql_statements, :error,
+                CAST(:problems AS jsonb))
+        """), {
+            "started_at": record.started_at, "finished_at": record.finished_at, "cycle_now": record.cycle_now,
+            "status": record.status, "spreadsheet": record.spreadsheet, "rows_read": record.rows_read,
+            "rows_upserted": record.rows_upserted, "rows_unchanged": record.rows_unchanged,
+            "rows_rejected": record.rows_rejected, "api_reads": record.api_reads,
+            "api_writes": record.api_writes, "sql_statements": record.sql_statements, "error": record.error,
+            "problems": json.dumps([_problem_dict(p) for p in record.problems]),
+        })
+
+
+def _problem_dict(problem: Problem) -> dict[str, str]:
+    return {"tab": problem.tab, "cell": problem.cell, "email": problem.email, "value": problem.value,
+            "problem": problem.problem}

@@ -1,0 +1,232 @@
+"""Set-based upserts of the input tabs: a fixed number of statements whatever the row count.
+
+Blank cells arrive as NULL and mean "keep the stored value" (``coalesce``); a
+row is only written when a value really changes (``IS DISTINCT FROM``), so an
+unchanged sheet touches no row and ``updated_at`` stays put.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from models.staging import stage_frame
+
+REPS_STAGE = {
+    "email": "text", "name": "text", "team": "text", "title": "text", "is_active": "boolean",
+    "monthly_signup_goal": "integer", "yearly_signup_goal": "integer", "row": "integer",
+}
+MONTH_STAGE = {
+    "email": "text", "year": "smallint", "month": "smallint", "signup_goal": "integer",
+    "revenue_goal": "numeric(14,2)", "bonus_tier_goal": "smallint", "signups": "numeric(8,1)",
+    "revenue": "numeric(14,2)", "goal_row": "integer",
+}
+YEAR_STAGE = {
+    "email": "text", "year": "smallint", "signup_goal": "integer", "revenue_goal": "numeric(14,2)",
+    "row": "integer",
+}
+
+
+@dataclass(frozen=True)
+class LockedEdit:
+    """A goal edit refused because the month's deadline has passed (lock_after_deadline)."""
+
+    email: str
+    year: int
+    month: int
+    goal_row: int
+    field: str
+    value: str
+
+
+@dataclass
+class UpsertCounts:
+    """Rows staged and rows actually inserted or changed."""
+
+    staged: int = 0
+    written: int = 0
+
+
+def upsert_reps(connection: Connection, frame: pd.DataFrame) -> UpsertCounts:
+    """Update changed reps and insert new ones from the Reps tab."""
+    staged = stage_frame(connection, "stage_reps", REPS_STAGE, frame)
+    changed = connection.execute(text("""
+        UPDATE sales_reps r SET
+            name = coalesce(s.name, r.name), team = coalesce(s.team, r.team),
+            title = coalesce(s.title, r.title), is_active = coalesce(s.is_active, r.is_active),
+            monthly_signup_goal = coalesce(s.monthly_signup_goal, r.monthly_signup_goal),
+            yearly_signup_goal = coalesce(s.yearly_signup_goal, r.yearly_signup_goal)
+        FROM stage_reps s
+        WHERE r.email = s.email
+          AND (coalesce(s.name, r.name), coalesce(s.team, r.team), coalesce(s.title, r.title),
+               coalesce(s.is_active, r.is_active),
+               coalesce(s.monthly_signup_goal, r.monthly_signup_goal),
+               coalesce(s.yearly_signup_goal, r.yearly_signup_goal))
+              IS DISTINCT FROM
+              (r.name, r.team, r.title, r.is_active, r.monthly_signup_goal, r.yearly_signup_goal)
+    """)).rowcount
+    added = connection.execute(text("""
+        INSERT INTO sales_reps (email, name, team, title, is_active, monthly_signup_goal, yearly_signup_goal)
+        SELECT s.email, s.name, s.team, s.title, coalesce(s.is_active, true),
+               s.monthly_signup_goal, s.yearly_signup_goal
+        FROM stage_reps s
+        WHERE s.name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sales_reps r WHERE r.email = s.email)
+    """)).rowcount
+    return UpsertCounts(staged, changed + added)
+
+
+def month_frame(monthly: pd.DataFrame | None, actuals: pd.DataFrame | None) -> pd.DataFrame:
+    """Monthly Goals and Actuals joined on (email, year, month): one staged row per goal row."""
+    keys = ["email", "year", "month"]
+    goals = (monthly if monthly is not None else pd.DataFrame(columns=[*keys, "row"])).rename(
+        columns={"row": "goal_row"}
+    )
+    done = (actuals if actuals is not None else pd.DataFrame(columns=keys)).drop(
+        columns=["row"], errors="ignore"
+    )
+    merged = goals.merge(done, on=keys, how="outer")
+    for column in MONTH_STAGE:
+        if column not in merged:
+            merged[column] = pd.NA
+    return merged
+
+
+def _set_now(goal_columns: str) -> str:
+    """SQL that is true when the staged row sets a goal for the first time."""
+    return f"(g.goal_set_at IS NULL AND ({goal_columns}))"
+
+
+def upsert_months(
+    connection: Connection,
+    frame: pd.DataFrame,
+    *,
+    now: datetime,
+    deadline_day: int,
+    timezone: str,
+    system_user: uuid.UUID,
+    lock_after_deadline: bool,
+) -> tuple[UpsertCounts, list[LockedEdit]]:
+    """Insert and update rep_monthly_goals from staged goals and actuals.
+
+    The first time a Signup or Revenue Goal is seen records ``goal_set_at`` (this
+    cycle's time), ``goal_set_by`` and ``set_by_deadline``. With
+    ``lock_after_deadline``, changes to goals already set are refused once the
+    deadline has passed and returned as ``LockedEdit``s.
+    """
+    staged = stage_frame(connection, "stage_month", MONTH_STAGE, frame)
+    params = {"now": now, "deadline_day": deadline_day, "tz": timezone, "user": system_user}
+    locked: list[LockedEdit] = []
+    if lock_after_deadline:
+        refused = connection.execute(text("""
+            WITH refused AS (
+                SELECT s.ctid AS stage_row, s.email, s.year, s.month, s.goal_row,
+                       CASE WHEN s.signup_goal IS DISTINCT FROM g.signup_goal AND s.signup_goal IS NOT NULL
+                                THEN 'signup_goal'
+                            WHEN s.revenue_goal IS DISTINCT FROM g.revenue_goal AND s.revenue_goal IS NOT NULL
+                                THEN 'revenue_goal'
+                            ELSE 'bonus_tier_goal' END AS field,
+                       coalesce(s.signup_goal::text, '') || '|' || coalesce(s.revenue_goal::text, '')
+                           || '|' || coalesce(s.bonus_tier_goal::text, '') AS value
+                FROM stage_month s
+                JOIN sales_reps r ON r.email = s.email
+                JOIN rep_monthly_goals g
+                  ON g.sales_rep_id = r.id AND g.goal_year = s.year AND g.goal_month = s.month
+                WHERE g.goal_set_at IS NOT NULL AND :now > g.deadline
+                  AND ((s.signup_goal IS NOT NULL AND s.signup_goal IS DISTINCT FROM g.signup_goal)
+                    OR (s.revenue_goal IS NOT NULL AND s.revenue_goal IS DISTINCT FROM g.revenue_goal)
+                    OR (s.bonus_tier_goal IS NOT NULL AND s.bonus_tier_goal IS DISTINCT FROM g.bonus_tier_goal))
+            ), cleared AS (
+                UPDATE stage_month s SET signup_goal = NULL, revenue_goal = NULL, bonus_tier_goal = NULL
+                FROM refused WHERE s.ctid = refused.stage_row
+            )
+            SELECT email, year, month, goal_row, field, value FROM refused
+        """), params).all()
+        locked = [LockedEdit(r.email, r.year, r.month, r.goal_row or 0, r.field, r.value) for r in refused]
+
+    first_set = _set_now("s.signup_goal IS NOT NULL OR s.revenue_goal IS NOT NULL")
+    changed = connection.execute(text(f"""
+        WITH proposed AS (
+            SELECT g.id,
+                   coalesce(s.signup_goal, g.signup_goal) AS signup_goal,
+                   coalesce(s.revenue_goal, g.revenue_goal) AS revenue_goal,
+                   coalesce(s.bonus_tier_goal, g.bonus_tier_goal) AS bonus_tier_goal,
+                   coalesce(s.signups, g.signups_actual) AS signups_actual,
+                   coalesce(s.revenue, g.revenue_actual) AS revenue_actual,
+                   CASE WHEN {first_set} THEN CAST(:now AS timestamptz) ELSE g.goal_set_at END AS goal_set_at,
+                   CASE WHEN {first_set} THEN CAST(:user AS uuid) ELSE g.goal_set_by END AS goal_set_by,
+                   CASE WHEN {first_set} THEN CAST(:now AS timestamptz) <= g.deadline
+                        ELSE g.set_by_deadline END AS set_by_deadline
+            FROM stage_month s
+            JOIN sales_reps r ON r.email = s.email
+            JOIN rep_monthly_goals g
+              ON g.sales_rep_id = r.id AND g.goal_year = s.year AND g.goal_month = s.month
+        )
+        UPDATE rep_monthly_goals g SET
+            signup_goal = p.signup_goal, revenue_goal = p.revenue_goal, bonus_tier_goal = p.bonus_tier_goal,
+            signups_actual = p.signups_actual, revenue_actual = p.revenue_actual,
+            goal_set_at = p.goal_set_at, goal_set_by = p.goal_set_by, set_by_deadline = p.set_by_deadline
+        FROM proposed p
+        WHERE g.id = p.id
+          AND (p.signup_goal, p.revenue_goal, p.bonus_tier_goal, p.signups_actual, p.revenue_actual,
+               p.goal_set_at)
+              IS DISTINCT FROM
+              (g.signup_goal, g.revenue_goal, g.bonus_tier_goal, g.signups_actual, g.revenue_actual,
+               g.goal_set_at)
+    """), params).rowcount
+    added = connection.execute(text("""
+        INSERT INTO rep_monthly_goals (sales_rep_id, goal_year, goal_month, signup_goal, revenue_goal,
+            bonus_tier_goal, signups_actual, revenue_actual, deadline, goal_set_at, goal_set_by,
+            set_by_deadline)
+        SELECT r.id, s.year, s.month, s.signup_goal, s.revenue_goal, s.bonus_tier_goal,
+               coalesce(s.signups, 0), coalesce(s.revenue, 0), d.deadline,
+               CASE WHEN d.goal_set THEN CAST(:now AS timestamptz) END,
+               CASE WHEN d.goal_set THEN CAST(:user AS uuid) END,
+               d.goal_set AND CAST(:now AS timestamptz) <= d.deadline
+        FROM stage_month s
+        JOIN sales_reps r ON r.email = s.email
+        CROSS JOIN LATERAL (
+            SELECT make_timestamptz(s.year, s.month, CAST(:deadline_day AS int) + 1, 0, 0, 0,
+                                    CAST(:tz AS text)) AS deadline,
+                   (s.signup_goal IS NOT NULL OR s.revenue_goal IS NOT NULL) AS goal_set
+        ) d
+        WHERE NOT EXISTS (
+            SELECT 1 FROM rep_monthly_goals g
+            WHERE g.sales_rep_id = r.id AND g.goal_year = s.year AND g.goal_month = s.month
+        )
+    """), params).rowcount
+    return UpsertCounts(staged, changed + added), locked
+
+
+def upsert_years(connection: Connection, frame: pd.DataFrame, *, now: datetime,
+                 system_user: uuid.UUID) -> UpsertCounts:
+    """Insert and update rep_yearly_goals from the Yearly Goals tab."""
+    staged = stage_frame(connection, "stage_year", YEAR_STAGE, frame)
+    params = {"now": now, "user": system_user}
+    first_set = _set_now("s.signup_goal IS NOT NULL OR s.revenue_goal IS NOT NULL")
+    changed = connection.execute(text(f"""
+        UPDATE rep_yearly_goals g SET
+            yearly_signup_goal = coalesce(s.signup_goal, g.yearly_signup_goal),
+            yearly_revenue_goal = coalesce(s.revenue_goal, g.yearly_revenue_goal),
+            goal_set_at = CASE WHEN {first_set} THEN CAST(:now AS timestamptz) ELSE g.goal_set_at END,
+            goal_set_by = CASE WHEN {first_set} THEN CAST(:user AS uuid) ELSE g.goal_set_by END
+        FROM stage_year s JOIN sales_reps r ON r.email = s.email
+        WHERE g.sales_rep_id = r.id AND g.goal_year = s.year
+          AND (coalesce(s.signup_goal, g.yearly_signup_goal), coalesce(s.revenue_goal, g.yearly_revenue_goal),
+               {first_set})
+              IS DISTINCT FROM (g.yearly_signup_goal, g.yearly_revenue_goal, false)
+    """), params).rowcount
+    added = connection.execute(text("""
+        INSERT INTO rep_yearly_goals (sales_rep_id, goal_year, yearly_signup_goal, yearly_revenue_goal,
+                                      goal_set_at, goal_set_by)
+        SELECT r.id, s.year, s.signup_goal, s.revenue_goal,
+               CASE WHEN s.signup_goal IS NOT NULL OR s.revenue_goal IS NOT NULL
+                    THEN CAST(:now AS timestamptz) END,
+               CASE WHEN s.signup_goal IS NOT NULL OR s.revenue_goal IS NOT NULL THEN CAST(:user AS uuid) END
+        FROM stage_year s JOIN sales_reps r ON r.email = s.email
+        WHERE NOT EXISTS (SELECT 1 FROM rep_yearly_goals g WHERE g.sales_rep_id = r.id AND g.goal_year = s.year)
+    """), params).rowcount
+    return UpsertCounts(staged, changed + added)

@@ -1,0 +1,106 @@
+"""``python -m sync``: parse the command line and run one command.
+
+Heavy modules (pandas, SQLAlchemy, gspread) are imported inside the command
+handlers so that start-up stays fast and ``--help`` needs none of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from models.errors import GoalsSyncError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_REJECTED_INPUT = 3
+EXIT_LOCKED = 75
+
+log = logging.getLogger("sync")
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default="config.yaml", metavar="PATH",
+                        help="config file (default: ./config.yaml)")
+    common.add_argument("--now", metavar="ISO-8601",
+                        help="pretend the clock reads this (no offset: company time zone)")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand of SPEC.md."""
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="python -m sync",
+        description="Sync sales goals and actuals between a spreadsheet and PostgreSQL.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", parents=[common], help="the daemon (or one cycle with --once)")
+    run.add_argument("--once", action="store_true", help="one cycle plus any due job, then exit (for cron)")
+    run.add_argument("--dry-run", action="store_true", help="read and compute, print changes, write nothing")
+
+    commands.add_parser("demo", parents=[common], help="sample workbook + database + one cycle, print Summary")
+    commands.add_parser("check", parents=[common], help="validate config, database, spreadsheet, tabs, headers")
+    commands.add_parser("status", parents=[common], help="the current month per rep in the terminal")
+
+    jobs = commands.add_parser("jobs", help="run one scheduled job now")
+    job_names = jobs.add_subparsers(dest="job", required=True, metavar="JOB")
+    for name, text in [("snapshot", "progress and leaderboard snapshots due now"),
+                       ("achievements", "detect and record achievements"),
+                       ("reminders", "create this month's reminders and send the due ones"),
+                       ("notify", "send pending achievement announcements")]:
+        job_names.add_parser(name, parents=[common], help=text)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", parents=[common], help="apply migrations")
+    return parser
+
+
+def _handler(args: argparse.Namespace) -> Callable[..., int]:
+    # Imported here so each command loads only what it uses.
+    if args.command == "run":
+        if args.once:
+            from sync.commands import run_once
+            return run_once
+        from sync.daemon import run_daemon
+        return run_daemon
+    if args.command == "demo":
+        from sync.demo import run_demo
+        return run_demo
+    if args.command == "check":
+        from sync.check import run_check
+        return run_check
+    if args.command == "status":
+        from sync.commands import show_status
+        return show_status
+    if args.command == "jobs":
+        from sync.commands import run_job
+        return run_job
+    from sync.commands import db_upgrade
+    return db_upgrade
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0) and EXIT_USAGE
+    try:
+        from sync.context import Context
+
+        context = Context.load(Path(args.config), args.now)
+        return _handler(args)(context, args)
+    except GoalsSyncError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return EXIT_OK

@@ -1,0 +1,80 @@
+"""The small commands: ``run --once``, ``status``, ``jobs …``, ``db upgrade``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from sync.context import Context
+
+log = logging.getLogger("sync")
+
+
+def run_once(context: Context, args: argparse.Namespace) -> int:
+    """One cycle, then every job that is due (skipped with ``--dry-run``); exit code per SPEC.md."""
+    from sync.cycle import run_cycle
+
+    now = context.clock.now()
+    try:
+        result = run_cycle(context.settings, context.store(), context.backend(), now, dry_run=args.dry_run)
+        if args.dry_run:
+            print(f"Dry run at {now:%Y-%m-%d %H:%M %Z}: nothing was written.")
+            for line in result.changes:
+                print(f"  {line}")
+            for problem in result.problems:
+                print(f"  problem: {problem.cell}: {problem.problem}")
+        elif result.status not in {"failed", "skipped"}:
+            from jobs.runner import run_due_jobs
+
+            run_due_jobs(context, now)
+        if result.error:
+            print(f"error: {result.error}")
+        return result.exit_code
+    finally:
+        context.close()
+
+
+def show_status(context: Context, _args: argparse.Namespace) -> int:
+    """Print the current month per rep, as the Summary tab shows it."""
+    from models.rules.periods import local_date
+    from sync.output_tables import summary_table
+    from sync.terminal import render_output_table
+
+    settings, now = context.settings, context.clock.now()
+    today = local_date(now, settings.tz)
+    store = context.store()
+    try:
+        with store.transaction(now, commit=False) as tx:
+            standings = tx.standings(settings, year=today.year, month=today.month)
+            last = tx.last_cycle()
+        table = summary_table(standings, now=now, goals=settings.goals, status=None,
+                              tab=settings.sheets.tabs.summary, tz=settings.tz)
+        print(f"{today:%B %Y} — {len(standings)} active reps (as of {now:%Y-%m-%d %H:%M %Z})")
+        print(render_output_table(table))
+        if last:
+            print(f"\nLast sync: {last['started_at']:%Y-%m-%d %H:%M %Z}, {last['status']}, "
+                  f"{last['rows_read']} rows read, {last['rows_rejected']} problems"
+                  + (f" — {last['error']}" if last["error"] else ""))
+        else:
+            print("\nNo sync has run yet: python -m sync run --once")
+        return 0
+    finally:
+        context.close()
+
+
+def run_job(context: Context, args: argparse.Namespace) -> int:
+    """Run one scheduled job now (``jobs snapshot|achievements|reminders|notify``)."""
+    from jobs.runner import run_job_now
+
+    try:
+        return run_job_now(context, args.job, context.clock.now())
+    finally:
+        context.close()
+
+
+def db_upgrade(context: Context, _args: argparse.Namespace) -> int:
+    """Apply migrations (they also run on every start)."""
+    store = context.store()
+    store.dispose()
+    print("database is up to date")
+    return 0

@@ -1,0 +1,56 @@
+"""What every command needs: settings, the clock, and (lazily) the store and the spreadsheet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from models.settings import Settings
+from sync.clock import Clock, parse_now
+from sync.config import load_settings
+from sync.logs import configure_logging
+
+if TYPE_CHECKING:
+    from models.store import Store
+    from sheets.backend import SpreadsheetBackend
+
+
+@dataclass
+class Context:
+    """Settings and clock for one command; the store and backend are opened on first use."""
+
+    settings: Settings
+    clock: Clock
+    config_path: Path
+    _store: Store | None = field(default=None, repr=False)
+    _backend: SpreadsheetBackend | None = field(default=None, repr=False)
+
+    @classmethod
+    def load(cls, config_path: Path, now: str | None = None) -> Context:
+        """Load and validate the config, set up logging, build the clock from ``--now``."""
+        settings = load_settings(config_path)
+        configure_logging(settings)
+        start = parse_now(now, settings.tz) if now else None
+        return cls(settings=settings, clock=Clock.create(settings.tz, start), config_path=config_path)
+
+    def store(self) -> Store:
+        """The database, connected and migrated on first use."""
+        if self._store is None:
+            from models.store import Store
+
+            self._store = Store.open(self.settings)
+        return self._store
+
+    def backend(self) -> SpreadsheetBackend:
+        """The spreadsheet backend, created on first use."""
+        if self._backend is None:
+            from sheets.factory import open_backend
+
+            self._backend = open_backend(self.settings.sheets)
+        return self._backend
+
+    def close(self) -> None:
+        """Release database connections."""
+        if self._store is not None:
+            self._store.dispose()

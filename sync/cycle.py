@@ -1,0 +1,233 @@
+"""One sync cycle, top to bottom: read → validate → store → derive → write → log.
+
+The clock is read once; the database work is one transaction that also covers
+the write to the spreadsheet, so a failed write leaves the database unchanged
+and the next cycle simply tries again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from models.errors import GoalsSyncError, LockHeld
+from models.rules.periods import local_date
+from models.settings import Settings
+from models.store import CycleRecord, OutputState, Store, Transaction
+from models.values import CycleStatus, Problem
+from sheets.backend import SpreadsheetBackend
+from sheets.factory import output_target
+from sheets.inputs import INPUT_KINDS, InputKind, ParsedInputs
+from sheets.tables import OutputTable, TabWrite
+from sync.output_tables import content_fingerprint, errors_table, leaderboard_table, summary_table
+
+log = logging.getLogger("sync.cycle")
+
+
+@dataclass(frozen=True)
+class CycleResult:
+    """What one cycle did; ``exit_code`` follows SPEC.md (0, 1, 3, 75)."""
+
+    status: str
+    now: datetime
+    problems: tuple[Problem, ...] = ()
+    rows_read: int = 0
+    rows_upserted: int = 0
+    rows_unchanged: int = 0
+    api_reads: int = 0
+    api_writes: int = 0
+    sql_statements: int = 0
+    tabs_written: tuple[str, ...] = ()
+    seconds: float = 0.0
+    error: str | None = None
+    changes: tuple[str, ...] = field(default=())
+
+    @property
+    def exit_code(self) -> int:
+        """0 success, 1 failed, 3 done with rejected input, 75 skipped (lock held)."""
+        return {"failed": 1, "skipped": 75}.get(self.status, 3 if self.problems else 0)
+
+
+def input_titles(settings: Settings) -> dict[InputKind, str]:
+    """Tab title of each input tab, from config."""
+    tabs = settings.sheets.tabs
+    return {kind: getattr(tabs, kind) for kind in INPUT_KINDS}
+
+
+def run_cycle(settings: Settings, store: Store, backend: SpreadsheetBackend, now: datetime, *,
+              dry_run: bool = False) -> CycleResult:
+    """Run one cycle at ``now``; a failure is returned as status ``failed``, never raised."""
+    return _Cycle(settings, store, backend, now, dry_run).run()
+
+
+class _Cycle:
+    """The state of one cycle: inputs, counters, and the clock reading it shares."""
+
+    def __init__(self, settings: Settings, store: Store, backend: SpreadsheetBackend, now: datetime,
+                 dry_run: bool) -> None:
+        self.settings, self.store, self.backend, self.now, self.dry_run = settings, store, backend, now, dry_run
+        self.target = output_target(settings.sheets)
+        self.started = time.monotonic()
+        self.statements_before = store.statement_count
+        self.requests_before = backend.request_count
+
+    def run(self) -> CycleResult:
+        try:
+            with self.store.cycle_lock():
+                try:
+                    return self._locked()
+                except GoalsSyncError as error:
+                    reads = self.backend.request_count - self.requests_before
+                    if not self.dry_run:
+                        self._record_failure(str(error), reads)
+                    return self._finish("failed", error=str(error), api_reads=reads)
+        except LockHeld as error:
+            return self._finish("skipped", error=str(error))
+
+    def _locked(self) -> CycleResult:
+        from sheets.parse import parse_inputs  # pandas is imported only by commands that sync
+
+        settings, now = self.settings, self.now
+        titles = input_titles(settings)
+        grids = self.backend.read_tabs(list(titles.values()))
+        reads = self.backend.request_count - self.requests_before
+        today = local_date(now, settings.tz)
+
+        with self.store.transaction(now, commit=not self.dry_run) as tx:
+            tx.write_settings(settings)
+            user = tx.system_user()
+            parsed = parse_inputs({kind: grids.get(title) for kind, title in titles.items()}, titles,
+                                  known_emails=tx.known_emails(), header_aliases=settings.sheets.headers)
+            upserted, staged, problems = _store_inputs(tx, parsed, settings, now, user)
+            upserted += tx.refresh_derived(settings, now=now, year=today.year, month=today.month)
+            status = "partial" if problems else "success"
+            cycle_status = CycleStatus(finished_at=now, rows_read=parsed.rows_read, problems=len(problems),
+                                       status=status)
+            tables = _output_tables(tx, settings, now, problems, cycle_status)
+            writes = _plan_writes(tables, tx.output_state(self.target))
+            changes: list[str] = []
+            written: tuple[str, ...] = ()
+            api_writes = 0
+            if self.dry_run:
+                changes = [f"database: {upserted} rows would be inserted or changed"]
+                changes += [f"{w.table.tab}: would be rewritten ({len(w.table.rows)} rows)" for w in writes]
+                if not writes:
+                    changes.append("output tabs: unchanged, nothing would be written")
+            elif writes:
+                report = self.backend.write_tabs(writes)
+                api_writes = report.value_calls + report.format_calls
+                written = tuple(w.table.tab for w in writes)
+                tx.save_output_state(self.target, {w.table.tab: _state_of(w.table) for w in writes}, now)
+            unchanged = max(staged - upserted, 0)
+            if not self.dry_run:
+                tx.log_cycle(CycleRecord(
+                    started_at=now, finished_at=now, cycle_now=now, status=status, spreadsheet=self.target,
+                    rows_read=parsed.rows_read, rows_upserted=upserted, rows_unchanged=unchanged,
+                    rows_rejected=len(problems), api_reads=reads, api_writes=api_writes,
+                    sql_statements=self.store.statement_count - self.statements_before + 1,
+                    problems=tuple(problems),
+                ))
+        return self._finish(
+            "dry_run" if self.dry_run else status, problems=tuple(problems), rows_read=parsed.rows_read,
+            rows_upserted=upserted, rows_unchanged=unchanged, api_reads=reads, api_writes=api_writes,
+            tabs_written=written, changes=tuple(changes),
+        )
+
+    def _record_failure(self, error: str, reads: int) -> None:
+        now = self.now
+        try:
+            self.store.record_cycle(CycleRecord(started_at=now, finished_at=now, cycle_now=now,
+                                                status="failed", spreadsheet=self.target, error=error,
+                                                api_reads=reads))
+        except GoalsSyncError as log_error:  # the database itself may be the fault
+            log.error("could not record the failed cycle: %s", log_error)
+
+    def _finish(self, status: str, **values: object) -> CycleResult:
+        result = CycleResult(
+            status=status, now=self.now, seconds=time.monotonic() - self.started,
+            sql_statements=self.store.statement_count - self.statements_before,
+            **values,  # type: ignore[arg-type]
+        )
+        log.info("cycle %s in %.2fs: %d rows read, %d upserted, %d problems, %d API calls, "
+                 "%d SQL statements%s", status, result.seconds, result.rows_read, result.rows_upserted,
+                 len(result.problems), result.api_reads + result.api_writes, result.sql_statements,
+                 f"; {result.error}" if result.error else "")
+        return result
+
+
+def _store_inputs(tx: Transaction, parsed: ParsedInputs, settings: Settings, now: datetime,
+                  user: object) -> tuple[int, int, list[Problem]]:
+    """Upsert every usable input tab; return (rows written, rows staged, problems)."""
+    from models.upserts import month_frame
+
+    problems = list(parsed.problems)
+    written = staged = 0
+    reps = parsed.tabs.get("reps")
+    if reps is not None:
+        counts = tx.upsert_reps(reps.frame)
+        written, staged = written + counts.written, staged + counts.staged
+    monthly, actuals = parsed.tabs.get("monthly_goals"), parsed.tabs.get("actuals")
+    if monthly is not None or actuals is not None:
+        frame = month_frame(monthly.frame if monthly else None, actuals.frame if actuals else None)
+        counts, locked = tx.upsert_months(
+            frame, now=now, deadline_day=settings.goals.deadline_day, timezone=settings.timezone,
+            system_user=user, lock_after_deadline=settings.goals.lock_after_deadline,
+        )
+        written, staged = written + counts.written, staged + counts.staged
+        if monthly is not None:
+            problems += [
+                Problem(monthly.title, monthly.cell(edit.goal_row, edit.field), edit.email,
+                        edit.value.replace("|", " / ").strip(" /"),
+                        f"the goals for {edit.year}-{edit.month:02d} are locked after the deadline "
+                        f"(goals.lock_after_deadline); the stored goal was kept; ask a manager to change it")
+                for edit in locked
+            ]
+    yearly = parsed.tabs.get("yearly_goals")
+    if yearly is not None:
+        counts = tx.upsert_years(yearly.frame, now=now, system_user=user)  # type: ignore[arg-type]
+        written, staged = written + counts.written, staged + counts.staged
+    return written, staged, problems
+
+
+def _output_tables(tx: Transaction, settings: Settings, now: datetime, problems: list[Problem],
+                   cycle_status: CycleStatus) -> list[OutputTable]:
+    """Summary, Leaderboard and Sync Errors as they should look now."""
+    today = local_date(now, settings.tz)
+    standings = tx.standings(settings, year=today.year, month=today.month)
+    tabs = settings.sheets.tabs
+    return [
+        summary_table(standings, now=now, goals=settings.goals, status=cycle_status, tab=tabs.summary,
+                      tz=settings.tz),
+        leaderboard_table(standings, goals=settings.goals, tab=tabs.leaderboard),
+        errors_table(problems, tab=tabs.errors),
+    ]
+
+
+def _state_of(table: OutputTable) -> OutputState:
+    side_width = max((len(row) for row in table.side_block), default=0)
+    side_start = table.layout.side_block_column or 0
+    return OutputState(
+        content_hash=content_fingerprint(table),
+        layout_hash=table.layout.fingerprint(),
+        row_count=max(len(table.rows) + 1, len(table.side_block)),
+        column_count=max(len(table.layout.columns), side_start + side_width if side_width else 0),
+    )
+
+
+def _plan_writes(tables: list[OutputTable], previous: dict[str, OutputState]) -> list[TabWrite]:
+    """Only tabs whose content or layout changed since the last successful write."""
+    writes = []
+    for table in tables:
+        state, before = _state_of(table), previous.get(table.tab)
+        if before is not None and before.content_hash == state.content_hash \
+                and before.layout_hash == state.layout_hash:
+            continue
+        writes.append(TabWrite(
+            table=table,
+            clear_rows=before.row_count if before else 0,
+            clear_columns=before.column_count if before else 0,
+            apply_layout=before is None or before.layout_hash != state.layout_hash,
+        ))
+    return writes

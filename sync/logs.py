@@ -1,0 +1,80 @@
+"""Logging set-up: plain or JSON lines, with known secrets masked in every record."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+
+from models.settings import Settings
+
+_MASK = "***"
+
+
+class RedactSecrets(logging.Filter):
+    """Replace every known secret (passwords, tokens, keys) in a record's final message."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        # Longest first so a secret that contains another is masked whole.
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Mask secrets in the message and any exception text; always keep the record."""
+        if not self._secrets:
+            return True
+        message = record.getMessage()
+        cleaned = redact(message, self._secrets)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info), self._secrets)
+            record.exc_info = None
+        return True
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with each secret replaced by ``***``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, _MASK)
+    return text
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """Every secret value the config holds, and the password part of URLs."""
+    from urllib.parse import urlsplit
+
+    values = [settings.database.url.get_secret_value(), settings.notifications.email_url.get_secret_value()]
+    values += [url.get_secret_value() for url in settings.notifications.team_urls]
+    found: list[str] = []
+    for value in values:
+        if not value:
+            continue
+        found.append(value)
+        try:
+            password = urlsplit(value).password
+        except ValueError:
+            password = None
+        if password:
+            found.append(password)
+    return found
+
+
+def configure_logging(settings: Settings, *, extra_secrets: Iterable[str] = ()) -> None:
+    """Send logs to stderr, plain or JSON (``logging.json``), secrets masked."""
+    handler = logging.StreamHandler(sys.stderr)
+    if settings.logging.json_format:
+        from pythonjsonlogger.json import JsonFormatter
+
+        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets([*secrets_of(settings), *extra_secrets]))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(settings.logging.level)
+    for noisy in ("urllib3", "google", "apprise", "alembic", "schedule"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
