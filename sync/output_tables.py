@@ -100,8 +100,13 @@ def _fraction(percent: Decimal | None) -> float | None:
     return float(Decimal(percent) / _HUNDRED)
 
 
+def _team(standing: RepStanding) -> str | None:
+    """The rep's team; a blank team is no team (sorted last, shown empty)."""
+    return standing.team if standing.team and standing.team.strip() else None
+
+
 def _sort_key(standing: RepStanding) -> tuple[bool, str, str, str]:
-    team = standing.team if standing.team and standing.team.strip() else None
+    team = _team(standing)
     return (team is None, (team or "").casefold(), standing.name.casefold(), standing.email.casefold())
 
 
@@ -130,7 +135,7 @@ def _summary_row(standing: RepStanding, today: _Today, goals: GoalsSettings) -> 
     return (
         standing.name,
         standing.email,
-        standing.team,
+        _team(standing),
         _number(standing.signups),
         standing.signup_goal,
         _fraction(standing.signup_pct),
@@ -236,7 +241,7 @@ def leaderboard_table(standings: Sequence[RepStanding], *, goals: GoalsSettings,
         (
             rank,
             standing.name,
-            standing.team,
+            _team(standing),
             _number(standing.signups),
             _fraction(standing.signup_pct),
             _number(standing.revenue),

@@ -204,6 +204,7 @@ def test_sorted_by_team_then_name_case_insensitive_no_team_last() -> None:
     table = summary([
         standing("zoe Adams", team="SMB"),
         standing("Nobody Team", team=None),
+        standing("Blank Team", team="  "),
         standing("Carl Diaz", team="enterprise"),
         standing("alice Brown", team="Enterprise"),
         standing("Mia Cole", team="Mid-Market"),
@@ -213,6 +214,7 @@ def test_sorted_by_team_then_name_case_insensitive_no_team_last() -> None:
         ("enterprise", "Carl Diaz"),
         ("Mid-Market", "Mia Cole"),
         ("SMB", "zoe Adams"),
+        (None, "Blank Team"),
         (None, "Nobody Team"),
     ]
 
