@@ -115,7 +115,7 @@ class _Today:
     """What every Summary row shares: the local date and the month's elapsed share."""
 
     now: datetime
-    date: date
+    day: date
     expected: Fraction
     days_left: int
 
@@ -155,7 +155,7 @@ def _summary_row(standing: RepStanding, today: _Today, goals: GoalsSettings) -> 
         _number(standing.ytd_revenue),
         _number(standing.yearly_revenue_goal),
         _fraction(standing.ytd_revenue_pct),
-        yearly_pace(standing.ytd_signups, standing.monthly_signup_target, today.date.month),
+        yearly_pace(standing.ytd_signups, standing.monthly_signup_target, today.day.month),
         standing.streak,
         _trend(standing.trend),
     )
@@ -202,7 +202,7 @@ def summary_table(
     local_today = local_date(now, tz)
     today = _Today(
         now=now,
-        date=local_today,
+        day=local_today,
         expected=expected_fraction(local_today, goals.pace.calendar, goals.pace.holidays),
         days_left=days_left(local_today),
     )
