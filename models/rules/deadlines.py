@@ -100,9 +100,10 @@ def reminder_due_dates(year: int, month: int, deadline_day: int) -> dict[Reminde
     before the 1st are moved to the 1st. Default deadline day 6 → 3rd, 5th,
     6th and 7th.
     """
-    return {
-        kind: date(year, month, max(1, deadline_day + offset)) for kind, offset in _REMINDER_OFFSETS.items()
-    }
+    deadline_date = date(year, month, deadline_day)
+    first = date(year, month, 1)
+    # The overdue reminder may fall on the 1st of the next month (deadline day 28 in February).
+    return {kind: max(first, deadline_date + timedelta(days=offset)) for kind, offset in _REMINDER_OFFSETS.items()}
 
 
 def parse_check_time(value: time | str) -> time:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from fractions import Fraction
 
 from models.rules._exact import Number, to_fraction
 
@@ -16,7 +16,8 @@ def sparkline(values: Sequence[Number | None], width: int = 14) -> str:
     """The last ``width`` values as bars scaled between their own minimum (▁) and maximum (█).
 
     A missing value is a space; when every value is equal each is the middle
-    bar ``▄``; no values give ``''``. Scaling is exact, rounding half up.
+    bar ``▄``; no values give ``''``. Bar = floor(share × 7), exactly, so only
+    the maximum is ``█`` and a steady rise 0, ¼, ½, ¾, 1 reads ``▁▂▄▆█``.
     """
     window = list(values)[-width:] if width > 0 else []
     numbers = [to_fraction(v) for v in window if v is not None]
@@ -31,6 +32,6 @@ def sparkline(values: Sequence[Number | None], width: int = 14) -> str:
         elif high == low:
             chars.append(MIDDLE_BAR)
         else:
-            scaled = (to_fraction(value) - low) / (high - low) * top
-            chars.append(BARS[int(scaled + Fraction(1, 2))])
+            share = (to_fraction(value) - low) / (high - low)
+            chars.append(BARS[math.floor(share * top)])
     return "".join(chars)
