@@ -78,3 +78,15 @@ def embedded_url(data_dir: Path, database: str = DEFAULT_DATABASE) -> str:
     prefix, _, query = admin_url.partition("?")
     base = prefix.rsplit("/", 1)[0]
     return f"{base}/{database}" + (f"?{query}" if query else "")
+
+
+def fresh_embedded_url(data_dir: Path, database: str) -> str:
+    """Like ``embedded_url``, but drop ``database`` first so it starts empty (for the demo)."""
+    admin_url = start_server(data_dir)
+    conninfo = admin_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    try:
+        with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
+    except psycopg.Error as exc:
+        raise StoreError(f"could not reset database {database!r} on the embedded server: {exc}") from exc
+    return embedded_url(data_dir, database)

@@ -171,6 +171,12 @@ class Transaction:
             SELECT id FROM added UNION ALL SELECT id FROM users WHERE email = :email LIMIT 1
         """), {"email": SYSTEM_USER_EMAIL}).scalar_one()
 
+    def database_summary(self) -> tuple[str, int]:
+        """(PostgreSQL server version, reps stored), for ``check``."""
+        version = self.connection.exec_driver_sql("SHOW server_version").scalar_one()
+        reps = self.connection.exec_driver_sql("SELECT count(*) FROM sales_reps").scalar_one()
+        return str(version), int(reps)
+
     def known_emails(self) -> frozenset[str]:
         """Emails of every rep already stored."""
         return frozenset(self.connection.execute(text("SELECT email FROM sales_reps")).scalars())

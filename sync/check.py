@@ -1,0 +1,86 @@
+"""``python -m sync check``: config, database, spreadsheet, tabs and headers, in plain language.
+
+Each line is ``OK`` or ``FIX`` with what to do. Nothing is written anywhere
+(the database is migrated only if it is behind, as on every start).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from models.errors import GoalsSyncError
+from sync.context import Context
+
+_Line = tuple[bool, str]
+
+
+def _config_lines(context: Context) -> list[_Line]:
+    settings = context.settings
+    sheets = settings.sheets
+    where = sheets.xlsx_path if sheets.backend == "xlsx" else f"spreadsheet {sheets.spreadsheet_id}"
+    lines: list[_Line] = [(True, f"config {context.config_path}: valid (time zone {settings.timezone}, "
+                                 f"backend {sheets.backend}: {where})")]
+    if not (settings.notifications.email_url.get_secret_value() or settings.notifications.team_urls):
+        lines.append((True, "notifications: none configured (reminders and achievements are recorded, not sent)"))
+    return lines
+
+
+def _database_lines(context: Context) -> list[_Line]:
+    from models.engine import safe_url
+
+    store = context.store()
+    with store.transaction(context.clock.now(), commit=False) as tx:
+        version, reps = tx.database_summary()
+    return [(True, f"database {safe_url(store.engine.url)}: reachable (PostgreSQL {version}), "
+                   f"schema up to date, {reps} reps stored")]
+
+
+def _spreadsheet_lines(context: Context) -> list[_Line]:
+    from sheets.headers import REQUIRED_FIELDS, match_headers
+    from sync.cycle import input_titles
+
+    settings = context.settings
+    backend = context.backend()
+    titles = input_titles(settings)
+    grids = backend.read_tabs(list(titles.values()))
+    lines: list[_Line] = [(True, f"spreadsheet {backend.describe()}: readable")]
+    for kind, title in titles.items():
+        grid = grids.get(title)
+        if grid is None:
+            optional = kind == "reps"
+            lines.append((optional, f"tab '{title}': missing" + (
+                " (optional: reps are then managed in the database only)" if optional
+                else f" — add a tab named '{title}' (or set sheets.tabs.{kind} in the config)")))
+            continue
+        match = match_headers(grid, kind, title, settings.sheets.headers)
+        if match is None:
+            lines.append((False, f"tab '{title}': empty — put the header row in row 1"))
+            continue
+        missing = [field for field in REQUIRED_FIELDS[kind] if field not in match.columns]
+        if missing:
+            lines.append((False, f"tab '{title}': header row {match.row_index + 1} lacks "
+                                 f"{', '.join(missing)} — add these columns (or aliases in sheets.headers)"))
+        else:
+            rows = sum(1 for row in grid[match.row_index + 1:] if any(v not in (None, "") for v in row))
+            lines.append((True, f"tab '{title}': headers found in row {match.row_index + 1}, {rows} rows"))
+    return lines
+
+
+def run_check(context: Context, _args: argparse.Namespace) -> int:
+    """Print one OK/FIX line per thing checked; exit 0 when everything is OK, else 1."""
+    lines: list[_Line] = []
+    steps: list[tuple[str, Callable[[Context], list[_Line]]]] = [
+        ("config", _config_lines), ("database", _database_lines), ("spreadsheet", _spreadsheet_lines),
+    ]
+    for name, step in steps:
+        try:
+            lines += step(context)
+        except GoalsSyncError as error:
+            lines.append((False, f"{name}: {error}"))
+    context.close()
+    for ok, text in lines:
+        print(f"{'OK ' if ok else 'FIX'}  {text}")
+    failed = sum(not ok for ok, _ in lines)
+    print(f"\n{'All checks passed.' if not failed else f'{failed} thing(s) to fix.'}")
+    return 0 if not failed else 1
