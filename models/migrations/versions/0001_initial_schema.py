@@ -234,8 +234,10 @@ $$""",
 -- trigger arguments and left out of the comparison.
 CREATE FUNCTION goals_touch_updated_at() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    ignored text[] := array_append(coalesce(TG_ARGV, '{}'), 'updated_at');  -- TG_ARGV is NULL without arguments
 BEGIN
-    IF (to_jsonb(NEW) - 'updated_at' - TG_ARGV) IS DISTINCT FROM (to_jsonb(OLD) - 'updated_at' - TG_ARGV) THEN
+    IF (to_jsonb(NEW) - ignored) IS DISTINCT FROM (to_jsonb(OLD) - ignored) THEN
         NEW.updated_at := now();
     ELSE
         NEW.updated_at := OLD.updated_at;
