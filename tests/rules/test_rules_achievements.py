@@ -1,0 +1,211 @@
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from models.rules.achievements import (
+    Achievement,
+    MonthState,
+    YearState,
+    earned_achievements,
+    live_streak,
+    streak_ending,
+    streak_length,
+)
+from models.rules.periods import shift_month
+
+D = Decimal  # short for the many literals below
+TODAY = date(2026, 11, 20)
+MILESTONES = (3, 6, 12)
+SET_EARLY = datetime(2026, 11, 2, 10, tzinfo=ZoneInfo("UTC"))
+
+
+def month(year: int, number: int, signups="12", revenue="0", *, signup_goal=10, revenue_goal=None,
+          tier=0, on_time=True) -> MonthState:
+    return MonthState(
+        year=year, month=number, signup_goal=signup_goal, signups_actual=D(signups),
+        revenue_goal=None if revenue_goal is None else D(revenue_goal), revenue_actual=D(revenue),
+        bonus_tier=tier, set_by_deadline=on_time, goal_set_at=SET_EARLY if on_time else None,
+    )
+
+
+def met_months(end: tuple[int, int], count: int) -> list[MonthState]:
+    """``count`` consecutive met months ending with ``end``, oldest first."""
+    return [month(*shift_month(*end, -back)) for back in range(count - 1, -1, -1)]
+
+
+def earned(current, history=(), year_state=None, milestones=MILESTONES):
+    return earned_achievements(
+        7, current, year_state=year_state, history=list(history), milestones=milestones, today=TODAY
+    )
+
+
+def types(achievements: list[Achievement]) -> list[str]:
+    return [a.achievement_type for a in achievements]
+
+
+# --- monthly goals and perfect month -------------------------------------------------
+
+
+def test_signup_goal_met_set_on_time_is_also_a_perfect_month():
+    result = earned(month(2026, 11, "10"))
+    assert types(result) == ["monthly_signup_goal", "perfect_month"]
+    signup = result[0]
+    assert signup == Achievement(
+        7, "monthly_signup_goal", 2026, 11, TODAY,
+        goal_value=D(10), actual_value=D("10"), percent_achieved=D("100.00"),
+    )
+    assert signup.key == (7, "monthly_signup_goal", 2026, 11, None, None)
+    assert not signup.is_yearly
+
+
+def test_goal_not_met_earns_nothing():
+    assert earned(month(2026, 11, "9.5")) == []
+
+
+def test_revenue_met_but_signups_not_is_no_perfect_month():
+    result = earned(month(2026, 11, "8", "6000", revenue_goal="5000"))
+    assert types(result) == ["monthly_revenue_goal"]
+    assert result[0].percent_achieved == D("120.00")
+
+
+def test_both_goals_met_late_is_no_perfect_month():
+    result = earned(month(2026, 11, "10", "5000", revenue_goal="5000", on_time=False))
+    assert types(result) == ["monthly_signup_goal", "monthly_revenue_goal"]
+
+
+def test_revenue_goal_zero_is_ignored():
+    result = earned(month(2026, 11, "11", "900", revenue_goal="0"))
+    assert types(result) == ["monthly_signup_goal", "perfect_month"]
+
+
+def test_no_goal_set_earns_nothing_even_with_actuals():
+    assert earned(month(2026, 11, "40", "9000", signup_goal=None)) == []
+    assert earned(month(2026, 11, "40", "9000", signup_goal=0, revenue_goal="0")) == []
+
+
+def test_stored_percent_wins_over_recomputing():
+    # The trigger rounds 99.996 % to 100.00 % and marks the goal completed: so do the rules.
+    state = MonthState(2026, 11, signup_goal=None, revenue_goal=D("25000.00"), revenue_actual=D("24999.00"),
+                       revenue_pct=D("100.00"), set_by_deadline=True, goal_set_at=SET_EARLY)
+    assert types(earned(state)) == ["monthly_revenue_goal", "perfect_month"]
+
+
+# --- yearly goals ----------------------------------------------------------------------
+
+
+def test_yearly_goals():
+    year = YearState(2026, signup_goal=120, signups_actual=D("121.5"), revenue_goal=D("60000"),
+                     revenue_actual=D("59990"))  # 99.98 %
+    result = earned(month(2026, 11, "3"), year_state=year)
+    assert types(result) == ["yearly_signup_goal"]
+    assert result[0].achievement_month is None and result[0].is_yearly
+    assert (result[0].achievement_year, result[0].percent_achieved) == (2026, D("101.25"))
+
+    both = YearState(2026, signup_goal=120, signups_actual=D(120), revenue_goal=D("60000"),
+                     revenue_actual=D("60000"))
+    assert types(earned(month(2026, 11, "3"), year_state=both)) == ["yearly_signup_goal", "yearly_revenue_goal"]
+    assert earned(month(2026, 11, "3"), year_state=YearState(2026, signups_actual=D(500))) == []
+
+
+# --- bonus tiers -------------------------------------------------------------------------
+
+
+def test_one_achievement_per_tier_reached_with_that_tiers_amount():
+    result = earned(month(2026, 11, "15", signup_goal=20, tier=3))
+    tiers = [a for a in result if a.achievement_type == "bonus_tier_unlocked"]
+    assert [(a.bonus_tier, a.bonus_amount, a.goal_value) for a in tiers] == [
+        (1, D(100), D(6)), (2, D(250), D(11)), (3, D(500), D(15)),
+    ]
+    assert all(a.actual_value == D(15) and a.achievement_month == 11 for a in tiers)
+    assert earned(month(2026, 11, "5.9", signup_goal=20, tier=0)) == []
+
+
+# --- streaks -------------------------------------------------------------------------------
+
+
+def test_streak_length():
+    assert streak_length([]) == 0
+    assert streak_length([True, True, True]) == 3
+    assert streak_length([True, False, True, True]) == 2
+    assert streak_length([True, True, False]) == 0
+
+
+def milestones_of(result: list[Achievement]) -> list[tuple[int, int, int]]:
+    return [(a.milestone, a.achievement_year, a.achievement_month)
+            for a in result if a.achievement_type == "streak_milestone"]
+
+
+def test_third_month_in_a_row_is_milestone_three():
+    history = met_months((2026, 10), 2)
+    assert milestones_of(earned(month(2026, 11), history)) == [(3, 2026, 11)]
+    assert milestones_of(earned(month(2026, 11), history[1:])) == []  # only two in a row
+
+
+def test_seven_month_streak_holds_three_and_six_dated_when_reached():
+    history = met_months((2026, 10), 6)  # May..Oct
+    result = earned(month(2026, 11), history)
+    assert milestones_of(result) == [(3, 2026, 7), (6, 2026, 10)]
+    # A later cycle returns the very same rows: the unique key dedupes them.
+    again = earned(month(2026, 11), history)
+    assert {a.key for a in again} == {a.key for a in result}
+
+
+def test_twelve_month_streak_across_new_year():
+    history = met_months((2026, 10), 11)  # Dec 2025..Oct 2026
+    assert milestones_of(earned(month(2026, 11), history)) == [(3, 2026, 2), (6, 2026, 5), (12, 2026, 11)]
+
+
+def test_broken_streak_starts_again():
+    history = [*met_months((2026, 5), 5), month(2026, 6, "4"), *met_months((2026, 10), 4)]
+    # Jan..May met, June missed, July..Oct met, November met: 5 in a row.
+    assert streak_ending([*history, month(2026, 11)], 2026, 11) == 5
+    assert milestones_of(earned(month(2026, 11), history)) == [(3, 2026, 9)]
+    # The earlier streak's milestone 3 is its own row (March), not this one.
+    assert milestones_of(earned(month(2026, 5), history)) == [(3, 2026, 3)]
+
+
+def test_month_without_goal_or_row_breaks_streak():
+    no_goal = month(2026, 9, "20", signup_goal=None)
+    assert streak_ending([*met_months((2026, 8), 4), no_goal, month(2026, 10), month(2026, 11)], 2026, 11) == 2
+    gap = [*met_months((2026, 8), 4), month(2026, 10), month(2026, 11)]  # September has no row
+    assert streak_ending(gap, 2026, 11) == 2
+
+
+def test_current_month_not_met_has_no_milestone_but_live_streak_shows_last_months():
+    history = met_months((2026, 10), 5)
+    current = month(2026, 11, "3")
+    assert milestones_of(earned(current, history)) == []
+    assert live_streak([*history, current], 2026, 11) == 5
+    assert live_streak([*history, month(2026, 11)], 2026, 11) == 6
+    assert live_streak([], 2026, 11) == 0
+
+
+def test_history_entry_for_current_month_is_replaced_by_current():
+    stale = month(2026, 11, "2")
+    assert milestones_of(earned(month(2026, 11), [*met_months((2026, 10), 2), stale])) == [(3, 2026, 11)]
+
+
+def test_custom_milestones():
+    history = met_months((2026, 10), 1)
+    assert milestones_of(earned(month(2026, 11), history, milestones=(2, 2, 0))) == [(2, 2026, 11)]
+
+
+# --- everything at once ----------------------------------------------------------------------
+
+
+def test_all_seven_types_and_row_values():
+    current = month(2026, 12, "20", "7000", revenue_goal="7000", signup_goal=15, tier=4)
+    year = YearState(2026, signup_goal=100, signups_actual=D(180), revenue_goal=D(50000),
+                     revenue_actual=D(70000))
+    result = earned(current, met_months((2026, 11), 11), year)
+    assert sorted(set(types(result))) == sorted([
+        "monthly_signup_goal", "monthly_revenue_goal", "yearly_signup_goal", "yearly_revenue_goal",
+        "bonus_tier_unlocked", "streak_milestone", "perfect_month",
+    ])
+    assert len({a.key for a in result}) == len(result)  # no duplicate rows within one call
+    row = result[0].as_row()
+    assert set(row) == {
+        "sales_rep_id", "achievement_type", "achievement_year", "achievement_month", "achievement_date",
+        "bonus_tier", "milestone", "goal_value", "actual_value", "percent_achieved", "bonus_amount",
+    }
+    assert all(a.achievement_date == TODAY and a.sales_rep_id == 7 for a in result)
