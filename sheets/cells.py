@@ -1,0 +1,366 @@
+"""Turning one column of raw cells into typed values and per-cell complaints. Pure, no I/O.
+
+Each ``parse_*_column`` takes a 1-D object array (one entry per data row, as
+Sheets returns it unformatted: str, int, float, bool or None) and returns a
+:class:`ColumnResult`: a pandas extension array with NA for blank or bad
+cells, a mask of bad cells and a plain-language message for each bad one.
+
+Numbers are converted with numpy in one go; only cells that are not plain
+numbers (text such as ``'$1,234.50'``, month names, odd types) go through a
+per-cell function, and messages are built only for bad cells.
+
+Decisions beyond the SPEC:
+
+- Revenue and revenue goals with more than two decimals (what a formula
+  such as ``=A2*0.15`` gives) are accepted and rounded half-up to cents.
+- Signups allow one decimal (half credit); ``14.25`` is rejected, but
+  floating-point noise from a formula (``14.500000000001``) is not.
+- A comma is only a thousands separator in proper groups (``1,234`` and
+  ``12,345.6``); ``12,5`` is rejected rather than silently read as 125.
+- Absurd magnitudes: signups and signup goals above 100,000, money above
+  1,000,000,000 (monthly and yearly alike).
+- Accounting negatives ``(12)`` and a leading ``-`` are reported as negative.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from sheets.tables import Cell
+
+BLANK, TEXT, ERROR, BOOL, NEGATIVE, TOO_BIG, NOT_WHOLE, TOO_PRECISE, OUT_OF_RANGE = range(1, 10)
+"""Why a cell was not read as a value (0 = read fine)."""
+
+SPREADSHEET_ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#ERROR!",
+                      "#GETTING_DATA", "#SPILL!", "#CALC!", "#BLOCKED!", "#FIELD!", "#CONNECT!",
+                      "#BUSY!", "#UNKNOWN!", "#LOADING...")
+_ERROR_TEXTS = frozenset(SPREADSHEET_ERRORS)
+
+_NUMBER = re.compile(
+    r"(?P<sign>[-+−]?)\s*[$€£]?\s*(?P<sign2>[-+−]?)\s*"
+    r"(?P<num>(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)"
+)
+_EMAIL = r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+"
+_EMAIL_RE = re.compile(_EMAIL)
+_MAX_EMAIL = 254
+
+MONTH_NAMES: dict[str, int] = {}
+for _number, _names in enumerate(
+    [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+     ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+     ("oct", "october"), ("nov", "november"), ("dec", "december")], start=1):
+    for _name in _names:
+        MONTH_NAMES[_name] = _number
+
+_TRUE_TEXTS = frozenset({"true", "yes", "y", "1"})
+_FALSE_TEXTS = frozenset({"false", "no", "n", "0"})
+
+
+@dataclass(frozen=True)
+class NumberRule:
+    """What a number field accepts.
+
+    ``step``: ``whole`` numbers, ``tenth`` (one decimal), or ``cent`` (rounded
+    half-up to two decimals). ``ranged`` fields (year, month, tier) report any
+    value outside ``low``–``high`` with their ``accepted`` text; the others
+    say "cannot be negative" or "is too large".
+    """
+
+    step: Literal["whole", "tenth", "cent"]
+    low: float
+    high: float
+    accepted: str
+    ranged: bool = False
+    names: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def dtype(self) -> str:
+        """The pandas dtype of the parsed column."""
+        return "Int64" if self.step == "whole" else "Float64"
+
+
+_GOAL = NumberRule("whole", 0, 100_000, "a whole number from 0 to 100,000, like 12")
+_MONEY = NumberRule("cent", 0, 1_000_000_000, "a number like 1234.50 (0 to 1,000,000,000)")
+NUMBER_RULES: dict[str, NumberRule] = {
+    "year": NumberRule("whole", 2024, 2100, "a four-digit year from 2024 to 2100, like 2026", ranged=True),
+    "month": NumberRule("whole", 1, 12, "a month number 1–12 or a name like Nov or November",
+                        ranged=True, names=MONTH_NAMES),
+    "signup_goal": _GOAL,
+    "monthly_signup_goal": _GOAL,
+    "yearly_signup_goal": _GOAL,
+    "bonus_tier_goal": NumberRule("whole", 0, 6, "a whole number from 0 to 6", ranged=True),
+    "revenue_goal": _MONEY,
+    "revenue": _MONEY,
+    "signups": NumberRule("tenth", 0, 100_000,
+                          "a number like 14 or 14.5 (at most one decimal, 0 to 100,000)"),
+}
+
+
+@dataclass(frozen=True)
+class ColumnResult:
+    """One parsed column: typed values (NA = blank or bad), which cells are bad and why."""
+
+    values: pd.api.extensions.ExtensionArray
+    bad: np.ndarray
+    messages: dict[int, str]
+    """0-based position in the column → message, for every bad cell."""
+
+
+def shown(value: Cell | object) -> str:
+    """A cell as the user sees it, for Sync Errors: 12.0 → '12', True → 'TRUE', None → ''."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        if number.is_integer() and abs(number) < 1e15:
+            return str(int(number))
+        return repr(number)
+    return str(value)
+
+
+def _quoted(value: Cell | object) -> str:
+    text = shown(value)
+    return f"'{text[:57]}…'" if len(text) > 60 else f"'{text}'"
+
+
+def is_error_text(text: str) -> bool:
+    """True for a spreadsheet error such as ``#REF!`` (what Sheets returns for a broken formula)."""
+    return text.strip().upper() in _ERROR_TEXTS
+
+
+def number_from_text(text: str, names: dict[str, int] | None = None) -> tuple[float, int]:
+    """(value, code) for a text cell in a number column; code 0 when it reads as a number."""
+    stripped = text.strip()
+    if not stripped:
+        return math.nan, BLANK
+    if is_error_text(stripped):
+        return math.nan, ERROR
+    if names:
+        month = names.get(stripped.lower().rstrip("."))
+        if month is not None:
+            return float(month), 0
+    negative = False
+    if stripped.startswith("(") and stripped.endswith(")"):
+        negative, stripped = True, stripped[1:-1].strip()
+    match = _NUMBER.fullmatch(stripped)
+    if match is None:
+        return math.nan, TEXT
+    value = float(match["num"].replace(",", ""))
+    if "-" in match["sign"] + match["sign2"] or "−" in match["sign"] + match["sign2"]:
+        negative = True
+    if negative and value != 0:
+        return -value, NEGATIVE
+    return value, 0
+
+
+def _number_from_other(value: object, names: dict[str, int] | None) -> tuple[float, int]:
+    """(value, code) for any cell that is not a plain int/float: text, bools, odd types."""
+    if value is None:
+        return math.nan, BLANK
+    if isinstance(value, bool | np.bool_):
+        return math.nan, BOOL
+    if isinstance(value, str):
+        return number_from_text(value, names)
+    if isinstance(value, numbers.Real | Decimal):
+        try:
+            number = float(value)
+        except (OverflowError, ValueError):
+            return math.inf, TOO_BIG
+        return number, (BLANK if math.isnan(number) else 0)
+    return math.nan, TEXT
+
+
+def _message(label: str, rule: NumberRule, code: int, raw: object) -> str:
+    got = _quoted(raw)
+    if code == BLANK:
+        return f"{label} is blank; every row needs {rule.accepted}"
+    if code == ERROR:
+        return f"{label} shows the spreadsheet error {shown(raw).strip()}; fix the formula so it gives " \
+               f"{rule.accepted}"
+    if code == BOOL:
+        return f"{label} must be {rule.accepted}, not a checkbox or TRUE/FALSE; got {got}"
+    if rule.ranged or code in (TEXT, OUT_OF_RANGE):
+        hint = ""
+        if rule.names and code == OUT_OF_RANGE and isinstance(raw, int | float) and 36_500 < raw < 80_000:
+            hint = " (it looks like a date: type the month number as plain text)"
+        return f"{label} must be {rule.accepted}; got {got}{hint}"
+    if code == NEGATIVE:
+        return f"{label} cannot be negative; got {got}. Use {rule.accepted}"
+    if code == TOO_BIG:
+        return f"{label} is too large (at most {rule.high:,.0f}); got {got}"
+    if code == NOT_WHOLE:
+        return f"{label} must be a whole number, not a fraction; got {got}. Use {rule.accepted}"
+    if code == TOO_PRECISE:
+        return f"{label} allows at most one decimal (half credit like 14.5); got {got}"
+    return f"{label} must be {rule.accepted}; got {got}"
+
+
+def _types(cells: np.ndarray) -> np.ndarray:
+    return pd.Series(cells, dtype=object, copy=False).map(type).to_numpy(dtype=object)
+
+
+def parse_number_column(cells: np.ndarray, rule: NumberRule, label: str, *, required: bool) -> ColumnResult:
+    """Parse a number column by ``rule``; blank cells are NA (bad only when ``required``)."""
+    count = len(cells)
+    types = _types(cells)
+    values = np.full(count, np.nan)
+    codes = np.zeros(count, dtype=np.int8)
+    plain = np.equal(types, int) | np.equal(types, float)
+    plain_at = np.flatnonzero(plain)
+    try:
+        values[plain_at] = np.asarray(cells[plain_at], dtype=float)
+    except (OverflowError, ValueError, TypeError):  # an int beyond float range: rare, go cell by cell
+        for position in plain_at:
+            values[position], codes[position] = _number_from_other(cells[position], rule.names)
+    codes[plain & np.isnan(values) & (codes == 0)] = BLANK
+    codes[np.equal(types, type(None))] = BLANK
+    for position in np.flatnonzero(~plain & ~np.equal(types, type(None))):
+        values[position], codes[position] = _number_from_other(cells[position], rule.names)
+
+    checked = codes == 0
+    with np.errstate(invalid="ignore", over="ignore"):
+        finite = np.isfinite(values)
+        if rule.step == "whole":
+            off_step = np.abs(values - np.rint(values)) > 1e-9
+        elif rule.step == "tenth":
+            off_step = np.abs(values * 10 - np.rint(values * 10)) > 1e-6
+        else:
+            off_step = np.zeros(count, dtype=bool)
+        if rule.ranged:
+            outside = ~finite | (values < rule.low) | (values > rule.high) | off_step
+            codes[checked & outside] = OUT_OF_RANGE
+        else:
+            codes[checked & (~finite | (values > rule.high))] = TOO_BIG
+            codes[checked & finite & (values < 0)] = NEGATIVE
+            codes[(codes == 0) & off_step] = NOT_WHOLE if rule.step == "whole" else TOO_PRECISE
+
+        ok = codes == 0
+        clean = np.where(ok, values, 0.0)
+        if rule.step == "whole":
+            data = pd.arrays.IntegerArray(np.rint(clean).astype(np.int64), ~ok)
+        elif rule.step == "tenth":
+            data = pd.arrays.FloatingArray(np.rint(clean * 10) / 10, ~ok)
+        else:
+            # round(…, 6) first so 1.005 (stored as 1.00499999…) rounds half-up to 1.01 as typed
+            data = pd.arrays.FloatingArray(np.floor(np.round(clean * 100, 6) + 0.5) / 100, ~ok)
+
+    bad = (codes != 0) & ((codes != BLANK) | required)
+    messages = {int(p): _message(label, rule, int(codes[p]), cells[p]) for p in np.flatnonzero(bad)}
+    return ColumnResult(values=data, bad=bad, messages=messages)
+
+
+def parse_email_column(cells: np.ndarray, label: str) -> ColumnResult:
+    """Trim and lower-case emails and check their shape; a blank or bad email is bad (it is the key)."""
+    count = len(cells)
+    types = _types(cells)
+    is_text = np.equal(types, str)
+    emails = np.full(count, None, dtype=object)
+    valid = np.zeros(count, dtype=bool)
+    text_at = np.flatnonzero(is_text)
+    if len(text_at):
+        # A rep's email repeats on every row: check each distinct text once.
+        codes, uniques = pd.factorize(pd.Series(cells[text_at], dtype=object))
+        normalized = pd.Series(np.asarray(uniques, dtype=object), dtype=object).str.strip().str.lower()
+        unique_ok = (normalized.str.fullmatch(_EMAIL_RE).fillna(False).to_numpy(dtype=bool)
+                     & (normalized.str.len() <= _MAX_EMAIL).to_numpy(dtype=bool))
+        ok = unique_ok[codes]
+        emails[text_at[ok]] = normalized.to_numpy(dtype=object)[codes[ok]]
+        valid[text_at[ok]] = True
+    bad = ~valid
+    messages: dict[int, str] = {}
+    for position in np.flatnonzero(bad):
+        raw = cells[position]
+        if raw is None or (isinstance(raw, str) and not raw.strip()) or (isinstance(raw, float) and math.isnan(raw)):
+            messages[int(position)] = f"{label} is blank; every row needs the rep's email address"
+        elif isinstance(raw, str) and is_error_text(raw):
+            messages[int(position)] = (f"{label} shows the spreadsheet error {raw.strip()}; fix the formula "
+                                       "so it gives an email address like ana@example.com")
+        else:
+            messages[int(position)] = (f"{label} must be an email address like ana@example.com; "
+                                       f"got {_quoted(raw)}")
+    return ColumnResult(values=pd.array(emails, dtype="string"), bad=bad, messages=messages)
+
+
+def _text_cell(value: object) -> tuple[str | None, bool]:
+    """(text or None for blank, is_error) for a free-text cell."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None, False
+    text = shown(value).strip()
+    if not text:
+        return None, False
+    return text, is_error_text(text)
+
+
+def parse_text_column(cells: np.ndarray, label: str) -> ColumnResult:
+    """Trimmed text (numbers shown as typed); blank is NA; a spreadsheet error is bad."""
+    count = len(cells)
+    texts = np.full(count, None, dtype=object)
+    bad = np.zeros(count, dtype=bool)
+    messages: dict[int, str] = {}
+    for position, value in enumerate(cells):
+        text, error = _text_cell(value)
+        if error:
+            bad[position] = True
+            messages[position] = (f"{label} shows the spreadsheet error {text}; fix the formula or type "
+                                  f"the {label.lower()} as text")
+        else:
+            texts[position] = text
+    return ColumnResult(values=pd.array(texts, dtype="string"), bad=bad, messages=messages)
+
+
+def active_value(value: object) -> tuple[bool | None, bool]:
+    """(flag or None for blank, is_bad) for an Active cell."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None, False
+    if isinstance(value, bool | np.bool_):
+        return bool(value), False
+    if isinstance(value, numbers.Real):
+        if value == 1:
+            return True, False
+        if value == 0:
+            return False, False
+        return None, True
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if not text:
+            return None, False
+        if text in _TRUE_TEXTS:
+            return True, False
+        if text in _FALSE_TEXTS:
+            return False, False
+    return None, True
+
+
+def parse_active_column(cells: np.ndarray, label: str) -> ColumnResult:
+    """TRUE/FALSE, yes/no, y/n, 1/0 or a checkbox; blank is NA (no change)."""
+    count = len(cells)
+    flags = np.full(count, None, dtype=object)
+    bad = np.zeros(count, dtype=bool)
+    messages: dict[int, str] = {}
+    for position, value in enumerate(cells):
+        flag, is_bad = active_value(value)
+        if is_bad:
+            bad[position] = True
+            if isinstance(value, str) and is_error_text(value):
+                messages[position] = (f"{label} shows the spreadsheet error {value.strip()}; fix the formula "
+                                      "or use TRUE or FALSE")
+            else:
+                messages[position] = (f"{label} must be TRUE or FALSE (also yes/no, y/n, 1/0 or a "
+                                      f"checkbox); got {_quoted(value)}")
+        else:
+            flags[position] = flag
+    return ColumnResult(values=pd.array(flags, dtype="boolean"), bad=bad, messages=messages)

@@ -1,0 +1,287 @@
+"""Raw input grids → typed DataFrames and per-cell problems (SPEC "Spreadsheet contract").
+
+Pure: no I/O, no clock, never raises on any grid. ``parse_inputs`` is what the
+sync cycle calls; ``parse_tab`` parses one tab and is handy in tests.
+
+Rows: the header row is the first non-blank row; a data row with nothing in
+any recognised column is ignored (notes in extra columns do not make a row).
+A bad key cell (Email, Year, Month) drops the row; a bad value cell becomes
+NA ("no change") and the rest of the row goes on; every bad cell is reported
+once, including the value cells of a dropped row. Rows left with a valid key
+are then checked, in this order, and dropped with one problem each when they
+fail: duplicate key within the tab (every row of that key), unknown rep
+(goals and actuals tabs), new rep without a name (Reps tab; a new rep whose
+Name cell holds a spreadsheet error is dropped too, its cell already reported).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from models.values import Problem
+from sheets import cells as c
+from sheets.headers import DEFAULT_HEADERS, REQUIRED_FIELDS, match_headers
+from sheets.inputs import FRAME_COLUMNS, INPUT_KINDS, KEY_COLUMNS, InputKind, ParsedInputs, ParsedTab, a1
+from sheets.tables import Cell, RawGrid
+
+DEFAULT_TITLES: Mapping[InputKind, str] = {
+    "reps": "Reps", "monthly_goals": "Monthly Goals", "yearly_goals": "Yearly Goals", "actuals": "Actuals",
+}
+_TEXT_FIELDS = ("name", "team", "title")
+_UNIT = {"reps": "rep", "monthly_goals": "rep and month", "yearly_goals": "rep and year",
+         "actuals": "rep and month"}
+
+
+@dataclass(frozen=True)
+class TabResult:
+    """One parsed tab (None when missing or unusable), its problems and its non-blank data rows."""
+
+    tab: ParsedTab | None
+    problems: tuple[Problem, ...]
+    rows_read: int
+
+
+def field_dtype(field: str) -> str:
+    """The pandas dtype of a frame column."""
+    if field in ("email", *_TEXT_FIELDS):
+        return "string"
+    if field == "is_active":
+        return "boolean"
+    return c.NUMBER_RULES[field].dtype
+
+
+def _header_list(kind: InputKind) -> str:
+    return ", ".join(DEFAULT_HEADERS[f] for f in FRAME_COLUMNS[kind])
+
+
+def _columns_block(data: Sequence[Sequence[Cell]], columns: Sequence[int]) -> list[np.ndarray]:
+    """One 1-D object array per wanted column; short rows are padded with None."""
+    count = len(data)
+    width = max(columns) + 1
+    pad: list[Cell] = [None] * width
+    try:
+        block = np.array(data, dtype=object)  # fast when every row has the same length
+        if block.ndim != 2 or block.shape[1] < width:
+            block = np.array([row if len(row) == width else row[:width] if len(row) > width
+                              else [*row, *pad[len(row):]] for row in data], dtype=object)
+        if block.shape == (count, width) or (count == 0 and block.size == 0):
+            return [block[:, col] if count else np.empty(0, dtype=object) for col in columns]
+        if block.ndim == 2 and block.shape[0] == count and block.shape[1] >= width:
+            return [block[:, col] for col in columns]
+    except ValueError:
+        pass  # a cell that is itself a sequence: build column by column instead
+    out = []
+    for col in columns:
+        column = np.empty(count, dtype=object)
+        for index, row in enumerate(data):
+            column[index] = row[col] if len(row) > col else None
+        out.append(column)
+    return out
+
+
+def _blank(cells: np.ndarray) -> np.ndarray:
+    """Vectorised blank test: None, NaN or whitespace-only text."""
+    blank = pd.isna(pd.Series(cells, dtype=object, copy=False)).to_numpy(dtype=bool, copy=True)
+    types = pd.Series(cells, dtype=object, copy=False).map(type).to_numpy(dtype=object)
+    text_at = np.flatnonzero(np.equal(types, str))
+    if len(text_at):
+        codes, uniques = pd.factorize(pd.Series(cells[text_at], dtype=object))
+        unique_blank = (pd.Series(np.asarray(uniques, dtype=object), dtype=object).str.strip() == "")
+        blank[text_at] = unique_blank.to_numpy(dtype=bool)[codes]
+    return blank
+
+
+def _parse_column(field: str, cells: np.ndarray, label: str, key: bool) -> c.ColumnResult:
+    if field == "email":
+        return c.parse_email_column(cells, label)
+    if field in _TEXT_FIELDS:
+        return c.parse_text_column(cells, label)
+    if field == "is_active":
+        return c.parse_active_column(cells, label)
+    return c.parse_number_column(cells, c.NUMBER_RULES[field], label, required=key)
+
+
+def _key_text(kind: InputKind, email: str, year: object, month: object) -> str:
+    if kind == "reps":
+        return email
+    if kind == "yearly_goals":
+        return f"{email} for {year}"
+    return f"{email} for {calendar.month_name[int(month)]} {year}"  # type: ignore[call-overload]
+
+
+def _rows_text(rows: Sequence[int]) -> str:
+    words = [str(r) for r in rows]
+    if len(words) == 1:
+        return f"row {words[0]}"
+    return "rows " + ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def parse_tab(
+    kind: InputKind,
+    grid: RawGrid | None,
+    title: str,
+    *,
+    known_emails: frozenset[str] | None = None,
+    header_aliases: Mapping[str, str | list[str]] | None = None,
+    reps_title: str = "Reps",
+) -> TabResult:
+    """Parse one input tab.
+
+    ``known_emails``: for the Reps tab, reps already stored (a rep not among
+    them needs a Name); for the other tabs, every rep that exists (stored or
+    accepted from the Reps tab) — a row of anyone else is rejected; ``None``
+    skips that check.
+    """
+    if grid is None:
+        if kind == "reps":
+            return TabResult(None, (), 0)  # Reps is optional: the roster stays as stored
+        return TabResult(None, (Problem(
+            tab=title, cell=title, email="", value="",
+            problem=f"tab {title} is missing; add a tab named '{title}' with the columns {_header_list(kind)}",
+        ),), 0)
+    match = match_headers(grid, kind, title, header_aliases or {})
+    if match is None:
+        if kind == "reps":
+            return TabResult(None, (), 0)
+        return TabResult(None, (Problem(
+            tab=title, cell=title, email="", value="",
+            problem=(f"tab {title} is empty; it needs a header row with {_header_list(kind)} "
+                     "(this tab was skipped)"),
+        ),), 0)
+    header_row = match.row_index + 1
+    missing = [f for f in REQUIRED_FIELDS[kind] if f not in match.columns]
+    if missing:
+        return TabResult(None, match.problems + tuple(Problem(
+            tab=title, cell=f"{title}!{header_row}:{header_row}", email="", value="",
+            problem=(f"tab {title} has no '{DEFAULT_HEADERS[f]}' column in its header row (row {header_row}); "
+                     f"add a column headed '{DEFAULT_HEADERS[f]}' (this tab was skipped)"),
+        ) for f in missing), 0)
+
+    fields = [f for f in FRAME_COLUMNS[kind] if f in match.columns]
+    data = grid[match.row_index + 1:]
+    columns = _columns_block(data, [match.columns[f] for f in fields])
+    blank_rows = np.ones(len(data), dtype=bool)
+    for cells in columns:
+        blank_rows &= _blank(cells)
+    keep = np.flatnonzero(~blank_rows)
+    sheet_rows = keep + header_row + 1
+    raw = {f: col[keep] for f, col in zip(fields, columns, strict=True)}
+    keys = KEY_COLUMNS[kind]
+    results = {f: _parse_column(f, raw[f], match.labels[f], f in keys) for f in fields}
+
+    emails = np.asarray(results["email"].values.to_numpy(dtype=object, na_value=""), dtype=object)
+    found: list[tuple[int, int, Problem]] = list((0, 0, p) for p in match.problems)
+
+    def report(position: int, field: str, message: str, value: str | None = None) -> None:
+        row = int(sheet_rows[position])
+        col = match.columns[field]
+        shown = c.shown(raw[field][position]) if value is None else value
+        found.append((row, col, Problem(tab=title, cell=a1(title, row, col), email=str(emails[position]),
+                                        value=shown, problem=message)))
+
+    for f, result in results.items():
+        for position, message in result.messages.items():
+            report(position, f, message)
+
+    accepted = np.ones(len(keep), dtype=bool)
+    for f in keys:
+        accepted &= ~results[f].bad
+
+    # Duplicate keys among rows whose key is valid: every row of such a key is rejected.
+    key_frame = pd.DataFrame({f: pd.Series(results[f].values) for f in keys})
+    duplicated = key_frame.duplicated(keep=False).to_numpy(dtype=bool) & accepted
+    if duplicated.any():
+        dup_at = np.flatnonzero(duplicated)
+        groups = key_frame.iloc[dup_at].groupby(list(keys), sort=False, dropna=False).indices
+        for members in groups.values():
+            positions = dup_at[members]
+            for position in positions:
+                others = [int(sheet_rows[p]) for p in positions if p != position]
+                first = key_frame.iloc[position]
+                text = _key_text(kind, str(emails[position]), first.get("year"), first.get("month"))
+                report(position, "email", (
+                    f"Duplicate: {text} is also on {_rows_text(others)} of {title}; only one row per "
+                    f"{_UNIT[kind]} is allowed, so none of these rows was synced (delete or merge the "
+                    "duplicates)"))
+        accepted &= ~duplicated
+
+    if kind != "reps" and known_emails is not None:
+        unknown = accepted & ~pd.Series(emails, dtype=object).isin(known_emails).to_numpy(dtype=bool)
+        for position in np.flatnonzero(unknown):
+            report(position, "email", (
+                f"{emails[position]} is not a known rep: add them to the {reps_title} tab with their Name "
+                "first; this row was not synced"))
+        accepted &= ~unknown
+
+    if kind == "reps":
+        known = known_emails or frozenset()
+        names = results["name"]
+        new = accepted & ~pd.Series(emails, dtype=object).isin(known).to_numpy(dtype=bool)
+        no_name = new & np.asarray(pd.isna(names.values), dtype=bool)
+        for position in np.flatnonzero(no_name & ~names.bad):
+            report(position, "name", (
+                f"{match.labels['name']} is blank for new rep {emails[position]}; a new rep needs a name, "
+                "so this row was not synced"), value="")
+        accepted &= ~no_name
+
+    chosen = np.flatnonzero(accepted)
+    frame = pd.DataFrame({
+        f: (results[f].values[chosen] if f in results
+            else pd.array([None] * len(chosen), dtype=field_dtype(f)))
+        for f in FRAME_COLUMNS[kind]
+    })
+    frame["row"] = sheet_rows[chosen].astype(np.int64)
+    found.sort(key=lambda item: (item[0], item[1]))
+    return TabResult(
+        tab=ParsedTab(kind=kind, title=title, frame=frame, columns=dict(match.columns)),
+        problems=tuple(p for *_, p in found),
+        rows_read=len(keep),
+    )
+
+
+def _safe_parse(kind: InputKind, grid: RawGrid | None, title: str, **kwargs: object) -> TabResult:
+    """``parse_tab``, but a bug on some unforeseen input costs one tab, never the cycle."""
+    try:
+        return parse_tab(kind, grid, title, **kwargs)  # type: ignore[arg-type]
+    except Exception as error:  # the contract is "never raises"
+        return TabResult(None, (Problem(
+            tab=title, cell=title, email="", value="",
+            problem=f"tab {title} could not be read ({type(error).__name__}: {error}); it was skipped",
+        ),), 0)
+
+
+def parse_inputs(
+    grids: Mapping[InputKind, RawGrid | None],
+    titles: Mapping[InputKind, str],
+    *,
+    known_emails: frozenset[str],
+    header_aliases: Mapping[str, str | list[str]] | None = None,
+) -> ParsedInputs:
+    """Parse every input tab: typed frames, every problem (Reps first, then goals, then actuals).
+
+    ``known_emails``: reps already stored. Reps accepted from the Reps tab are
+    known too when the goals and actuals tabs are checked.
+    """
+    aliases = header_aliases or {}
+    names = {kind: titles.get(kind) or DEFAULT_TITLES[kind] for kind in INPUT_KINDS}
+    stored = frozenset(e.strip().lower() for e in known_emails)
+    results: dict[InputKind, TabResult] = {}
+    results["reps"] = _safe_parse("reps", grids.get("reps"), names["reps"], known_emails=stored,
+                                  header_aliases=aliases)
+    known = set(stored)
+    reps_tab = results["reps"].tab
+    if reps_tab is not None:
+        known.update(reps_tab.frame["email"].dropna().tolist())
+    for kind in INPUT_KINDS[1:]:
+        results[kind] = _safe_parse(kind, grids.get(kind), names[kind], known_emails=frozenset(known),
+                                    header_aliases=aliases, reps_title=names["reps"])
+    return ParsedInputs(
+        tabs={kind: results[kind].tab for kind in INPUT_KINDS},
+        problems=tuple(p for kind in INPUT_KINDS for p in results[kind].problems),
+        rows_read=sum(r.rows_read for r in results.values()),
+    )
