@@ -4,7 +4,11 @@ Boundary semantics, shared with the SQL function ``goals_pace_indicator``:
 
 - expected share: today counts as elapsed (day 1 of a 30-day month = 1/30);
 - the pace is judged from the moment ``expected × 100 >= min_elapsed_percent``
-  (day 3 of 30 = exactly 10 % → judged); below it the indicator is ``too_early``;
+  (day 3 of 30 = exactly 10 % → judged); below it the indicator is ``too_early``,
+  and so it is whenever the expected share is 0 (business calendar, before the
+  month's first business day), even with a minimum of 0;
+- business calendar: weekdays minus holidays; a month without any business day
+  falls back to the calendar share;
 - ratio = progress % / expected %, per metric with a goal (> 0); the weaker
   (smaller) ratio is the rep's; a set goal with a missing percent counts as 0 %;
 - indicator: ``ahead`` when ratio ≥ ahead, else ``on_track`` when ≥ on_track,

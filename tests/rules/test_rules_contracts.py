@@ -18,3 +18,17 @@ def test_achievement_row_has_real_columns():
     row = Achievement(1, "perfect_month", 2026, 11, date(2026, 11, 30)).as_row()
     columns = set(tables.GoalAchievement.__table__.columns.keys())
     assert set(row) <= columns
+
+
+def test_rules_import_nothing_heavy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import models.rules.achievements, models.rules.deadlines, models.rules.pace, models.rules.periods\n"
+        "import models.rules.progress, models.rules.ranking, models.rules.sparkline, models.rules.tiers\n"
+        "heavy = {'sqlalchemy', 'pandas', 'gspread', 'openpyxl', 'psycopg'} & set(sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
