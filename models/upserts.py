@@ -92,6 +92,9 @@ def month_frame(monthly: pd.DataFrame | None, actuals: pd.DataFrame | None) -> p
     for column in MONTH_STAGE:
         if column not in merged:
             merged[column] = pd.NA
+    # An outer join turns integer columns with gaps into floats; COPY wants "8", not "8.0".
+    whole = [c for c, sql_type in MONTH_STAGE.items() if sql_type in {"integer", "smallint"}]
+    merged[whole] = merged[whole].astype("Int64")
     return merged
 
 
