@@ -197,12 +197,16 @@ class Transaction:
         self.copy_counted(1 if not frame.empty else 0)
         return upserts.upsert_years(self.connection, frame, now=now, system_user=system_user)
 
+    def ensure_period_rows(self, settings: Settings, *, year: int, month: int) -> int:
+        """Default goal rows for the current month (and year rows for every year with months)."""
+        return derived.ensure_period_rows(self.connection, year=year, month=month,
+                                          deadline_day=settings.goals.deadline_day, timezone=settings.timezone)
+
     def refresh_derived(self, settings: Settings, *, now: datetime, year: int, month: int) -> int:
         """Default rows, month/year close, bonus tiers, yearly actuals, rep roll-ups, reminder
         acknowledgements. Returns the rows changed."""
         goals = settings.goals
-        changed = derived.ensure_period_rows(self.connection, year=year, month=month,
-                                             deadline_day=goals.deadline_day, timezone=settings.timezone)
+        changed = self.ensure_period_rows(settings, year=year, month=month)
         changed += derived.close_past_periods(self.connection, year=year, month=month)
         changed += derived.refresh_bonus_tiers(self.connection, goals.bonus)
         changed += derived.refresh_yearly_actuals(self.connection)

@@ -168,6 +168,9 @@ def _store_inputs(tx: Transaction, parsed: ParsedInputs, settings: Settings, now
     if reps is not None:
         counts = tx.upsert_reps(reps.frame)
         written, staged = written + counts.written, staged + counts.staged
+    # Default rows first, so a blank or rejected Signup Goal keeps the rep's default.
+    today = local_date(now, settings.tz)
+    written += tx.ensure_period_rows(settings, year=today.year, month=today.month)
     monthly, actuals = parsed.tabs.get("monthly_goals"), parsed.tabs.get("actuals")
     if monthly is not None or actuals is not None:
         frame = month_frame(monthly.frame if monthly else None, actuals.frame if actuals else None)
