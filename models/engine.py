@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
 
 from models.errors import ConfigError, StoreError
 from models.settings import Settings
@@ -91,10 +91,11 @@ def store_error(exc: BaseException, url: str | URL, doing: str = "reach the data
     if password:
         message = message.replace(str(password), "***")
     where = safe_url(parsed) if parsed is not None else "<database>"
-    return StoreError(
-        f"could not {doing} at {where}: {message}. "
-        "Check that PostgreSQL is running and that database.url / GOALS_DATABASE_URL is right."
-    )
+    if isinstance(exc, OperationalError | InterfaceError):
+        hint = "Check that PostgreSQL is running and that database.url / GOALS_DATABASE_URL is right."
+    else:
+        hint = "The database refused the statement; `python -m sync db upgrade` brings the schema up to date."
+    return StoreError(f"could not {doing} at {where}: {message}. {hint}")
 
 
 def ping(engine: Engine) -> None:

@@ -32,7 +32,7 @@ MONTH = (
         (2026, 5, "status", "done"),
     ],
 )
-def test_bad_monthly_values_are_refused(db, sql, add_rep, year, month, column, value):  # noqa: PLR0917
+def test_bad_monthly_values_are_refused(db, sql, add_rep, year, month, column, value):
     _refused(db, sql, MONTH.format(column=column), rep=add_rep(), year=year, month=month, value=value)
 
 

@@ -129,7 +129,7 @@ def test_yearly_progress_follows_the_same_rule(add_rep, sql, set_now):
         ("app_settings", "timezone = timezone", "deadline_day = 5"),
     ],
 )
-def test_updated_at_moves_only_when_the_row_changes(add_rep, add_month, sql, table, no_op, change):  # noqa: PLR0917
+def test_updated_at_moves_only_when_the_row_changes(add_rep, add_month, sql, table, no_op, change):
     rep = add_rep()
     add_month(rep, signup_goal=10)
     _year(sql, rep, yearly_signup_goal=120)

@@ -46,7 +46,7 @@ def test_the_month_follows_the_company_time_zone(sql, add_rep, add_month, config
         (4, 900, "behind"),
     ],
 )
-def test_health_status_mid_month(sql, add_rep, add_month, configure, set_now, signups, revenue, status):  # noqa: PLR0917
+def test_health_status_mid_month(sql, add_rep, add_month, configure, set_now, signups, revenue, status):
     configure(timezone="America/New_York")
     set_now("2026-11-15T17:00:00Z")  # 15 November, 15 of 30 days elapsed
     rep = add_rep()
@@ -72,7 +72,7 @@ def test_no_health_status_without_a_goal(sql, add_rep, add_month, set_now):
 
 
 @pytest.mark.parametrize(("day", "status"), [(1, "too_early"), (2, "too_early"), (3, "on_track")])
-def test_too_early_until_ten_percent_of_the_month(sql, add_rep, add_month, set_now, day, status):  # noqa: PLR0917
+def test_too_early_until_ten_percent_of_the_month(sql, add_rep, add_month, set_now, day, status):
     set_now(f"2026-11-{day:02d}T12:00:00Z")
     rep = add_rep()
     add_month(rep, signup_goal=30, signups_actual=day)
@@ -95,7 +95,7 @@ def test_business_calendar_skips_weekends_and_holidays(sql, add_rep, add_month, 
 
 
 @pytest.mark.parametrize("calendar", ["calendar", "business"])
-def test_health_status_agrees_with_the_pure_pace_rule(  # noqa: PLR0917
+def test_health_status_agrees_with_the_pure_pace_rule(
     sql, add_rep, add_month, configure, set_now, calendar
 ):
     holidays = [date(2026, 11, 11), date(2026, 11, 26)]

@@ -1,0 +1,120 @@
+"""Migrations: no drift from models/tables.py, exact downgrade, safe concurrent upgrades."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from models.engine import make_engine
+from models.errors import StoreError
+from models.migrate import check, current_revision, downgrade, head_revision, upgrade
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SCHEMA_QUERIES = {
+    "columns": """
+        SELECT table_name || '.' || column_name, concat_ws(' ', data_type, numeric_precision, numeric_scale,
+               is_nullable, column_default, is_generated, generation_expression, is_identity)
+        FROM information_schema.columns WHERE table_schema = 'public'""",
+    "constraints": """
+        SELECT conrelid::regclass || '.' || conname, pg_get_constraintdef(oid)
+        FROM pg_constraint WHERE connamespace = 'public'::regnamespace""",
+    "indexes": "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'",
+    "views": "SELECT viewname, definition FROM pg_views WHERE schemaname = 'public'",
+    "functions": """
+        SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid)
+        FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace""",
+    "triggers": """
+        SELECT tgrelid::regclass || '.' || tgname, pg_get_triggerdef(oid)
+        FROM pg_trigger WHERE NOT tgisinternal""",
+}
+
+LEFTOVERS = """
+    SELECT 'relation ' || relname FROM pg_class
+    WHERE relnamespace = 'public'::regnamespace AND relname NOT IN ('alembic_version', 'alembic_version_pkc')
+    UNION ALL
+    SELECT 'function ' || proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+    UNION ALL
+    SELECT 'trigger ' || tgname FROM pg_trigger WHERE NOT tgisinternal
+    UNION ALL
+    SELECT 'type ' || typname FROM pg_type
+    WHERE typnamespace = 'public'::regnamespace AND typname NOT IN ('alembic_version', '_alembic_version')
+"""
+
+
+def _schema(url: str) -> dict[str, dict[str, str]]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return {
+                kind: dict(connection.execute(text(query)).all())
+                for kind, query in SCHEMA_QUERIES.items()
+            }
+    finally:
+        engine.dispose()
+
+
+def _scalars(url: str, query: str) -> list[str]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text(query)).scalars())
+    finally:
+        engine.dispose()
+
+
+def test_models_and_migrations_do_not_drift(test_database_url):
+    check(test_database_url)
+
+
+def test_the_database_is_at_head(engine):
+    with engine.connect() as connection:
+        assert current_revision(connection) == head_revision()
+
+
+def test_downgrade_removes_everything_and_upgrade_recreates_the_same_schema(fresh_db_url):
+    before = _schema(fresh_db_url)
+    assert set(before["views"]) == {"v_current_month_goals", "v_yearly_goals_summary", "v_goals_needing_setup"}
+
+    downgrade(fresh_db_url)
+    assert _scalars(fresh_db_url, LEFTOVERS) == []
+
+    upgrade(fresh_db_url)
+    upgrade(fresh_db_url)  # a second upgrade is a no-op
+    assert _schema(fresh_db_url) == before
+    assert _scalars(fresh_db_url, "SELECT id::text FROM app_settings") == ["1"]
+
+
+def test_concurrent_upgrades_apply_the_migration_once(fresh_db_url):
+    # Two processes (cron overlap, two daemons starting): Alembic's context is process-global,
+    # so this needs real processes, not threads.
+    downgrade(fresh_db_url)
+    script = "import sys; from models.migrate import upgrade; upgrade(sys.argv[1])"
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script, fresh_db_url], cwd=ROOT, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    failures = [process.communicate(timeout=60)[1] for process in processes if process.wait(timeout=60) != 0]
+    assert failures == []
+    assert _scalars(fresh_db_url, "SELECT version_num FROM alembic_version") == [head_revision()]
+    assert _scalars(fresh_db_url, "SELECT id::text FROM app_settings") == ["1"]
+
+
+def test_check_reports_drift(fresh_db_url):
+    engine = make_engine(fresh_db_url)
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE sales_reps ADD COLUMN nickname text"))
+    engine.dispose()
+    with pytest.raises(StoreError, match="differ"):
+        check(fresh_db_url)
+
+
+def test_upgrade_against_an_unreachable_server_is_a_store_error():
+    with pytest.raises(StoreError) as raised:
+        upgrade("postgresql://goals:hunter2-secret@127.0.0.1:1/goals")
+    assert "hunter2-secret" not in str(raised.value)
+    assert "127.0.0.1" in str(raised.value)
