@@ -9,20 +9,27 @@ conftest. Fixtures:
   key, generated here, never committed) whose token endpoint is the fake server.
 - ``google_sheets_settings``: a factory of ``SheetsSettings`` pointing at the server
   with short timeouts, for backend and end-to-end tests.
+- ``fake_time``: an instant ``sleep`` and a ``clock`` that counts those sleeps.
+- ``google_backend``: a factory of ``GoogleSheetsBackend`` on the server, using
+  ``fake_time`` (retries cost no wall time) and ignoring the developer's
+  ``GOOGLE_APPLICATION_CREDENTIALS``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from models.settings import RetrySettings, SheetsSettings
+from sheets.google import GoogleSheetsBackend
 from tests.sheets_api.server import FakeSheetsServer
 
 
@@ -101,5 +108,39 @@ def google_sheets_settings(sheets_server: FakeSheetsServer) -> Callable[..., She
         }
         values.update(overrides)
         return SheetsSettings(**values)
+
+    return make
+
+
+@dataclass
+class FakeTime:
+    """Sleeps return at once; ``now()`` is the real monotonic time plus every sleep so far."""
+
+    slept: list[float] = field(default_factory=list)
+
+    def sleep(self, seconds: float) -> None:
+        """Record the sleep instead of waiting."""
+        self.slept.append(seconds)
+
+    def now(self) -> float:
+        """A monotonic clock that the recorded sleeps have moved forward."""
+        return time.monotonic() + sum(self.slept)
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    """An instant sleep and the matching clock, for retry tests."""
+    return FakeTime()
+
+
+@pytest.fixture
+def google_backend(google_sheets_settings: Callable[..., SheetsSettings],
+                   fake_time: FakeTime) -> Callable[..., GoogleSheetsBackend]:
+    """``make(settings=None, **settings_overrides) -> GoogleSheetsBackend`` on the fake server."""
+
+    def make(settings: SheetsSettings | None = None, **overrides: Any) -> GoogleSheetsBackend:
+        chosen = settings or google_sheets_settings(**overrides)
+        return GoogleSheetsBackend(chosen, sleep=fake_time.sleep, clock=fake_time.now,
+                                   rng=random.Random(7), environ={})
 
     return make

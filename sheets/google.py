@@ -1,0 +1,293 @@
+"""The Google Sheets backend: reads input tabs and writes output tabs through gspread.
+
+Request budget per cycle: reading is one ``values:batchGet``; writing is one
+``values:batchUpdate`` plus one ``spreadsheets:batchUpdate`` only when a tab is
+missing or its layout changed. Spreadsheet metadata (sheet ids) is fetched at
+most once per backend, and only when a tab is missing or formatting is due.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from models.settings import SheetsSettings
+from sheets import formatting
+from sheets.credentials import load_credentials
+from sheets.http import GOOGLE_SHEETS_ROOT, SheetsApiRequestError, SheetsHttpClient
+from sheets.tables import Cell, RawGrid, TabWrite, WriteReport
+
+log = logging.getLogger(__name__)
+
+_READ_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
+                "majorDimension": "ROWS"}
+_METADATA_PARAMS = {"includeGridData": "false",
+                    "fields": "sheets(properties,conditionalFormats,protectedRanges)"}
+_SERIAL_EPOCH = datetime(1899, 12, 30)
+
+
+def quote_tab(title: str) -> str:
+    """A tab name as an A1 range of the whole tab: ``'Monthly Goals'``."""
+    return "'" + title.replace("'", "''") + "'"
+
+
+@dataclass
+class _Sheet:
+    sheet_id: int
+    title: str
+    rule_count: int = 0
+    protected_ids: list[int] = field(default_factory=list)
+    """Protected ranges this service added (recognised by their description)."""
+
+
+@dataclass
+class _SheetIndex:
+    """What the backend knows of a spreadsheet's tabs, kept up to date after its own changes."""
+
+    sheets: dict[str, _Sheet] = field(default_factory=dict)
+
+    @classmethod
+    def from_metadata(cls, metadata: Mapping[str, Any]) -> _SheetIndex:
+        index = cls()
+        for sheet in metadata.get("sheets", []):
+            props = sheet.get("properties", {})
+            ours = [p["protectedRangeId"] for p in sheet.get("protectedRanges", [])
+                    if p.get("description") == formatting.PROTECTION_DESCRIPTION]
+            index.add(_Sheet(props.get("sheetId", 0), props.get("title", ""),
+                             len(sheet.get("conditionalFormats", [])), ours))
+        return index
+
+    def add(self, sheet: _Sheet) -> None:
+        self.sheets[sheet.title.casefold()] = sheet
+
+    def find(self, title: str) -> _Sheet | None:
+        # Sheets matches tab names case-insensitively in ranges.
+        return self.sheets.get(title.casefold())
+
+    def new_id(self, title: str) -> int:
+        """A stable sheet id for a new tab, unused in this spreadsheet."""
+        taken = {s.sheet_id for s in self.sheets.values()}
+        candidate = zlib.crc32(title.encode()) & 0x7FFFFFFF
+        while candidate in taken or candidate == 0:
+            candidate = (candidate + 1) & 0x7FFFFFFF
+        return candidate
+
+
+class GoogleSheetsBackend:
+    """``SpreadsheetBackend`` over the Google Sheets API (or a compatible server)."""
+
+    def __init__(
+        self,
+        settings: SheetsSettings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        """Load the credentials (no network yet). ``sleep``/``rng``/``clock`` are for fast tests."""
+        self._settings = settings
+        self._input_id = settings.spreadsheet_id
+        self._output_id = settings.summary_spreadsheet_id or settings.spreadsheet_id
+        self._endpoint = (settings.api_endpoint or GOOGLE_SHEETS_ROOT).rstrip("/")
+        loaded = load_credentials(settings, environ)
+        self._account_email = loaded.email
+        self._http = SheetsHttpClient(loaded.credentials, retry=settings.retry, base_url=self._endpoint,
+                                      account_email=loaded.email, sleep=sleep, rng=rng, clock=clock)
+        self._indexes: dict[str, _SheetIndex] = {}
+
+    @property
+    def account_email(self) -> str | None:
+        """The service account's email (share the spreadsheet with it), None when anonymous."""
+        return self._account_email
+
+    @property
+    def request_count(self) -> int:
+        """HTTP requests sent so far, retries included."""
+        return self._http.request_count
+
+    def describe(self) -> str:
+        """``Google Sheets <id> via <endpoint>`` (no secrets)."""
+        text = f"Google Sheets {self._input_id} via {self._endpoint}"
+        if self._output_id != self._input_id:
+            text += f" (output tabs to {self._output_id})"
+        return text
+
+    # --- reading -------------------------------------------------------------
+
+    def read_tabs(self, tabs: Sequence[str]) -> dict[str, RawGrid | None]:
+        """Every named tab in one ``values:batchGet`` (unformatted); None for a missing tab."""
+        names = list(dict.fromkeys(tabs))
+        if not names:
+            return {}
+        try:
+            grids = self._batch_get(names)
+        except SheetsApiRequestError as error:
+            if not error.unparsable_range:
+                raise
+            # One tab (at least) is missing: learn which from the metadata, read the others.
+            index = self._index(self._input_id)
+            present = [name for name in names if index.find(name)]
+            missing = [name for name in names if not index.find(name)]
+            if not missing:
+                raise
+            log.warning("spreadsheet %s has no tab named %s", self._input_id,
+                        ", ".join(repr(m) for m in missing))
+            grids = self._batch_get(present) if present else {}
+        return {name: grids.get(name) for name in names}
+
+    def _batch_get(self, names: list[str]) -> dict[str, RawGrid]:
+        answer = self._http.values_batch_get(self._input_id, [quote_tab(n) for n in names],
+                                             params=dict(_READ_PARAMS))
+        value_ranges = answer.get("valueRanges", [])
+        return {name: _raw_grid(vr.get("values", [])) for name, vr in zip(names, value_ranges, strict=False)}
+
+    # --- writing -------------------------------------------------------------
+
+    def write_tabs(self, writes: Sequence[TabWrite]) -> WriteReport:
+        """One ``values:batchUpdate`` (RAW) for every tab, plus one formatting call when needed."""
+        if not writes:
+            return WriteReport(value_calls=0, format_calls=0)
+        sid = self._output_id
+        created: tuple[str, ...] = ()
+        if any(w.apply_layout for w in writes):
+            created = self._format(writes, [w for w in writes if w.apply_layout])
+            self._write_values(writes)
+            return WriteReport(value_calls=1, format_calls=1, tabs_created=created)
+        try:
+            self._write_values(writes)
+            return WriteReport(value_calls=1, format_calls=0)
+        except SheetsApiRequestError as error:
+            if not error.unparsable_range:
+                raise
+            index = self._index(sid)
+            missing = [w for w in writes if not index.find(w.table.tab)]
+            if not missing:
+                raise
+        created = self._format(writes, missing)
+        self._write_values(writes)
+        return WriteReport(value_calls=2, format_calls=1, tabs_created=created)
+
+    def _write_values(self, writes: Sequence[TabWrite]) -> None:
+        # A fresh body per call: nothing here (or in gspread's low-level call) mutates it on retry.
+        body = {
+            "valueInputOption": "RAW",
+            "data": [{"range": f"{quote_tab(w.table.tab)}!A1", "majorDimension": "ROWS",
+                      "values": tab_values(w)} for w in writes],
+        }
+        self._http.values_batch_update(self._output_id, body=body)
+
+    def _format(self, writes: Sequence[TabWrite], layout_for: Sequence[TabWrite]) -> tuple[str, ...]:
+        """One ``spreadsheets:batchUpdate``: add missing tabs, apply layouts, protect tabs."""
+        sid = self._output_id
+        index = self._index(sid)
+        requests: list[dict[str, Any]] = []
+        created: list[_Sheet] = []
+        formatted: dict[str, _Sheet] = {}
+        for write in writes:
+            table = write.table
+            sheet = index.find(table.tab)
+            if sheet is None:
+                grid = tab_values(write)
+                sheet = _Sheet(index.new_id(table.tab), table.tab)
+                requests.append(formatting.add_sheet(
+                    sheet.sheet_id, table.tab, rows=max(1000, len(grid) + 100),
+                    columns=max(26, max((len(r) for r in grid), default=0) + 2),
+                    frozen_rows=table.layout.frozen_rows))
+                index.add(sheet)
+                created.append(sheet)
+            if write in layout_for or sheet in created:
+                requests.extend(formatting.layout_requests(sheet.sheet_id, table.layout,
+                                                           previous_rule_count=sheet.rule_count))
+                formatted[table.tab] = sheet
+        protect_replies: list[_Sheet] = []
+        if self._settings.protect_output_tabs:
+            if self._account_email is None:
+                log.warning("sheets.protect_output_tabs is set but the backend has no service account "
+                            "(anonymous access): output tabs are not protected")
+            else:
+                for write in writes:
+                    sheet = index.find(write.table.tab)
+                    if sheet is not None and not sheet.protected_ids:
+                        requests.append(formatting.protect(sheet.sheet_id, self._account_email))
+                        protect_replies.append(sheet)
+        answer = self._http.batch_update(sid, {"requests": requests})
+        # Keep the cached index true to what this batch did (metadata is fetched only once).
+        for tab, sheet in formatted.items():
+            layout = next(w.table.layout for w in writes if w.table.tab == tab)
+            sheet.rule_count = len(formatting.colour_rules(sheet.sheet_id, layout))
+        added = [r["addProtectedRange"]["protectedRange"] for r in answer.get("replies", [])
+                 if isinstance(r, dict) and "addProtectedRange" in r]
+        for sheet, protected in zip(protect_replies, added, strict=False):
+            sheet.protected_ids.append(protected.get("protectedRangeId", -1))
+        if created:
+            log.info("created tab(s) %s in spreadsheet %s", ", ".join(s.title for s in created), sid)
+        return tuple(s.title for s in created)
+
+    def _index(self, spreadsheet_id: str) -> _SheetIndex:
+        """The spreadsheet's tabs, fetched once per backend."""
+        if spreadsheet_id not in self._indexes:
+            metadata = self._http.fetch_sheet_metadata(spreadsheet_id, params=dict(_METADATA_PARAMS))
+            self._indexes[spreadsheet_id] = _SheetIndex.from_metadata(metadata)
+        return self._indexes[spreadsheet_id]
+
+
+def tab_values(write: TabWrite) -> list[list[Any]]:
+    """The rectangle written to a tab from A1: header, rows, side block, blanks over leftovers.
+
+    Cells not covered by the table or the side block but inside the previous
+    size (``clear_rows`` × ``clear_columns``) or the gap between them are ``""``
+    (blanked). Values are JSON-ready: None/NaN → ``""``, Decimal → number,
+    date/datetime → a Sheets serial number.
+    """
+    table = write.table
+    header = list(table.header)
+    rows = [list(r) for r in table.rows]
+    table_width = max([len(header), *(len(r) for r in rows)])
+    side = [list(r) for r in table.side_block]
+    side_width = max((len(r) for r in side), default=0)
+    side_column = table.layout.side_block_column
+    if side and side_column is None:
+        side_column = table_width + 1
+    if side and side_column is not None and side_column < table_width:
+        raise ValueError(f"tab {table.tab!r}: side block column {side_column} overlaps the table "
+                         f"({table_width} columns)")
+    side_end = (side_column or 0) + side_width if side else 0
+    height = max(1 + len(rows), len(side), write.clear_rows)
+    width = max(table_width, side_end, write.clear_columns)
+    grid: list[list[Any]] = [[""] * width for _ in range(height)]
+    for r, row in enumerate([header, *rows]):
+        for c, value in enumerate(row):
+            grid[r][c] = _json_cell(value)
+    for r, row in enumerate(side):
+        for c, value in enumerate(row):
+            grid[r][(side_column or 0) + c] = _json_cell(value)
+    return grid
+
+
+def _json_cell(value: Any) -> Cell:
+    if value is None or isinstance(value, (bool, str, int)):
+        return "" if value is None else value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else ""
+    if isinstance(value, Decimal):
+        return _json_cell(float(value))
+    if isinstance(value, datetime):
+        naive = value.replace(tzinfo=None)
+        return (naive - _SERIAL_EPOCH).total_seconds() / 86400
+    if isinstance(value, date):
+        return float((value - _SERIAL_EPOCH.date()).days)
+    return str(value)
+
+
+def _raw_grid(values: list[list[Any]]) -> RawGrid:
+    """Google's rows as a RawGrid: ``""`` (an empty cell inside a row) becomes None."""
+    return [[None if v == "" else v for v in row] for row in values]
