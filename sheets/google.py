@@ -192,6 +192,7 @@ class GoogleSheetsBackend:
         requests: list[dict[str, Any]] = []
         created: list[_Sheet] = []
         formatted: dict[str, _Sheet] = {}
+        layout_due = {id(w) for w in layout_for}
         for write in writes:
             table = write.table
             sheet = index.find(table.tab)
@@ -204,7 +205,7 @@ class GoogleSheetsBackend:
                     frozen_rows=table.layout.frozen_rows))
                 index.add(sheet)
                 created.append(sheet)
-            if write in layout_for or sheet in created:
+            if id(write) in layout_due or sheet in created:
                 requests.extend(formatting.layout_requests(sheet.sheet_id, table.layout,
                                                            previous_rule_count=sheet.rule_count))
                 formatted[table.tab] = sheet

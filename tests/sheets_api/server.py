@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import socket
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -119,7 +120,8 @@ class FakeSheetsServer:
 
     def start(self) -> FakeSheetsServer:
         """Serve in a daemon thread."""
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-sheets", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-sheets", daemon=True)
         self._thread.start()
         return self
 
@@ -443,8 +445,8 @@ def _route(method: str, raw_path: str) -> _Route:
     if not path.startswith(prefix):
         return _Route("unknown", params=params)
     rest = path[len(prefix):]
-    # The range in ".../values/<range>" is percent-encoded, so a literal ":" only
-    # ever separates a custom method (":batchUpdate", ":clear").
+    # gspread percent-encodes the range in ".../values/<range>", so a literal ":" in
+    # the head separates a custom method (":batchUpdate"); in the range it may be either.
     head, _, tail = rest.partition("/")
     sheet_part, _, custom = head.partition(":")
     spreadsheet_id = unquote(sheet_part)
@@ -461,7 +463,10 @@ def _route(method: str, raw_path: str) -> _Route:
             return _Route(kind[1], spreadsheet_id, params=params)
         return _Route("unknown", spreadsheet_id, params=params)
     if tail.startswith("values/"):
-        encoded, _, verb = tail[len("values/"):].partition(":")
+        encoded, _, verb = tail[len("values/"):].rpartition(":")
+        if verb not in ("clear", "append"):
+            # An unencoded ":" inside the range ("A1:B2"), not a custom method.
+            encoded, verb = tail[len("values/"):], ""
         value_range = unquote(encoded)
         kind = {("GET", ""): "values.get", ("PUT", ""): "values.update", ("POST", "append"): "values.append",
                 ("POST", "clear"): "values.clear"}.get((method, verb), "unknown")
@@ -600,6 +605,11 @@ class _HTTPServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes: without this, Nagle plus delayed ACKs add 40 ms per answer.
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
