@@ -133,16 +133,24 @@ class GoogleSheetsBackend:
         except SheetsApiRequestError as error:
             if not error.unparsable_range:
                 raise
-            # One tab (at least) is missing: learn which from the metadata, read the others.
-            index = self._index(self._input_id)
-            present = [name for name in names if index.find(name)]
-            missing = [name for name in names if not index.find(name)]
-            if not missing:
-                raise
-            log.warning("spreadsheet %s has no tab named %s", self._input_id,
-                        ", ".join(repr(m) for m in missing))
-            grids = self._batch_get(present) if present else {}
+            grids = self._read_present(names, error)
         return {name: grids.get(name) for name in names}
+
+    def _read_present(self, names: list[str], error: SheetsApiRequestError) -> dict[str, RawGrid]:
+        """A tab is missing: learn which from the metadata and read the others."""
+        for refresh in (False, True):
+            missing = self._missing(self._input_id, names, refresh=refresh)
+            if not missing:
+                raise error
+            present = [name for name in names if name not in missing]
+            try:
+                return self._batch_get(present) if present else {}
+            except SheetsApiRequestError as again:
+                # Cached metadata can be stale (another tab deleted since): list the tabs again, once.
+                if refresh or not again.unparsable_range:
+                    raise
+                error = again
+        raise error  # not reached: the loop returns or raises
 
     def _batch_get(self, names: list[str]) -> dict[str, RawGrid]:
         answer = self._http.values_batch_get(self._input_id, [quote_tab(n) for n in names],
@@ -168,10 +176,10 @@ class GoogleSheetsBackend:
         except SheetsApiRequestError as error:
             if not error.unparsable_range:
                 raise
-            index = self._index(sid)
-            missing = [w for w in writes if not index.find(w.table.tab)]
-            if not missing:
+            missing_titles = self._missing(sid, [w.table.tab for w in writes])
+            if not missing_titles:
                 raise
+        missing = [w for w in writes if w.table.tab in missing_titles]
         created = self._format(writes, missing)
         self._write_values(writes)
         return WriteReport(value_calls=2, format_calls=1, tabs_created=created)
@@ -187,6 +195,17 @@ class GoogleSheetsBackend:
 
     def _format(self, writes: Sequence[TabWrite], layout_for: Sequence[TabWrite]) -> tuple[str, ...]:
         """One ``spreadsheets:batchUpdate``: add missing tabs, apply layouts, protect tabs."""
+        try:
+            return self._format_once(writes, layout_for)
+        except SheetsApiRequestError as error:
+            if "No grid with id" not in error.google_message:
+                raise
+            # A tab was deleted since the metadata was fetched: fetch it again, once.
+            log.info("spreadsheet %s changed since its tabs were listed; listing them again", self._output_id)
+            self._indexes.pop(self._output_id, None)
+            return self._format_once(writes, layout_for)
+
+    def _format_once(self, writes: Sequence[TabWrite], layout_for: Sequence[TabWrite]) -> tuple[str, ...]:
         sid = self._output_id
         index = self._index(sid)
         requests: list[dict[str, Any]] = []
@@ -232,6 +251,23 @@ class GoogleSheetsBackend:
         if created:
             log.info("created tab(s) %s in spreadsheet %s", ", ".join(s.title for s in created), sid)
         return tuple(s.title for s in created)
+
+    def _missing(self, spreadsheet_id: str, titles: Sequence[str], *, refresh: bool = False) -> list[str]:
+        """Which titles name no tab, after Google said a range did not parse.
+
+        Metadata comes from the cache when there is one; if the cache still lists
+        every tab it is stale (a person deleted one), so it is fetched again.
+        """
+        if refresh:
+            self._indexes.pop(spreadsheet_id, None)
+        cached = spreadsheet_id in self._indexes
+        missing = [t for t in titles if not self._index(spreadsheet_id).find(t)]
+        if not missing and cached:
+            self._indexes.pop(spreadsheet_id)
+            missing = [t for t in titles if not self._index(spreadsheet_id).find(t)]
+        if missing:
+            log.warning("spreadsheet %s has no tab named %s", spreadsheet_id, ", ".join(map(repr, missing)))
+        return missing
 
     def _index(self, spreadsheet_id: str) -> _SheetIndex:
         """The spreadsheet's tabs, fetched once per backend."""

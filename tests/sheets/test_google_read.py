@@ -114,3 +114,15 @@ def test_describe_names_spreadsheet_and_endpoint(google_sheets_settings, sheets_
     text = backend.describe()
 
     assert text == f"Google Sheets sheet-1 via {sheets_server.url} (output tabs to summary-9)"
+
+
+def test_a_tab_deleted_while_running_is_reported_missing(spreadsheet, google_backend):
+    backend = google_backend()
+    spreadsheet.delete_tab("sheet-1", "Yearly Goals")
+    backend.read_tabs(INPUT_TABS)  # metadata now cached
+    spreadsheet.delete_tab("sheet-1", "Reps")
+
+    grids = backend.read_tabs(INPUT_TABS)
+
+    assert grids["Reps"] is None and grids["Yearly Goals"] is None
+    assert grids["Actuals"][1][0] == "ann@example.com"

@@ -195,3 +195,26 @@ def test_values_are_json_ready(spreadsheet, google_backend):
 
     values = spreadsheet.get_values("sheet-1", "Summary")
     assert values[1] == ["Ann", 14.5, "", "", True, 46329.375, "ahead"]
+
+
+def test_an_output_tab_deleted_while_running_is_created_again(spreadsheet, google_backend):
+    backend = google_backend()
+    backend.write_tabs([TabWrite(summary(ROWS), apply_layout=True)])
+    spreadsheet.delete_tab("sheet-1", "Summary")
+
+    report = backend.write_tabs([TabWrite(summary(ROWS))])
+
+    assert report.tabs_created == ("Summary",)
+    assert spreadsheet.get_values("sheet-1", "Summary")[1][0] == "Ann"
+    assert spreadsheet.tab("sheet-1", "Summary").frozen_row_count == 1
+
+
+def test_a_layout_for_a_tab_deleted_while_running_lists_the_tabs_again(spreadsheet, google_backend):
+    backend = google_backend()
+    backend.write_tabs([TabWrite(summary(ROWS), apply_layout=True)])
+    spreadsheet.delete_tab("sheet-1", "Summary")
+
+    report = backend.write_tabs([TabWrite(summary(ROWS), apply_layout=True)])
+
+    assert report.tabs_created == ("Summary",)
+    assert spreadsheet.get_values("sheet-1", "Summary")[1][0] == "Ann"
