@@ -189,10 +189,10 @@ class SheetsHttpClient(HTTPClient):
             attempts = retrying.statistics.get("attempt_number", 1)
             elapsed = self._clock() - started
             raise SheetsUnavailable(
-                f"Google Sheets did not answer {call}: {attempts} attempt(s) in {elapsed:.1f} s failed "
-                f"(last: {failure.what}). The retry budget (sheets.retry: max_attempts "
-                f"{policy.max_attempts}, max_total_seconds {policy.max_total_seconds:g}) ran out; "
-                f"nothing was changed by this call and it will be tried again next cycle."
+                f"Google Sheets is unavailable: {call} failed {attempts} time(s) in {elapsed:.1f} s "
+                f"(last: {failure.what}). Retries stopped at the limit of sheets.retry (max_attempts "
+                f"{policy.max_attempts}, max_total_seconds {policy.max_total_seconds:g}); the next cycle "
+                "will try again."
             ) from None
 
     def _rewrite(self, endpoint: str) -> str:
@@ -246,8 +246,11 @@ class SheetsHttpClient(HTTPClient):
                              status=status, retry_after=_retry_after(response))
         code_name, message = error or ("", response.reason or "")
         if status in RETRY_STATUSES:
-            raise _Retryable(f"HTTP {status} {code_name}: {message}".replace("  ", " "), status=status,
-                             retry_after=_retry_after(response))
+            retry_after = _retry_after(response)
+            what = f"HTTP {status} {code_name}: {message}".replace("  ", " ")
+            if retry_after is not None:
+                what += f" (Retry-After: {retry_after:g} s)"
+            raise _Retryable(what, status=status, retry_after=retry_after)
         raise self._final_error(status, code_name, message, call)
 
     def _final_error(self, status: int, code_name: str, message: str, call: _Call) -> Exception:

@@ -78,7 +78,7 @@ def test_endless_503_fails_within_the_attempt_bound(spreadsheet, google_backend)
     assert spreadsheet.count() == 4  # max_attempts in the test settings
     message = str(failure.value)
     assert "values:batchGet on spreadsheet sheet-1" in message
-    assert "4 attempt(s)" in message
+    assert "failed 4 time(s)" in message
     assert "HTTP 503 UNAVAILABLE: The service is currently unavailable." in message
 
 
@@ -224,3 +224,14 @@ def test_google_application_credentials_is_used_when_the_config_names_no_file(
 
     assert backend.account_email == sheets_service_account.email
     assert "PRIVATE" not in backend.describe()
+
+
+def test_a_retry_after_beyond_the_budget_fails_at_once_and_says_so(spreadsheet, google_backend, fake_time):
+    spreadsheet.inject(429, retry_after=3600, times=None)
+
+    with pytest.raises(SheetsUnavailable, match=r"Retry-After: 3600 s") as failure:
+        google_backend().read_tabs(TABS)
+
+    assert fake_time.slept == []
+    assert spreadsheet.count() == 1
+    assert "RESOURCE_EXHAUSTED" in str(failure.value)
