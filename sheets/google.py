@@ -212,17 +212,18 @@ class GoogleSheetsBackend:
         created: list[_Sheet] = []
         formatted: dict[str, _Sheet] = {}
         layout_due = {id(w) for w in layout_for}
+        pending = _SheetIndex(dict(index.sheets))  # the index as it will be if the batch succeeds
         for write in writes:
             table = write.table
-            sheet = index.find(table.tab)
+            sheet = pending.find(table.tab)
             if sheet is None:
                 grid = tab_values(write)
-                sheet = _Sheet(index.new_id(table.tab), table.tab)
+                sheet = _Sheet(pending.new_id(table.tab), table.tab)
                 requests.append(formatting.add_sheet(
                     sheet.sheet_id, table.tab, rows=max(1000, len(grid) + 100),
                     columns=max(26, max((len(r) for r in grid), default=0) + 2),
                     frozen_rows=table.layout.frozen_rows))
-                index.add(sheet)
+                pending.add(sheet)
                 created.append(sheet)
             if id(write) in layout_due or sheet in created:
                 requests.extend(formatting.layout_requests(sheet.sheet_id, table.layout,
@@ -235,12 +236,16 @@ class GoogleSheetsBackend:
                             "(anonymous access): output tabs are not protected")
             else:
                 for write in writes:
-                    sheet = index.find(write.table.tab)
+                    sheet = pending.find(write.table.tab)
                     if sheet is not None and not sheet.protected_ids:
                         requests.append(formatting.protect(sheet.sheet_id, self._account_email))
                         protect_replies.append(sheet)
+        if not requests:
+            return ()
         answer = self._http.batch_update(sid, {"requests": requests})
         # Keep the cached index true to what this batch did (metadata is fetched only once).
+        for sheet in created:
+            index.add(sheet)
         for tab, sheet in formatted.items():
             layout = next(w.table.layout for w in writes if w.table.tab == tab)
             sheet.rule_count = len(formatting.colour_rules(sheet.sheet_id, layout))

@@ -218,3 +218,19 @@ def test_a_layout_for_a_tab_deleted_while_running_lists_the_tabs_again(spreadshe
 
     assert report.tabs_created == ("Summary",)
     assert spreadsheet.get_values("sheet-1", "Summary")[1][0] == "Ann"
+
+
+def test_a_failed_formatting_call_leaves_nothing_half_known(sheets_server, google_backend):
+    from models.errors import SheetsUnavailable
+
+    sheets_server.create_spreadsheet("sheet-1", {"Reps": [["Email"]]})
+    backend = google_backend()
+    sheets_server.inject(503, times=None, kind="spreadsheets.batchUpdate")
+    with pytest.raises(SheetsUnavailable):
+        backend.write_tabs([TabWrite(summary(ROWS), apply_layout=True)])
+    sheets_server.clear_faults()
+
+    report = backend.write_tabs([TabWrite(summary(ROWS), apply_layout=True)])
+
+    assert report.tabs_created == ("Summary",)
+    assert sheets_server.get_values("sheet-1", "Summary")[1][0] == "Ann"
