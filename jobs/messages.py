@@ -1,0 +1,135 @@
+"""The text of reminders and announcements: short, plain, and saying what to do.
+
+Pure functions: the data and the config come in, a subject and a body go out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from models.job_queries import Announcement
+from models.rules.tiers import tier_name
+from models.settings import Settings
+
+MAX_TEAM_LINES = 25
+
+
+@dataclass(frozen=True)
+class Message:
+    """A subject line and a plain-text body."""
+
+    subject: str
+    body: str
+
+
+def _month_name(year: int, month: int) -> str:
+    return date(year, month, 1).strftime("%B %Y")
+
+
+def _day(d: date) -> str:
+    return f"{d:%A} {d.day} {d:%B}"
+
+
+def _moment(moment: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    return f"{local.day} {local:%b %H:%M} {local.tzname()}"
+
+
+def _number(value: Decimal | None) -> str:
+    if value is None:
+        return "-"
+    normalized = value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+    return f"{normalized:,}"
+
+
+def _money(value: Decimal | None) -> str:
+    return "-" if value is None else f"${value:,.2f}"
+
+
+def _percent(value: Decimal | None) -> str:
+    return "-" if value is None else f"{value.quantize(Decimal(1)):,}%"
+
+
+def _where(settings: Settings) -> str:
+    tab = settings.sheets.tabs.monthly_goals
+    sheets = settings.sheets
+    if sheets.backend == "google" and sheets.spreadsheet_id:
+        return f"the '{tab}' tab of https://docs.google.com/spreadsheets/d/{sheets.spreadsheet_id}"
+    return f"the '{tab}' tab"
+
+
+def reminder_message(kind: str, *, name: str, year: int, month: int, deadline: datetime,
+                     settings: Settings) -> Message:
+    """The email for one goal-deadline reminder (``goal_deadline_3days`` … ``goal_overdue``)."""
+    tz = settings.tz
+    period = _month_name(year, month)
+    last_day = deadline.astimezone(tz).date() - timedelta(days=1)  # the deadline is the next day's 00:00
+    where = _where(settings)
+    ends = f"deadline: {_moment(deadline, tz)}"
+    greeting = f"Hi {name},\n\n" if name else ""
+    if kind == "goal_overdue":
+        subject = f"Overdue: your {period} goals are not set"
+        text = (f"The deadline for your {period} goals passed at the end of {_day(last_day)} ({ends}) "
+                f"and they are still not set. Please enter your {period} goals in {where} now.")
+    elif kind == "goal_deadline_day":
+        subject = f"Today is the last day to set your {period} goals"
+        text = (f"Please enter your {period} goals in {where} by the end of today, "
+                f"{_day(last_day)} ({ends}).")
+    else:
+        subject = f"Reminder: set your {period} goals by {_day(last_day)}"
+        text = f"Please enter your {period} goals in {where} by the end of {_day(last_day)} ({ends})."
+    footer = "\n\nYou get this because your goals for the month are not set yet; it stops once they are."
+    return Message(subject, f"{greeting}{text}{footer}")
+
+
+def _achievement_line(item: Announcement, settings: Settings, *, own: bool) -> str:
+    """One sentence about one achievement; ``own`` = addressed to the rep ("your")."""
+    who = "your" if own else "the"
+    period = _month_name(item.year, item.month) if item.month else str(item.year)
+    kind = item.achievement_type
+    progress = f"{_number(item.actual_value)} of {_number(item.goal_value)}"
+    if kind in ("monthly_signup_goal", "yearly_signup_goal"):
+        scope = "yearly " if kind.startswith("yearly") else ""
+        return f"reached {who} {period} {scope}signup goal: {progress} signups ({_percent(item.percent_achieved)})"
+    if kind in ("monthly_revenue_goal", "yearly_revenue_goal"):
+        scope = "yearly " if kind.startswith("yearly") else ""
+        money = f"{_money(item.actual_value)} of {_money(item.goal_value)}"
+        return f"reached {who} {period} {scope}revenue goal: {money} ({_percent(item.percent_achieved)})"
+    if kind == "bonus_tier_unlocked":
+        tier = item.bonus_tier or 0
+        return (f"unlocked bonus tier {tier} ({tier_name(tier, settings.goals.bonus.tiers)}) for {period}: "
+                f"{_money(item.bonus_amount)} bonus")
+    if kind == "streak_milestone":
+        return f"met every goal {item.milestone} months in a row (streak reached in {period})"
+    if kind == "perfect_month":
+        return f"had a perfect {period}: goals set on time and every goal met"
+    return f"earned {kind.replace('_', ' ')} ({period})"
+
+
+def achievement_message(name: str, items: Sequence[Announcement], settings: Settings) -> Message:
+    """The congratulation email for one rep's new achievements (one email for all of them)."""
+    first = name.split(maxsplit=1)[0] if name.strip() else "there"
+    if len(items) == 1:
+        subject = f"Congratulations, {first}: you {_achievement_line(items[0], settings, own=True).split(':')[0]}"
+    else:
+        subject = f"Congratulations, {first}: {len(items)} new achievements"
+    lines = [f"- You {_achievement_line(item, settings, own=True)}." for item in items]
+    tabs = settings.sheets.tabs
+    body = (f"Hi {first},\n\nWell done!\n" + "\n".join(lines)
+            + f"\n\nSee the '{tabs.summary}' and '{tabs.leaderboard}' tabs for where you stand.")
+    return Message(subject, body)
+
+
+def team_message(items: Sequence[Announcement], settings: Settings) -> Message:
+    """One post for the team channel listing new achievements (capped, with a count of the rest)."""
+    shown = items[:MAX_TEAM_LINES]
+    lines = [f"- {item.rep_name} {_achievement_line(item, settings, own=False)}" for item in shown]
+    if len(items) > len(shown):
+        lines.append(f"- … and {len(items) - len(shown)} more (see the '{settings.sheets.tabs.leaderboard}' tab)")
+    count = len(items)
+    subject = f"{count} new achievement{'s' if count != 1 else ''}"
+    return Message(subject, "\n".join(lines))

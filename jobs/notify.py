@@ -1,0 +1,114 @@
+"""The notify job: announce new achievements to the rep (email) and the team channel.
+
+Each rep gets one email listing all their new achievements; the team channel
+gets one post listing everyone's. An achievement's ``recognition_type`` records
+the channels that have announced it (``email``, ``team``, ``email+team``) and
+``recognized`` turns true once every configured channel has, so a channel that
+failed is retried on the next run without repeating the ones that worked. The
+rows are locked while they are being announced (``FOR UPDATE SKIP LOCKED``) and
+marked in the transaction of the successful send, so two daemons never announce
+the same achievement twice; a failed send changes nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from jobs.messages import achievement_message, team_message
+from models import job_queries as q
+from models.errors import NotifyError
+from models.job_queries import Announcement
+from models.settings import Settings
+
+if TYPE_CHECKING:
+    from jobs.notifier import Notifier
+    from models.store import Store
+
+log = logging.getLogger("jobs.notify")
+
+EMAIL, TEAM = "email", "team"
+MAX_FAILURES_IN_A_ROW = 3
+
+
+def channels_of(recognition_type: str | None) -> frozenset[str]:
+    """The channels an achievement was already announced on."""
+    return frozenset(part for part in (recognition_type or "").split("+") if part)
+
+
+def recognition(channels: frozenset[str], required: frozenset[str]) -> tuple[str, bool]:
+    """``(recognition_type, recognized)`` after announcing on ``channels``."""
+    ordered = [name for name in (EMAIL, TEAM) if name in channels]
+    return "+".join(ordered), required <= channels
+
+
+def required_channels(notifier: Notifier) -> frozenset[str]:
+    """The channels configured for announcements."""
+    return frozenset(name for name, on in ((EMAIL, notifier.can_email), (TEAM, notifier.has_team)) if on)
+
+
+def announce(store: Store, settings: Settings, notifier: Notifier, now: datetime, *,
+             stop: Callable[[], bool] | None = None) -> dict[str, int | str]:
+    """Announce every unrecognized achievement of an active rep. Returns counts: ``emails`` and
+    ``team_posts`` sent, ``announced`` achievements now fully recognized, ``failed`` sends."""
+    announcer = _Announcer(store, settings, notifier, now)
+    if not announcer.required:
+        return announcer.counts
+    with store.transaction(now) as tx:
+        pending = q.pending_announcements(tx)
+    stopped = stop if stop is not None else lambda: False
+    if pending and EMAIL in announcer.required:
+        failures = 0
+        for _, group in itertools.groupby(pending, key=lambda item: item.rep_id):
+            if stopped() or failures >= MAX_FAILURES_IN_A_ROW:
+                break
+            sent = announcer.send([item for item in group if EMAIL not in channels_of(item.recognition_type)],
+                                  EMAIL)
+            if sent is not None:
+                failures = 0 if sent else failures + 1
+    if pending and TEAM in announcer.required and not stopped():
+        announcer.send([item for item in pending if TEAM not in channels_of(item.recognition_type)], TEAM)
+    return announcer.counts
+
+
+class _Announcer:
+    """One run of the notify job: where to send, and what has been sent so far."""
+
+    def __init__(self, store: Store, settings: Settings, notifier: Notifier, now: datetime) -> None:
+        self.store, self.settings, self.notifier, self.now = store, settings, notifier, now
+        self.required = required_channels(notifier)
+        self.counts: dict[str, int] = {"emails": 0, "team_posts": 0, "announced": 0, "failed": 0}
+
+    def send(self, items: Sequence[Announcement], channel: str) -> bool | None:
+        """Claim ``items``, send one message on ``channel`` for those still unannounced there, and
+        record it; True when sent, False when the send failed, None when there was nothing to send."""
+        if not items:
+            return None
+        with self.store.transaction(self.now) as tx:
+            claimed = [item for item in q.claim_announcements(tx, [item.id for item in items])
+                       if channel not in channels_of(item.recognition_type)]
+            if not claimed:
+                return None
+            try:
+                self._post(claimed, channel)
+            except NotifyError as error:
+                self.counts["failed"] += 1
+                log.warning("%d achievements not announced by %s: %s", len(claimed), channel, error)
+                return False
+            updates = {item.id: recognition(channels_of(item.recognition_type) | {channel}, self.required)
+                       for item in claimed}
+            q.set_recognition(tx, updates)
+        self.counts["emails" if channel == EMAIL else "team_posts"] += 1
+        self.counts["announced"] += sum(1 for _, done in updates.values() if done)
+        return True
+
+    def _post(self, claimed: Sequence[Announcement], channel: str) -> None:
+        if channel == EMAIL:
+            message = achievement_message(claimed[0].rep_name, claimed, self.settings)
+            self.notifier.send_to_rep(claimed[0].email, message.subject, message.body)
+        else:
+            message = team_message(claimed, self.settings)
+            self.notifier.send_to_team(message.subject, message.body)

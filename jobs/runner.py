@@ -1,0 +1,201 @@
+"""Which jobs are due, running them, and recording each run in ``job_runs``.
+
+A scheduled job is due when its latest scheduled moment at or before ``now``
+has no successful ``job_runs`` row ``(job, scheduled_for)``. So cron every few
+minutes, a daemon restarted at any time, or one that never stopped, do the same
+work; a job that failed (or was killed) is simply due again on the next turn.
+
+- ``snapshot``: every local midnight, for the day that ended; after downtime only the
+  latest midnight is caught up (older days are never invented from today's numbers).
+- ``reminders``: 00:00 on the 1st and every ``jobs.reminder_times`` check; after downtime
+  the latest moment runs, and it handles every reminder due by then.
+- ``achievements``, ``notify``: after every sync cycle; one ``job_runs`` row per local day
+  (keyed by its midnight) holds the day's last run.
+
+A per-job advisory lock keeps two processes from running the same job at the
+same time (the jobs are idempotent anyway). A failing job is logged and
+recorded as ``failed``; it never stops the other jobs or the daemon.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from jobs.achievements import detect_achievements
+from jobs.moments import latest_check, midnight, month_start
+from jobs.notifier import ApprisePoster, Notifier
+from jobs.notify import announce
+from jobs.reminders import process_reminders
+from jobs.snapshots import take_snapshots
+from models import job_queries as q
+from models.errors import GoalsSyncError
+from models.settings import Settings
+
+if TYPE_CHECKING:
+    from models.store import Store
+    from sync.context import Context
+
+log = logging.getLogger("jobs")
+
+Counts = Mapping[str, int | str]
+JobFunction = Callable[..., dict[str, int | str]]
+
+JOB_NAMES: tuple[str, ...] = ("snapshot", "achievements", "notify", "reminders")
+EVERY_TURN: frozenset[str] = frozenset({"achievements", "notify"})
+_STOPPABLE: frozenset[str] = frozenset({"notify", "reminders"})
+_JOBS: dict[str, JobFunction] = {
+    "snapshot": take_snapshots,
+    "achievements": detect_achievements,
+    "notify": announce,
+    "reminders": process_reminders,
+}
+# Counts that mean "something happened": a quiet every-turn run is logged at DEBUG only.
+_NEWS: dict[str, tuple[str, ...]] = {
+    "achievements": ("new",),
+    "notify": ("emails", "team_posts", "announced", "failed"),
+}
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """How one job run went. ``status``: ``success``, ``failed``, or ``skipped`` (another
+    process was running the same job, or it had already run for this moment)."""
+
+    job: str
+    scheduled_for: datetime
+    status: str
+    counts: Counts = field(default_factory=dict)
+    seconds: float = 0.0
+    error: str | None = None
+
+    @property
+    def problems(self) -> int:
+        """Sends that failed during an otherwise successful run."""
+        failed = self.counts.get("failed", 0)
+        return failed if isinstance(failed, int) else 0
+
+    def detail(self) -> str:
+        """``key=value`` counts, or the error, for logs and ``job_runs.detail``."""
+        if self.error:
+            return self.error
+        return " ".join(f"{key}={value}" for key, value in self.counts.items())
+
+
+def scheduled_moment(job: str, now: datetime, settings: Settings) -> datetime:
+    """The latest moment at or before ``now`` at which ``job`` was scheduled (its ``job_runs`` key)."""
+    tz = settings.tz
+    if job == "reminders":
+        start = month_start(now, tz)
+        check = latest_check(now, tz, settings.jobs.reminder_times)
+        return max(start, check) if check is not None else start
+    if job in _JOBS:
+        return midnight(now, tz)
+    raise ValueError(f"unknown job {job!r}; use one of {', '.join(JOB_NAMES)}")
+
+
+def _record(store: Store, now: datetime, write: Callable[[Any], None]) -> None:
+    try:
+        with store.transaction(now) as tx:
+            write(tx)
+    except GoalsSyncError as error:  # the database may be the very reason the job failed
+        log.error("could not record the job run: %s", error)
+
+
+def run_job(store: Store, settings: Settings, notifier: Notifier, job: str, now: datetime, *,
+            force: bool = False, stop: Callable[[], bool] | None = None) -> JobOutcome:
+    """Run ``job`` for its moment at ``now`` and record it; unless ``force``, skip it when that
+    moment already has a successful run. Never raises for a failing job: it is logged,
+    recorded as ``failed`` and returned."""
+    moment = scheduled_moment(job, now, settings)
+    started = time.monotonic()
+    try:
+        with q.job_lock(store, job) as got:
+            if not got:
+                log.info("job %s skipped: another process is running it", job)
+                return JobOutcome(job, moment, "skipped", {"reason": "locked"})
+            if not force and job not in EVERY_TURN:
+                with store.transaction(now) as tx:
+                    if q.successful_runs(tx, [(job, moment)]):
+                        return JobOutcome(job, moment, "skipped", {"reason": "done"})
+                    q.start_job_run(tx, job, moment, now)
+            extra = {"stop": stop} if job in _STOPPABLE else {}
+            counts = _JOBS[job](store, settings, notifier, now, **extra)
+            outcome = JobOutcome(job, moment, "success", counts, time.monotonic() - started)
+    except Exception as error:  # a failing job must never stop the others or the daemon
+        message = str(error) if isinstance(error, GoalsSyncError) else f"{type(error).__name__}: {error}"
+        outcome = JobOutcome(job, moment, "failed", {}, time.monotonic() - started, message)
+        log.error("job %s (scheduled %s) failed after %.2fs: %s", job, _when(moment, settings), outcome.seconds,
+                  message, exc_info=not isinstance(error, GoalsSyncError))
+    finished = now + timedelta(seconds=outcome.seconds)
+    _record(store, now, lambda tx: q.finish_job_run(tx, job, moment, started_at=now, finished_at=finished,
+                                                   status=outcome.status, detail=outcome.detail()))
+    if outcome.status == "success":
+        quiet = job in _NEWS and not any(outcome.counts.get(key) for key in _NEWS[job])
+        log.log(logging.DEBUG if quiet else logging.INFO, "job %s (scheduled %s) done in %.2fs: %s", job,
+                _when(moment, settings), outcome.seconds, outcome.detail())
+    return outcome
+
+
+def _when(moment: datetime, settings: Settings) -> str:
+    return f"{moment.astimezone(settings.tz):%Y-%m-%d %H:%M %Z}"
+
+
+def run_due(store: Store, settings: Settings, notifier: Notifier, now: datetime, *,
+            stop: Callable[[], bool] | None = None) -> list[JobOutcome]:
+    """Run every job due at ``now`` (snapshot, achievements, notify, reminders, in that order)."""
+    scheduled = [(job, scheduled_moment(job, now, settings)) for job in JOB_NAMES if job not in EVERY_TURN]
+    try:
+        with store.transaction(now) as tx:
+            done = q.successful_runs(tx, scheduled)
+    except GoalsSyncError as error:
+        log.error("could not check which jobs are due: %s", error)
+        return []
+    outcomes = []
+    for job in JOB_NAMES:
+        if stop is not None and stop():
+            break
+        if job not in EVERY_TURN and (job, scheduled_moment(job, now, settings)) in done:
+            continue
+        outcomes.append(run_job(store, settings, notifier, job, now, stop=stop))
+    return outcomes
+
+
+def notifier_for(settings: Settings) -> Notifier:
+    """The notifier the config describes (Apprise URLs under ``notifications``)."""
+    return ApprisePoster(settings.notifications)
+
+
+def run_due_jobs(context: Context, now: datetime, *,
+                 stop: Callable[[], bool] | None = None) -> list[JobOutcome]:
+    """Run every job due at ``now`` with the command's store and config (after a cycle)."""
+    try:
+        store = context.store()
+    except GoalsSyncError as error:
+        log.error("jobs skipped: %s", error)
+        return []
+    return run_due(store, context.settings, notifier_for(context.settings), now, stop=stop)
+
+
+def run_job_now(context: Context, job: str, now: datetime) -> int:
+    """``python -m sync jobs JOB``: run one job for ``now`` even if it already ran, print what it
+    did. Exit code 0, 1 (failed, or some send failed: it will be retried), 75 (another process
+    is running it) or 2 (unknown job)."""
+    if job not in _JOBS:
+        print(f"error: unknown job {job!r}; use one of {', '.join(JOB_NAMES)}")
+        return EXIT_USAGE
+    settings = context.settings
+    outcome = run_job(context.store(), settings, notifier_for(settings), job, now, force=True)
+    print(f"{job} at {now.astimezone(settings.tz):%Y-%m-%d %H:%M %Z}: {outcome.status}"
+          f"{' — ' + outcome.detail() if outcome.detail() else ''}")
+    if outcome.status == "skipped":
+        return EXIT_LOCKED
+    if outcome.status == "failed" or outcome.problems:
+        return EXIT_FAILED
+    return EXIT_OK

@@ -1,0 +1,507 @@
+"""The SQL of the scheduled jobs (``jobs/``), behind plain functions and frozen dataclasses.
+
+Every function takes a ``models.store.Transaction`` (or the ``Store`` for the job
+lock) so the jobs never touch SQLAlchemy. Reads are one query each and writes one
+set-based statement each, whatever the number of reps; the only per-row
+statements are the claims of a reminder or an announcement, which must each be
+committed together with their own send.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from models.engine import store_error
+from models.rules.achievements import Achievement, MonthState, YearState
+
+if TYPE_CHECKING:
+    from models.store import Store, Transaction
+
+# Two-key advisory locks live in a different lock space from the cycle's one-key lock.
+_JOB_LOCK_NAMESPACE = 0x676F616C  # "goal"
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def _json_rows(rows: Sequence[Mapping[str, object]]) -> str:
+    return json.dumps([{key: _jsonable(value) for key, value in row.items()} for row in rows])
+
+
+# --------------------------------------------------------------------------------------------- job runs
+
+
+@contextmanager
+def job_lock(store: Store, job: str) -> Iterator[bool]:
+    """Hold a session advisory lock for ``job`` while the block runs; yields False (and holds
+    nothing) when another process is running the same job. The lock dies with the session,
+    so a killed process never leaves a job blocked."""
+    try:
+        connection = store.engine.connect()
+        got = bool(connection.execute(text("SELECT pg_try_advisory_lock(:ns, hashtext(:job))"),
+                                      {"ns": _JOB_LOCK_NAMESPACE, "job": job}).scalar())
+        connection.commit()
+    except SQLAlchemyError as error:
+        raise store_error(error, store.engine.url) from None
+    try:
+        yield got
+    finally:
+        try:
+            if got:
+                connection.execute(text("SELECT pg_advisory_unlock(:ns, hashtext(:job))"),
+                                   {"ns": _JOB_LOCK_NAMESPACE, "job": job})
+                connection.commit()
+        except SQLAlchemyError:
+            pass  # closing the connection releases it anyway
+        finally:
+            connection.close()
+
+
+def successful_runs(tx: Transaction, keys: Sequence[tuple[str, datetime]]) -> set[tuple[str, datetime]]:
+    """Which of the ``(job, scheduled_for)`` keys already have a successful run."""
+    if not keys:
+        return set()
+    rows = tx.connection.execute(text("""
+        SELECT r.job, r.scheduled_for FROM job_runs r
+        JOIN unnest(CAST(:jobs AS text[]), CAST(:moments AS timestamptz[])) AS k(job, scheduled_for)
+          ON k.job = r.job AND k.scheduled_for = r.scheduled_for
+        WHERE r.status = 'success'
+    """), {"jobs": [job for job, _ in keys], "moments": [moment for _, moment in keys]}).all()
+    return {(row.job, row.scheduled_for) for row in rows}
+
+
+def start_job_run(tx: Transaction, job: str, scheduled_for: datetime, started_at: datetime) -> None:
+    """Record that ``job`` started for ``scheduled_for`` (status ``running``)."""
+    tx.connection.execute(text("""
+        INSERT INTO job_runs (job, scheduled_for, started_at, status)
+        VALUES (:job, :scheduled_for, :started_at, 'running')
+        ON CONFLICT (job, scheduled_for) DO UPDATE
+        SET started_at = excluded.started_at, finished_at = NULL, status = 'running'
+    """), {"job": job, "scheduled_for": scheduled_for, "started_at": started_at})
+
+
+def finish_job_run(tx: Transaction, job: str, scheduled_for: datetime, *, started_at: datetime,
+                   finished_at: datetime, status: str, detail: str) -> None:
+    """Record how ``job`` ended for ``scheduled_for`` (``success`` or ``failed``, with a detail line)."""
+    tx.connection.execute(text("""
+        INSERT INTO job_runs (job, scheduled_for, started_at, finished_at, status, detail)
+        VALUES (:job, :scheduled_for, :started_at, :finished_at, :status, :detail)
+        ON CONFLICT (job, scheduled_for) DO UPDATE
+        SET started_at = excluded.started_at, finished_at = excluded.finished_at,
+            status = excluded.status, detail = excluded.detail
+    """), {"job": job, "scheduled_for": scheduled_for, "started_at": started_at, "finished_at": finished_at,
+           "status": status, "detail": detail})
+
+
+@dataclass(frozen=True)
+class JobRunRecord:
+    """One ``job_runs`` row."""
+
+    job: str
+    scheduled_for: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    status: str | None
+    detail: str | None
+
+
+def job_runs(tx: Transaction, job: str | None = None) -> list[JobRunRecord]:
+    """Recorded runs (of one job, or all), oldest moment first."""
+    rows = tx.connection.execute(text("""
+        SELECT job, scheduled_for, started_at, finished_at, status, detail FROM job_runs
+        WHERE CAST(:job AS text) IS NULL OR job = :job ORDER BY scheduled_for, job
+    """), {"job": job}).all()
+    return [JobRunRecord(*row) for row in rows]
+
+
+# --------------------------------------------------------------------------------------------- snapshots
+
+
+@dataclass(frozen=True)
+class SnapshotSource:
+    """An active rep's goal row for the month being snapshotted."""
+
+    rep_id: int
+    monthly_goal_id: int
+    signups: Decimal | None
+    signup_goal: int | None
+    signup_pct: Decimal | None
+    revenue: Decimal | None
+    revenue_goal: Decimal | None
+    revenue_pct: Decimal | None
+    bonus_tier: int | None
+
+
+def snapshot_sources(tx: Transaction, *, year: int, month: int) -> list[SnapshotSource]:
+    """Every active rep that has a ``(year, month)`` goal row, with that row, by rep id (a rep
+    without a row for the month has nothing to snapshot)."""
+    rows = tx.connection.execute(text("""
+        SELECT r.id, g.id, g.signups_actual, g.signup_goal, g.signup_progress_percent, g.revenue_actual,
+               g.revenue_goal, g.revenue_progress_percent, g.bonus_tier_actual
+        FROM sales_reps r
+        JOIN rep_monthly_goals g ON g.sales_rep_id = r.id AND g.goal_year = :year AND g.goal_month = :month
+        WHERE r.is_active
+        ORDER BY r.id
+    """), {"year": year, "month": month}).all()
+    return [SnapshotSource(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class ProgressSnapshot:
+    """One ``goal_progress_snapshots`` row."""
+
+    sales_rep_id: int
+    snapshot_date: date
+    snapshot_type: str
+    monthly_goal_id: int | None
+    signups_to_date: Decimal | None
+    signup_goal: int | None
+    signup_progress_percent: Decimal | None
+    revenue_to_date: Decimal | None
+    revenue_goal: Decimal | None
+    revenue_progress_percent: Decimal | None
+    bonus_tier: int | None
+    days_remaining: int | None
+    on_pace: bool | None
+    pace_indicator: str | None
+
+
+@dataclass(frozen=True)
+class LeaderboardEntry:
+    """One ``leaderboard_snapshots`` row."""
+
+    snapshot_date: date
+    sales_rep_id: int
+    rank: int
+    signups: Decimal | None
+    revenue: Decimal | None
+    signup_progress_percent: Decimal | None
+    revenue_progress_percent: Decimal | None
+    bonus_tier: int | None
+
+
+def insert_progress_snapshots(tx: Transaction, rows: Sequence[ProgressSnapshot]) -> dict[str, int]:
+    """Insert snapshots (one statement); rows already there are kept. Returns rows added per type."""
+    if not rows:
+        return {}
+    added = tx.connection.execute(text("""
+        INSERT INTO goal_progress_snapshots (sales_rep_id, snapshot_date, snapshot_type, monthly_goal_id,
+            signups_to_date, signup_goal, signup_progress_percent, revenue_to_date, revenue_goal,
+            revenue_progress_percent, bonus_tier, days_remaining, on_pace, pace_indicator)
+        SELECT sales_rep_id, snapshot_date, snapshot_type, monthly_goal_id, signups_to_date, signup_goal,
+               signup_progress_percent, revenue_to_date, revenue_goal, revenue_progress_percent, bonus_tier,
+               days_remaining, on_pace, pace_indicator
+        FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(
+            sales_rep_id int, snapshot_date date, snapshot_type text, monthly_goal_id int,
+            signups_to_date numeric, signup_goal int, signup_progress_percent numeric, revenue_to_date numeric,
+            revenue_goal numeric, revenue_progress_percent numeric, bonus_tier smallint,
+            days_remaining smallint, on_pace boolean, pace_indicator text)
+        ON CONFLICT ON CONSTRAINT uq_snapshots_rep_date_type DO NOTHING
+        RETURNING snapshot_type
+    """), {"rows": _json_rows([asdict(row) for row in rows])}).scalars().all()
+    return dict(Counter(added))
+
+
+def insert_leaderboard_snapshots(tx: Transaction, rows: Sequence[LeaderboardEntry]) -> int:
+    """Insert daily leaderboard rows (one statement); rows already there are kept. Returns rows added."""
+    if not rows:
+        return 0
+    return tx.connection.execute(text("""
+        INSERT INTO leaderboard_snapshots (snapshot_date, sales_rep_id, rank, signups, revenue,
+            signup_progress_percent, revenue_progress_percent, bonus_tier)
+        SELECT snapshot_date, sales_rep_id, rank, signups, revenue, signup_progress_percent,
+               revenue_progress_percent, bonus_tier
+        FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(
+            snapshot_date date, sales_rep_id int, rank int, signups numeric, revenue numeric,
+            signup_progress_percent numeric, revenue_progress_percent numeric, bonus_tier smallint)
+        ON CONFLICT ON CONSTRAINT uq_leaderboard_rep_date DO NOTHING
+    """), {"rows": _json_rows([asdict(row) for row in rows])}).rowcount
+
+
+# --------------------------------------------------------------------------------------------- achievements
+
+
+@dataclass(frozen=True)
+class RepMonth:
+    """One monthly goal row of an active rep, as the achievement rules see it, with the ids an
+    achievement row links to. ``year_state`` is only loaded for the months being evaluated."""
+
+    rep_id: int
+    monthly_goal_id: int
+    state: MonthState
+    yearly_goal_id: int | None = None
+    year_state: YearState | None = None
+
+
+def achievement_states(tx: Transaction, *, evaluate_from: tuple[int, int]) -> list[RepMonth]:
+    """Every monthly goal row of every active rep (the streak history), by rep and month; rows from
+    ``evaluate_from`` (year, month) on also carry their yearly goal row. One query."""
+    year, month = evaluate_from
+    rows = tx.connection.execute(text("""
+        SELECT g.sales_rep_id, g.id, g.goal_year, g.goal_month, g.signup_goal, g.signups_actual,
+               g.signup_progress_percent, g.revenue_goal, g.revenue_actual, g.revenue_progress_percent,
+               g.bonus_tier_actual, g.set_by_deadline, g.goal_set_at,
+               y.id AS yearly_id, y.yearly_signup_goal, y.yearly_signups_actual, y.yearly_signup_progress_percent,
+               y.yearly_revenue_goal, y.yearly_revenue_actual, y.yearly_revenue_progress_percent
+        FROM rep_monthly_goals g
+        JOIN sales_reps r ON r.id = g.sales_rep_id AND r.is_active
+        LEFT JOIN rep_yearly_goals y ON y.sales_rep_id = g.sales_rep_id AND y.goal_year = g.goal_year
+             AND g.goal_year * 12 + g.goal_month >= :from_index
+        ORDER BY g.sales_rep_id, g.goal_year, g.goal_month
+    """), {"from_index": year * 12 + month}).all()
+    result = []
+    for row in rows:
+        state = MonthState(
+            year=row.goal_year, month=row.goal_month, signup_goal=row.signup_goal,
+            signups_actual=row.signups_actual, revenue_goal=row.revenue_goal, revenue_actual=row.revenue_actual,
+            signup_pct=row.signup_progress_percent, revenue_pct=row.revenue_progress_percent,
+            bonus_tier=row.bonus_tier_actual, set_by_deadline=row.set_by_deadline, goal_set_at=row.goal_set_at,
+        )
+        year_state = None
+        if row.yearly_id is not None:
+            year_state = YearState(
+                year=row.goal_year, signup_goal=row.yearly_signup_goal, signups_actual=row.yearly_signups_actual,
+                revenue_goal=row.yearly_revenue_goal, revenue_actual=row.yearly_revenue_actual,
+                signup_pct=row.yearly_signup_progress_percent, revenue_pct=row.yearly_revenue_progress_percent,
+            )
+        result.append(RepMonth(row.sales_rep_id, row.id, state, row.yearly_id, year_state))
+    return result
+
+
+@dataclass(frozen=True)
+class AchievementRow:
+    """An achievement and the goal rows it belongs to."""
+
+    achievement: Achievement
+    monthly_goal_id: int | None
+    yearly_goal_id: int | None
+
+
+def insert_achievements(tx: Transaction, rows: Sequence[AchievementRow]) -> int:
+    """Record achievements in one statement; one already recorded (``uq_achievements_once``) is
+    left as it is. Returns the rows added."""
+    if not rows:
+        return 0
+    payload = [{**row.achievement.as_row(), "monthly_goal_id": row.monthly_goal_id,
+                "yearly_goal_id": row.yearly_goal_id} for row in rows]
+    return tx.connection.execute(text("""
+        INSERT INTO goal_achievements (sales_rep_id, monthly_goal_id, yearly_goal_id, achievement_type,
+            achievement_date, achievement_month, achievement_year, goal_value, actual_value, percent_achieved,
+            bonus_amount, bonus_tier, milestone)
+        SELECT sales_rep_id, monthly_goal_id, yearly_goal_id, achievement_type, achievement_date,
+               achievement_month, achievement_year, goal_value, actual_value, percent_achieved, bonus_amount,
+               bonus_tier, milestone
+        FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(
+            sales_rep_id int, monthly_goal_id int, yearly_goal_id int, achievement_type text,
+            achievement_date date, achievement_month smallint, achievement_year smallint, goal_value numeric,
+            actual_value numeric, percent_achieved numeric, bonus_amount numeric, bonus_tier smallint,
+            milestone smallint)
+        ON CONFLICT ON CONSTRAINT uq_achievements_once DO NOTHING
+    """), {"rows": _json_rows(payload)}).rowcount
+
+
+# --------------------------------------------------------------------------------------------- announcements
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """An achievement not yet announced on every channel, with its rep."""
+
+    id: int
+    rep_id: int
+    rep_name: str
+    email: str
+    achievement_type: str
+    year: int
+    month: int | None
+    goal_value: Decimal | None
+    actual_value: Decimal | None
+    percent_achieved: Decimal | None
+    bonus_tier: int | None
+    bonus_amount: Decimal | None
+    milestone: int | None
+    recognition_type: str | None
+
+
+_ANNOUNCEMENT_COLUMNS = """
+    a.id, a.sales_rep_id, r.name, r.email, a.achievement_type, a.achievement_year, a.achievement_month,
+    a.goal_value, a.actual_value, a.percent_achieved, a.bonus_tier, a.bonus_amount, a.milestone,
+    a.recognition_type
+"""
+
+
+def pending_announcements(tx: Transaction) -> list[Announcement]:
+    """Achievements of active reps with ``recognized = false``, by rep then id."""
+    rows = tx.connection.execute(text(f"""
+        SELECT {_ANNOUNCEMENT_COLUMNS}
+        FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id
+        WHERE NOT a.recognized AND r.is_active
+        ORDER BY a.sales_rep_id, a.id
+    """)).all()
+    return [Announcement(*row) for row in rows]
+
+
+def claim_announcements(tx: Transaction, ids: Sequence[int]) -> list[Announcement]:
+    """Lock the still-unrecognized achievements among ``ids`` until the transaction ends; rows
+    another process holds are skipped (``FOR UPDATE SKIP LOCKED``), so no two processes
+    announce the same achievement. Returns the claimed rows as they are now."""
+    if not ids:
+        return []
+    rows = tx.connection.execute(text(f"""
+        SELECT {_ANNOUNCEMENT_COLUMNS}
+        FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id
+        WHERE a.id = ANY(:ids) AND NOT a.recognized
+        ORDER BY a.id
+        FOR UPDATE OF a SKIP LOCKED
+    """), {"ids": list(ids)}).all()
+    return [Announcement(*row) for row in rows]
+
+
+def set_recognition(tx: Transaction, updates: Mapping[int, tuple[str, bool]]) -> int:
+    """Set ``recognition_type`` and ``recognized`` per achievement id (one statement)."""
+    if not updates:
+        return 0
+    ids = list(updates)
+    return tx.connection.execute(text("""
+        UPDATE goal_achievements a SET recognition_type = v.kind, recognized = v.done
+        FROM unnest(CAST(:ids AS bigint[]), CAST(:kinds AS text[]), CAST(:dones AS boolean[])) AS v(id, kind, done)
+        WHERE a.id = v.id
+    """), {"ids": ids, "kinds": [updates[i][0] for i in ids], "dones": [updates[i][1] for i in ids]}).rowcount
+
+
+# --------------------------------------------------------------------------------------------- reminders
+
+
+def create_reminders(tx: Transaction, *, year: int, month: int, deadline: datetime,
+                     due_dates: Mapping[str, date]) -> int:
+    """One reminder per active rep per type for ``(year, month)``; existing ones are kept
+    (``uq_reminders_rep_type_period``). Returns the rows added."""
+    kinds = list(due_dates)
+    return tx.connection.execute(text("""
+        INSERT INTO goal_deadline_reminders (sales_rep_id, reminder_type, target_month, target_year, deadline,
+                                             due_date)
+        SELECT r.id, v.kind, :month, :year, :deadline, v.due
+        FROM sales_reps r CROSS JOIN unnest(CAST(:kinds AS text[]), CAST(:dues AS date[])) AS v(kind, due)
+        WHERE r.is_active
+        ON CONFLICT ON CONSTRAINT uq_reminders_rep_type_period DO NOTHING
+    """), {"year": year, "month": month, "deadline": deadline, "kinds": kinds,
+           "dues": [due_dates[k] for k in kinds]}).rowcount
+
+
+@dataclass(frozen=True)
+class OpenReminder:
+    """A reminder neither sent nor cancelled, whose due date has come, with its rep and goal state."""
+
+    id: int
+    rep_id: int
+    rep_name: str
+    email: str
+    rep_active: bool
+    reminder_type: str
+    year: int
+    month: int
+    deadline: datetime
+    due_date: date
+    attempts: int
+    goal_set: bool
+
+
+def open_reminders(tx: Transaction, *, due_by: date) -> list[OpenReminder]:
+    """Unsent, uncancelled reminders due on or before ``due_by``, by rep, month and due date."""
+    rows = tx.connection.execute(text("""
+        SELECT d.id, d.sales_rep_id, r.name, r.email, r.is_active, d.reminder_type, d.target_year,
+               d.target_month, d.deadline, d.due_date, d.attempts, g.goal_set_at IS NOT NULL AS goal_set
+        FROM goal_deadline_reminders d
+        JOIN sales_reps r ON r.id = d.sales_rep_id
+        LEFT JOIN rep_monthly_goals g ON g.sales_rep_id = d.sales_rep_id AND g.goal_year = d.target_year
+             AND g.goal_month = d.target_month
+        WHERE NOT d.sent AND d.cancelled_at IS NULL AND d.due_date <= :due_by
+        ORDER BY d.sales_rep_id, d.target_year, d.target_month, d.due_date, d.id
+    """), {"due_by": due_by}).all()
+    return [OpenReminder(*row) for row in rows]
+
+
+def cancel_reminders(tx: Transaction, ids: Sequence[int], now: datetime) -> int:
+    """Cancel unsent reminders (one statement). Returns the rows cancelled."""
+    if not ids:
+        return 0
+    return tx.connection.execute(text("""
+        UPDATE goal_deadline_reminders SET cancelled_at = :now
+        WHERE id = ANY(:ids) AND NOT sent AND cancelled_at IS NULL
+    """), {"ids": list(ids), "now": now}).rowcount
+
+
+def claim_reminder(tx: Transaction, reminder_id: int) -> bool:
+    """Lock one reminder until the transaction ends if it still needs sending (unsent, not
+    cancelled, the rep's goal still not set); False when it does not, or when another process
+    holds it (``FOR UPDATE SKIP LOCKED``)."""
+    row = tx.connection.execute(text("""
+        SELECT d.id FROM goal_deadline_reminders d
+        WHERE d.id = :id AND NOT d.sent AND d.cancelled_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM rep_monthly_goals g
+                          WHERE g.sales_rep_id = d.sales_rep_id AND g.goal_year = d.target_year
+                            AND g.goal_month = d.target_month AND g.goal_set_at IS NOT NULL)
+        FOR UPDATE OF d SKIP LOCKED
+    """), {"id": reminder_id}).first()
+    return row is not None
+
+
+def mark_reminder_sent(tx: Transaction, reminder_id: int, now: datetime) -> None:
+    """Record a successful send (in the transaction that claimed the reminder)."""
+    tx.connection.execute(text("""
+        UPDATE goal_deadline_reminders
+        SET sent = true, sent_at = :now, attempts = attempts + 1, last_error = NULL
+        WHERE id = :id
+    """), {"id": reminder_id, "now": now})
+
+
+def mark_reminder_failed(tx: Transaction, reminder_id: int, error: str) -> None:
+    """Record a failed send: one more attempt and the reason; it stays unsent for the next check."""
+    tx.connection.execute(text("""
+        UPDATE goal_deadline_reminders SET attempts = attempts + 1, last_error = :error WHERE id = :id
+    """), {"id": reminder_id, "error": error[:500]})
+
+
+@dataclass(frozen=True)
+class ReminderRecord:
+    """One ``goal_deadline_reminders`` row with its rep's email (for reports and tests)."""
+
+    id: int
+    email: str
+    reminder_type: str
+    year: int
+    month: int
+    due_date: date
+    sent: bool
+    sent_at: datetime | None
+    cancelled_at: datetime | None
+    acknowledged: bool
+    attempts: int
+    last_error: str | None
+
+
+def reminders(tx: Transaction, *, year: int, month: int) -> list[ReminderRecord]:
+    """Every reminder of ``(year, month)``, by rep email and due date."""
+    rows = tx.connection.execute(text("""
+        SELECT d.id, r.email, d.reminder_type, d.target_year, d.target_month, d.due_date, d.sent, d.sent_at,
+               d.cancelled_at, d.acknowledged, d.attempts, d.last_error
+        FROM goal_deadline_reminders d JOIN sales_reps r ON r.id = d.sales_rep_id
+        WHERE d.target_year = :year AND d.target_month = :month
+        ORDER BY r.email, d.due_date, d.reminder_type
+    """), {"year": year, "month": month}).all()
+    return [ReminderRecord(*row) for row in rows]
