@@ -323,4 +323,9 @@ def _short(error: BaseException) -> str:
     """A one-line reason without URLs' query strings (which may carry tokens)."""
     text = str(error).split("\n")[0]
     text = re.sub(r"\?[^\s'\")]*", "", text)
+    # urllib3 buries the reason under pool and connection reprs; keep "host:port: reason".
+    where = re.search(r"host='([^']+)', port=(\d+)", text)
+    reason = re.search(r"\[Errno -?\d+\] ([^\"')]+)", text)
+    if where and reason:
+        return f"{where.group(1)}:{where.group(2)}: {reason.group(1).strip()}"
     return text[:200]
