@@ -13,7 +13,7 @@ def open_backend(settings: SheetsSettings) -> SpreadsheetBackend:
     if settings.backend == "google":
         from sheets.google import GoogleSheetsBackend
 
-        return GoogleSheetsBackend.from_settings(settings)
+        return GoogleSheetsBackend(settings)
     from sheets.xlsx import XlsxBackend
 
     return XlsxBackend(Path(settings.xlsx_path), tabs=settings.tabs)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from models.errors import ConfigError
@@ -23,23 +22,26 @@ def parse_now(text: str, tz: ZoneInfo) -> datetime:
     return moment
 
 
-@dataclass(frozen=True)
 class Clock:
-    """Reads the time. With ``start`` set (``--now``), time starts there and then runs
-    at the normal rate, so a daemon started with ``--now`` still moves forward."""
+    """Reads the time. With ``start`` (``--now``) the first reading is exactly ``start`` and
+    time then runs at the normal rate, so a daemon started with ``--now`` still moves forward."""
 
-    tz: ZoneInfo
-    start: datetime | None = None
-    _monotonic_origin: float = 0.0
+    def __init__(self, tz: ZoneInfo, start: datetime | None = None) -> None:
+        self.tz = tz
+        self.start = start
+        self._origin: float | None = None
 
     @classmethod
     def create(cls, tz: ZoneInfo, start: datetime | None = None) -> Clock:
         """A clock in the company time zone, optionally pretending to start at ``start``."""
-        return cls(tz=tz, start=start, _monotonic_origin=time.monotonic())
+        return cls(tz, start)
 
     def now(self) -> datetime:
         """The current moment, timezone-aware, in the company time zone."""
         if self.start is None:
             return datetime.now(UTC).astimezone(self.tz)
-        elapsed = time.monotonic() - self._monotonic_origin
-        return datetime.fromtimestamp(self.start.timestamp() + elapsed, UTC).astimezone(self.tz)
+        if self._origin is None:
+            self._origin = time.monotonic()
+            return self.start.astimezone(self.tz)
+        elapsed = time.monotonic() - self._origin
+        return (self.start + timedelta(seconds=elapsed)).astimezone(self.tz)

