@@ -85,6 +85,8 @@ class _Cycle:
                     return self._finish("failed", error=str(error), api_reads=reads)
         except LockHeld as error:
             return self._finish("skipped", error=str(error))
+        except GoalsSyncError as error:  # the lock could not be asked for: the database is unreachable
+            return self._finish("failed", error=str(error))
 
     def _locked(self) -> CycleResult:
         from sheets.parse import parse_inputs  # pandas is imported only by commands that sync

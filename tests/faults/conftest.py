@@ -53,7 +53,8 @@ def in_process(fresh_db_url: str, google_sheet: GoogleSheet,
 
     def make(**overrides: Any) -> InProcess:
         sheets = {**google_sheet.sheets_config(), **overrides.pop("sheets", {})}
-        settings = settings_factory(database={"url": fresh_db_url}, sheets=sheets, **overrides)
+        database = {"url": fresh_db_url, **overrides.pop("database", {})}
+        settings = settings_factory(database=database, sheets=sheets, **overrides)
         store = Store.open(settings)
         stores.append(store)
         return InProcess(settings, store)

@@ -274,6 +274,8 @@ class DatabaseProxy:
         """Cut every connection and stop listening."""
         listener, self._listener = self._listener, None
         if listener is not None:
+            with contextlib.suppress(OSError):  # wakes the thread blocked in accept()
+                listener.shutdown(socket.SHUT_RDWR)
             listener.close()
         with self._lock:
             pairs, self._pairs = self._pairs, []
