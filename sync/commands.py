@@ -38,7 +38,7 @@ def show_status(context: Context, _args: argparse.Namespace) -> int:
     """Print the current month per rep, as the Summary tab shows it."""
     from models.rules.periods import local_date
     from sync.output_tables import summary_table
-    from sync.terminal import render_output_table
+    from sync.terminal import summary_for_terminal
 
     settings, now = context.settings, context.clock.now()
     today = local_date(now, settings.tz)
@@ -50,7 +50,7 @@ def show_status(context: Context, _args: argparse.Namespace) -> int:
         table = summary_table(standings, now=now, goals=settings.goals, status=None,
                               tab=settings.sheets.tabs.summary, tz=settings.tz)
         print(f"{today:%B %Y} — {len(standings)} active reps (as of {now:%Y-%m-%d %H:%M %Z})")
-        print(render_output_table(table))
+        print(summary_for_terminal(table))
         if last:
             print(f"\nLast sync: {last['started_at']:%Y-%m-%d %H:%M %Z}, {last['status']}, "
                   f"{last['rows_read']} rows read, {last['rows_rejected']} problems"

@@ -14,8 +14,6 @@ from sync.context import Context
 
 DEMO_DATABASE = "goals_demo"
 DEMO_WORKBOOK = Path("var/demo-goals.xlsx")
-SHOWN_COLUMNS = ("Rep", "Team", "Signups", "Signup Goal", "Signup %", "Revenue %", "Expected %", "Pace",
-                 "Bonus Tier", "Goal Status", "Needed/Day", "YTD Signup %", "Streak")
 
 
 def run_demo(context: Context, _args: argparse.Namespace) -> int:
@@ -28,7 +26,7 @@ def run_demo(context: Context, _args: argparse.Namespace) -> int:
     from sync.cycle import run_cycle
     from sync.demo_data import demo_workbook
     from sync.output_tables import summary_table
-    from sync.terminal import render_output_table
+    from sync.terminal import summary_for_terminal
 
     base = context.settings
     settings = base.model_copy(update={
@@ -61,7 +59,7 @@ def run_demo(context: Context, _args: argparse.Namespace) -> int:
         table = summary_table(standings, now=now, goals=settings.goals, status=None,
                               tab=settings.sheets.tabs.summary, tz=settings.tz)
         print(f"\nSummary for {today:%B %Y} (day {today.day}):\n")
-        print(render_output_table(table, SHOWN_COLUMNS))
+        print(summary_for_terminal(table))
         print(f"\nOpen {DEMO_WORKBOOK} to see the Summary, Leaderboard and Sync Errors tabs it wrote.")
         return 0
     finally:

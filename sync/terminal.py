@@ -119,3 +119,17 @@ def render_output_table(table: OutputTable, columns: Sequence[str] | None = None
     cells = [[_format(row[i], kind=kind) for i, kind in zip(indexes, kinds, strict=True)] for row in rows]
     right = [kind not in {"text", "datetime"} for kind in kinds]
     return _render([header[i] for i in indexes], cells, right, max_width)
+
+
+# Summary columns shown in the terminal, with shorter titles so names are not cut.
+TERMINAL_COLUMNS = {"Rep": "Rep", "Team": "Team", "Signups": "Signups", "Signup Goal": "Goal",
+                    "Signup %": "Signup %", "Revenue %": "Revenue %", "Expected %": "Expected",
+                    "Pace": "Pace", "Bonus Tier": "Tier", "Goal Status": "Goals set", "Streak": "Streak"}
+
+
+def summary_for_terminal(table: OutputTable) -> str:
+    """The Summary's key columns as an aligned text table."""
+    index = [table.header.index(name) for name in TERMINAL_COLUMNS]
+    rows = [[row[i] for i in index] for row in table.rows]
+    return render_table(list(TERMINAL_COLUMNS.values()), rows,
+                        percent_columns={"Signup %", "Revenue %", "Expected"})
