@@ -140,8 +140,13 @@ _Cached = dict[str, tuple[str | None, str]]
 """Cell reference → (``t`` attribute, cached ``<v>`` text) of each formula cell."""
 
 
+_ANY_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
 def _cached_results(archive: zipfile.ZipFile, part: str) -> _Cached:
     cached: _Cached = {}
+    if not _ANY_FORMULA.search(archive.read(part)):
+        return cached  # most input tabs hold plain values: skip the slower XML walk
     with archive.open(part) as source:
         for _, element in ET.iterparse(source):
             if element.tag != f"{{{_MAIN}}}c":

@@ -201,6 +201,26 @@ def test_input_tabs_keep_their_values_formulas_and_cached_results(workbook: Path
     assert openpyxl.load_workbook(workbook).sheetnames == ["Reps", "Actuals", "Summary"]
 
 
+def test_cached_results_of_filled_down_shared_formulas_survive_a_write(tmp_path: Path) -> None:
+    path = tmp_path / "goals.xlsx"
+    create_workbook(path, {"Actuals": [["A", "B"], [1, Formula("=A2*2", 2)], [2, Formula("=A3*2", 4)],
+                                       [3, Formula("=A4*2", 6)]]})
+    # store them the way Excel stores a formula filled down: one shared formula
+    with zipfile.ZipFile(path) as archive:
+        parts = {item.filename: archive.read(item.filename) for item in archive.infolist()}
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    xml = xml.replace("<f>A2*2</f>", '<f t="shared" ref="B2:B4" si="0">A2*2</f>')
+    xml = xml.replace("<f>A3*2</f>", '<f t="shared" si="0"/>').replace("<f>A4*2</f>", '<f t="shared" si="0"/>')
+    parts["xl/worksheets/sheet1.xml"] = xml.encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    backend = XlsxBackend(path)
+    assert backend.read_tabs(["Actuals"])["Actuals"] == [["A", "B"], [1, 2], [2, 4], [3, 6]]
+    backend.write_tabs([TabWrite(summary())])
+    assert backend.read_tabs(["Actuals"])["Actuals"] == [["A", "B"], [1, 2], [2, 4], [3, 6]]
+
+
 def test_leftover_rows_and_columns_are_cleared_and_the_tab_keeps_its_place(tmp_path: Path) -> None:
     path = tmp_path / "goals.xlsx"
     create_workbook(path, {"Actuals": ACTUALS, "Summary": [["old"] * 12] * 30, "Reps": [["Email", "Name"]]})
