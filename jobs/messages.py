@@ -62,25 +62,29 @@ def _where(settings: Settings) -> str:
     return f"the '{tab}' tab"
 
 
-def reminder_message(kind: str, *, name: str, year: int, month: int, deadline: datetime,
+def reminder_message(kind: str, *, name: str, year: int, month: int, deadline: datetime, today: date,
                      settings: Settings) -> Message:
-    """The email for one goal-deadline reminder (``goal_deadline_3days`` … ``goal_overdue``)."""
+    """The email for one goal-deadline reminder sent on ``today`` (local date).
+
+    The wording follows the days really left on ``today`` (a reminder sent late after
+    downtime never claims more time than there is); ``goal_overdue`` always reads overdue.
+    """
     tz = settings.tz
     period = _month_name(year, month)
     last_day = deadline.astimezone(tz).date() - timedelta(days=1)  # the deadline is the next day's 00:00
     where = _where(settings)
     ends = f"deadline: {_moment(deadline, tz)}"
     greeting = f"Hi {name},\n\n" if name else ""
-    if kind == "goal_overdue":
+    days = (last_day - today).days
+    if kind == "goal_overdue" or days < 0:
         subject = f"Overdue: your {period} goals are not set"
         text = (f"The deadline for your {period} goals passed at the end of {_day(last_day)} ({ends}) "
                 f"and they are still not set. Please enter your {period} goals in {where} now.")
-    elif kind == "goal_deadline_day":
-        subject = f"Today is the last day to set your {period} goals"
-        text = (f"Please enter your {period} goals in {where} by the end of today, "
-                f"{_day(last_day)} ({ends}).")
+    elif days == 0:
+        subject = f"Last day to set your {period} goals"
+        text = f"Please enter your {period} goals in {where} by the end of today, {_day(last_day)} ({ends})."
     else:
-        subject = f"Reminder: set your {period} goals by {_day(last_day)}"
+        subject = f"{days} day{'s' if days != 1 else ''} left to set your {period} goals"
         text = f"Please enter your {period} goals in {where} by the end of {_day(last_day)} ({ends})."
     footer = "\n\nYou get this because your goals for the month are not set yet; it stops once they are."
     return Message(subject, f"{greeting}{text}{footer}")

@@ -131,7 +131,8 @@ def _send_one(store: Store, settings: Settings, notifier: Notifier, reminder: Op
               now: datetime) -> str:
     """Claim, send and mark one reminder in one transaction: ``sent``, ``failed`` or ``skipped``."""
     message = reminder_message(reminder.reminder_type, name=reminder.rep_name, year=reminder.year,
-                               month=reminder.month, deadline=reminder.deadline, settings=settings)
+                               month=reminder.month, deadline=reminder.deadline,
+                               today=now.astimezone(settings.tz).date(), settings=settings)
     with store.transaction(now) as tx:
         if not q.claim_reminder(tx, reminder.id):
             return "skipped"  # sent or cancelled meanwhile, goal just set, or another process has it

@@ -9,11 +9,12 @@ work; a job that failed (or was killed) is simply due again on the next turn.
   latest midnight is caught up (older days are never invented from today's numbers).
 - ``reminders``: 00:00 on the 1st and every ``jobs.reminder_times`` check; after downtime
   the latest moment runs, and it handles every reminder due by then.
-- ``achievements``, ``notify``: after every sync cycle; one ``job_runs`` row per local day
-  (keyed by its midnight) holds the day's last run.
+- ``achievements``, ``notify``: after every sync cycle, without a job lock (they are
+  idempotent row by row); a run that found something new, or failed, is recorded in
+  one ``job_runs`` row per local day (keyed by its midnight), so the table stays small.
 
-A per-job advisory lock keeps two processes from running the same job at the
-same time (the jobs are idempotent anyway). A failing job is logged and
+A per-job advisory lock keeps two processes from running the same scheduled
+job at the same time (the jobs are idempotent anyway). A failing job is logged and
 recorded as ``failed``; it never stops the other jobs or the daemon.
 """
 
@@ -116,31 +117,40 @@ def run_job(store: Store, settings: Settings, notifier: Notifier, job: str, now:
     moment = scheduled_moment(job, now, settings)
     started = time.monotonic()
     try:
-        with q.job_lock(store, job) as got:
-            if not got:
-                log.info("job %s skipped: another process is running it", job)
-                return JobOutcome(job, moment, "skipped", {"reason": "locked"})
-            if not force and job not in EVERY_TURN:
+        if job in EVERY_TURN:
+            # Idempotent on their own (unique key, row locks) and run every turn: no job lock needed.
+            counts = _call(job, store, settings, notifier, now, stop)
+        else:
+            with q.job_lock(store, job) as got:
+                if not got:
+                    log.info("job %s skipped: another process is running it", job)
+                    return JobOutcome(job, moment, "skipped", {"reason": "locked"})
                 with store.transaction(now) as tx:
-                    if q.successful_runs(tx, [(job, moment)]):
+                    if not force and q.successful_runs(tx, [(job, moment)]):
                         return JobOutcome(job, moment, "skipped", {"reason": "done"})
                     q.start_job_run(tx, job, moment, now)
-            extra = {"stop": stop} if job in _STOPPABLE else {}
-            counts = _JOBS[job](store, settings, notifier, now, **extra)
-            outcome = JobOutcome(job, moment, "success", counts, time.monotonic() - started)
+                counts = _call(job, store, settings, notifier, now, stop)
+        outcome = JobOutcome(job, moment, "success", counts, time.monotonic() - started)
     except Exception as error:  # a failing job must never stop the others or the daemon
         message = str(error) if isinstance(error, GoalsSyncError) else f"{type(error).__name__}: {error}"
         outcome = JobOutcome(job, moment, "failed", {}, time.monotonic() - started, message)
         log.error("job %s (scheduled %s) failed after %.2fs: %s", job, _when(moment, settings), outcome.seconds,
                   message, exc_info=not isinstance(error, GoalsSyncError))
-    finished = now + timedelta(seconds=outcome.seconds)
-    _record(store, now, lambda tx: q.finish_job_run(tx, job, moment, started_at=now, finished_at=finished,
-                                                   status=outcome.status, detail=outcome.detail()))
+    quiet = outcome.status == "success" and job in _NEWS and not any(outcome.counts.get(k) for k in _NEWS[job])
+    if not quiet:  # a quiet every-turn run (nothing new) leaves no row, so job_runs stays small
+        finished = now + timedelta(seconds=outcome.seconds)
+        _record(store, now, lambda tx: q.finish_job_run(tx, job, moment, started_at=now, finished_at=finished,
+                                                       status=outcome.status, detail=outcome.detail()))
     if outcome.status == "success":
-        quiet = job in _NEWS and not any(outcome.counts.get(key) for key in _NEWS[job])
         log.log(logging.DEBUG if quiet else logging.INFO, "job %s (scheduled %s) done in %.2fs: %s", job,
                 _when(moment, settings), outcome.seconds, outcome.detail())
     return outcome
+
+
+def _call(job: str, store: Store, settings: Settings, notifier: Notifier, now: datetime,  # noqa: PLR0917
+          stop: Callable[[], bool] | None) -> Counts:
+    extra = {"stop": stop} if job in _STOPPABLE else {}
+    return _JOBS[job](store, settings, notifier, now, **extra)
 
 
 def _when(moment: datetime, settings: Settings) -> str:
