@@ -130,7 +130,9 @@ class ApprisePoster:
                 raise NotifyError(f"could not {what}: a URL in {setting} is not a valid Apprise URL "
                                   "(check its scheme, host and port)")
         try:
-            with apprise.LogCapture(level=logging.WARNING) as captured:
+            # DEBUG, because the server's actual answer (e.g. "451 mailbox unavailable") is only
+            # logged there; the warnings alone just say that sending failed.
+            with apprise.LogCapture(level=logging.DEBUG, fmt="%(levelname)s|%(message)s") as captured:
                 delivered = target.notify(title=subject, body=body, body_format=apprise.NotifyFormat.TEXT)
                 reasons = captured.getvalue()
         except Exception as error:  # a plugin bug must not take the job down
@@ -139,6 +141,10 @@ class ApprisePoster:
             raise NotifyError(f"could not {what}: {self._reason(reasons)}")
 
     def _reason(self, captured: str) -> str:
-        lines = [line.split(" - ", 2)[-1].strip() for line in captured.splitlines() if line.strip()]
+        lines = []
+        for line in captured.splitlines():
+            level, _, message = line.partition("|")
+            if level in ("WARNING", "ERROR", "CRITICAL") or "Exception" in message:
+                lines.append(message.strip())
         reason = "; ".join(dict.fromkeys(lines)) or "the server refused or could not be reached"
         return mask(reason, self._secrets)[:300]

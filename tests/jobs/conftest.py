@@ -47,7 +47,8 @@ def jobs_settings(settings_factory: Callable[..., Settings], fresh_db_url: str,
     """Settings on the fresh database with notifications through ``smtp``."""
 
     def build(*, team: bool = False, **overrides: Any) -> Settings:
-        notifications = {"email_url": smtp.url(), "team_urls": [smtp.url(TEAM_ADDRESS)] if team else []}
+        notifications = {"email_url": smtp.url(), "team_urls": [smtp.url(TEAM_ADDRESS)] if team else [],
+                         **overrides.pop("notifications", {})}
         merged = {"database": {"url": fresh_db_url}, "notifications": notifications, **overrides}
         return settings_factory(**merged)
 

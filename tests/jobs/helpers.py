@@ -82,3 +82,16 @@ def set_goal(store: Store, settings: Settings, email: str, now: datetime, signup
             WHERE r.id = g.sales_rep_id AND r.email = :email AND g.goal_year = :year AND g.goal_month = :month
         """), {"goal": signup_goal, "now": now, "email": email, "year": local.year, "month": local.month})
         tx.refresh_derived(settings, now=now, year=local.year, month=local.month)
+
+
+def record_actuals(store: Store, settings: Settings, email: str, now: datetime, *, signups: float,
+                   revenue: float = 0) -> None:
+    """Store this month's actuals for ``email`` and refresh tiers and yearly sums (as a cycle would)."""
+    local = now.astimezone(settings.tz)
+    with store.transaction(now) as tx:
+        tx.connection.execute(text("""
+            UPDATE rep_monthly_goals g SET signups_actual = :signups, revenue_actual = :revenue
+            FROM sales_reps r
+            WHERE r.id = g.sales_rep_id AND r.email = :email AND g.goal_year = :year AND g.goal_month = :month
+        """), {"signups": signups, "revenue": revenue, "email": email, "year": local.year, "month": local.month})
+        tx.refresh_derived(settings, now=now, year=local.year, month=local.month)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -33,6 +34,7 @@ class Mailbox:
         self.port = port
         self.messages: list[Mail] = []
         self.refuse = False
+        self.delay = 0.0
         self._lock = threading.Lock()
 
     def url(self, to: str | None = None) -> str:
@@ -41,6 +43,8 @@ class Mailbox:
         return f"{base}&to={to}" if to else base
 
     async def handle_DATA(self, _server: Any, _session: Session, envelope: Envelope) -> str:  # noqa: N802
+        if self.delay:
+            await asyncio.sleep(self.delay)  # a slow server widens the window for races
         if self.refuse:
             return "451 4.3.0 mailbox temporarily unavailable"
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)  # type: ignore[arg-type]
