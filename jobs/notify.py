@@ -7,7 +7,8 @@ the channels that have announced it (``email``, ``team``, ``email+team``) and
 failed is retried on the next run without repeating the ones that worked. The
 rows are locked while they are being announced (``FOR UPDATE SKIP LOCKED``) and
 marked in the transaction of the successful send, so two daemons never announce
-the same achievement twice; a failed send changes nothing.
+the same achievement twice (a job lock also keeps a second announcer from
+splitting one rep's email or the team post in two); a failed send changes nothing.
 """
 
 from __future__ import annotations
@@ -57,9 +58,18 @@ def announce(store: Store, settings: Settings, notifier: Notifier, now: datetime
     announcer = _Announcer(store, settings, notifier, now)
     if not announcer.required:
         return announcer.counts
-    with store.transaction(now) as tx:
+    # One announcer at a time keeps each rep's achievements in one email and the team's in one post;
+    # another process that is announcing right now will send what is pending.
+    with q.job_lock(store, "notify") as got:
+        if not got:
+            return {**announcer.counts, "skipped": 1}
+        _announce_pending(announcer, stop if stop is not None else lambda: False)
+    return announcer.counts
+
+
+def _announce_pending(announcer: _Announcer, stopped: Callable[[], bool]) -> None:
+    with announcer.store.transaction(announcer.now) as tx:
         pending = q.pending_announcements(tx)
-    stopped = stop if stop is not None else lambda: False
     if pending and EMAIL in announcer.required:
         failures = 0
         for _, group in itertools.groupby(pending, key=lambda item: item.rep_id):
@@ -71,7 +81,6 @@ def announce(store: Store, settings: Settings, notifier: Notifier, now: datetime
                 failures = 0 if sent else failures + 1
     if pending and TEAM in announcer.required and not stopped():
         announcer.send([item for item in pending if TEAM not in channels_of(item.recognition_type)], TEAM)
-    return announcer.counts
 
 
 class _Announcer:
