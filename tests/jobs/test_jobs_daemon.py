@@ -1,0 +1,210 @@
+"""The daemon as cron or systemd runs it: ``python -m sync run`` in its own process.
+
+It keeps time from ``--now``, sends the 09:00 reminders when its clock passes
+09:00, stops on SIGTERM within a few seconds whether it is sleeping or in the
+middle of a cycle, and survives a database that is not there yet.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import yaml
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from models.engine import make_engine
+from models.store import Store
+from tests.jobs.helpers import Book, rows
+from tests.jobs.mailbox import Mailbox
+
+ROOT = Path(__file__).resolve().parents[2]
+STOP_WITHIN_SECONDS = 5.0
+
+
+class Daemon:
+    """A ``python -m sync run`` process whose log lines can be awaited."""
+
+    def __init__(self, config: Path, now: str) -> None:
+        env = {k: v for k, v in os.environ.items() if k != "GOALS_DATABASE_URL"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "sync", "run", "--config", str(config), "--now", now],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._queue.put(line.rstrip("\n"))
+        self._queue.put(None)
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+        """Block until a log line containing ``text`` appears; return it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self._queue.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            self.lines.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"no log line with {text!r}; the log was:\n" + "\n".join(self.lines))
+
+    def stop(self, signum: int = signal.SIGTERM, *, twice: bool = False) -> tuple[int, float]:
+        """Send ``signum`` (twice if asked); return the exit code and the seconds it took to exit."""
+        started = time.monotonic()
+        self.process.send_signal(signum)
+        if twice:
+            time.sleep(0.05)
+            self.process.send_signal(signum)
+        code = self.process.wait(timeout=30)
+        elapsed = time.monotonic() - started
+        while (line := self._queue.get(timeout=5)) is not None:
+            self.lines.append(line)
+        return code, elapsed
+
+    def kill(self) -> None:
+        """Make sure the process is gone (test clean-up)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@contextmanager
+def daemon(config: Path, now: str) -> Iterator[Daemon]:
+    """A running daemon, killed at the end whatever happens."""
+    started = Daemon(config, now)
+    try:
+        yield started
+    finally:
+        started.kill()
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[..., Path]:
+    """``write_config(database_url, **sections)``: a config file in tmp_path with a 1 s poll."""
+
+    def write(database_url: str, **sections: Any) -> Path:
+        config: dict[str, Any] = {
+            "timezone": "UTC",
+            "database": {"url": database_url},
+            "sheets": {"backend": "xlsx", "xlsx_path": str(tmp_path / "goals.xlsx")},
+            "sync": {"poll_seconds": 1},
+            "logging": {"level": "DEBUG"},
+            **sections,
+        }
+        path = tmp_path / "config.yaml"
+        path.write_text(yaml.safe_dump(config), encoding="utf-8")
+        return path
+
+    return write
+
+
+def _reps(count: int) -> dict[str, list[list[Any]]]:
+    return {
+        "Reps": [[f"rep{i}@example.com", f"Rep {i}", "Team", True, 10, 120] for i in range(count)],
+        "Actuals": [[f"rep{i}@example.com", 2026, 11, i % 12, 500] for i in range(count)],
+    }
+
+
+def _consistent(url: str) -> Store:
+    store = Store(make_engine(url))
+    assert rows(store, "SELECT count(*) FROM job_runs WHERE status = 'running'") == [(0,)]
+    assert rows(store, "SELECT count(*) FROM sheets_sync_log WHERE status NOT IN ('success', 'partial')") == [(0,)]
+    return store
+
+
+def test_the_daemon_follows_its_clock_and_stops_while_sleeping(
+        write_config: Callable[..., Path], fresh_db_url: str, smtp: Mailbox, tmp_path: Path) -> None:
+    Book(tmp_path / "goals.xlsx", _reps(3))
+    config = write_config(fresh_db_url, notifications={"email_url": smtp.url()})
+    with daemon(config, "2026-11-03T08:59:56") as process:
+        process.wait_for("daemon started")
+        line = process.wait_for("job reminders (scheduled 2026-11-03 09:00 UTC) done", timeout=30)
+        assert "sent=3" in line
+        process.wait_for("sync cycle starting")
+        time.sleep(0.6)  # a small workbook syncs fast: the daemon is asleep now
+        code, seconds = process.stop()
+    assert code == 0 and seconds < STOP_WITHIN_SECONDS, (code, seconds, process.lines)
+    assert any("daemon stopped" in line for line in process.lines)
+    assert sorted(mail.to[0] for mail in smtp.take()) == [f"rep{i}@example.com" for i in range(3)]
+    store = _consistent(fresh_db_url)
+    assert rows(store, "SELECT count(*) FROM goal_deadline_reminders WHERE sent") == [(3,)]
+    store.dispose()
+
+
+def test_sigterm_mid_cycle_finishes_the_cycle_then_exits(
+        write_config: Callable[..., Path], fresh_db_url: str, tmp_path: Path) -> None:
+    Book(tmp_path / "goals.xlsx", _reps(1500))  # big enough that a cycle takes a second or more
+    config = write_config(fresh_db_url)
+    with daemon(config, "2026-11-10T12:00:00") as process:
+        process.wait_for("sync cycle starting")
+        time.sleep(0.3)
+        code, seconds = process.stop()
+    assert code == 0 and seconds < STOP_WITHIN_SECONDS + 5, (code, seconds, process.lines)
+    assert any("cycle success" in line for line in process.lines), process.lines  # the step finished
+    assert not any("job " in line and " done " in line for line in process.lines)  # no new step began
+    store = _consistent(fresh_db_url)
+    assert rows(store, "SELECT count(*) FROM rep_monthly_goals") == [(1500,)]
+    store.dispose()
+
+
+def test_a_second_signal_stops_at_once_and_rolls_back(
+        write_config: Callable[..., Path], fresh_db_url: str, tmp_path: Path) -> None:
+    Book(tmp_path / "goals.xlsx", _reps(1500))
+    config = write_config(fresh_db_url)
+    with daemon(config, "2026-11-10T12:00:00") as process:
+        process.wait_for("sync cycle starting")
+        time.sleep(0.3)
+        code, seconds = process.stop(twice=True)
+    assert code == 0 and seconds < STOP_WITHIN_SECONDS, (code, seconds, process.lines)
+    store = _consistent(fresh_db_url)
+    # All or nothing: either the cycle committed before the second signal, or nothing of it is there.
+    [(logged,)] = rows(store, "SELECT count(*) FROM sheets_sync_log")
+    assert rows(store, "SELECT count(*) FROM rep_monthly_goals") == [(1500 * logged,)]
+    store.dispose()
+
+
+def test_the_daemon_waits_for_a_missing_database_and_recovers(
+        write_config: Callable[..., Path], database_server_url: str, _template_database: str,
+        tmp_path: Path) -> None:
+    name = f"{_template_database.removesuffix('template')}late"
+    server = make_url(database_server_url)
+    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    url = server.set(database=name).render_as_string(hide_password=False)
+    Book(tmp_path / "goals.xlsx", _reps(2))
+    config = write_config(url)
+    try:
+        with daemon(config, "2026-11-10T12:00:00") as process:
+            process.wait_for("turn failed")  # the database does not exist yet
+            process.wait_for("turn failed")  # ... and the daemon keeps trying
+            with psycopg.connect(admin, autocommit=True) as connection:
+                connection.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(name), sql.Identifier(_template_database)))
+            process.wait_for("cycle success", timeout=30)
+            code, _ = process.stop(signal.SIGINT)
+        assert code == 0
+        store = _consistent(url)
+        assert rows(store, "SELECT count(*) FROM sales_reps") == [(2,)]
+        store.dispose()
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
