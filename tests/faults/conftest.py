@@ -18,8 +18,16 @@ from sheets.google import GoogleSheetsBackend
 from sync.clock import parse_now
 from sync.cycle import CycleResult, run_cycle
 from tests.cycle.conftest import write_config  # noqa: F401 (a fixture, re-exported for this folder)
-from tests.faults.support import GoogleSheet, workbook
+from tests.faults.support import Databases, GoogleSheet, workbook
 from tests.sheets_api.server import FakeSheetsServer
+
+
+@pytest.fixture
+def databases(database_server_url: str, fresh_db_url: str) -> Iterator[Databases]:
+    """Clones of ``fresh_db_url`` (as it is when ``clone`` is called), dropped after the test."""
+    made = Databases(database_server_url, fresh_db_url)
+    yield made
+    made.drop_all()
 
 
 @pytest.fixture

@@ -17,10 +17,12 @@ import select
 import socket
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from sheets.tables import RawGrid, TabWrite, WriteReport
@@ -153,6 +155,48 @@ def monthly(url: str, year: int = 2026, month: int = 11) -> dict[str, dict[str, 
     """, (year, month))
     return {email: {"signup_goal": sg, "revenue_goal": rg, "signups": s, "revenue": r}
             for email, sg, rg, s, r in rows}
+
+
+class Databases:
+    """Clones of one database on the test server (names carry the session's prefix so a
+    crashed run's leftovers are dropped by the root conftest). Dropping forces a checkpoint,
+    so it happens in the background while the next round runs."""
+
+    def __init__(self, server_url: str, template_url: str) -> None:
+        self.server_url = server_url
+        self.template = make_url(template_url).database
+        self.prefix = f"{self.template}_k"
+        self.made: list[str] = []
+        self._dropper = ThreadPoolExecutor(max_workers=1)
+
+    def _admin(self) -> psycopg.Connection:
+        return psycopg.connect(libpq(self.server_url), autocommit=True)
+
+    def _drop(self, name: str) -> None:
+        with self._admin() as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+    def clone(self, index: int) -> str:
+        """A new copy of the template; its URL."""
+        name = f"{self.prefix}{index}"
+        self._drop(name)
+        with self._admin() as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
+                                                                          sql.Identifier(self.template)))
+        self.made.append(name)
+        return make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
+
+    def drop_later(self, url: str) -> None:
+        """Drop a clone in the background."""
+        name = make_url(url).database
+        self.made.remove(name)
+        self._dropper.submit(self._drop, name)
+
+    def drop_all(self) -> None:
+        """Drop what is left and wait for the background drops."""
+        for name in self.made:
+            self._dropper.submit(self._drop, name)
+        self._dropper.shutdown(wait=True)
 
 
 # --- spreadsheets --------------------------------------------------------------

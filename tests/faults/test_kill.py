@@ -18,17 +18,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg import sql
-from sqlalchemy.engine import make_url
 
 from tests.faults.conftest import InProcess
-from tests.faults.support import GoogleSheet, dump, edited_workbook, libpq, monthly, repo_root
+from tests.faults.support import Databases, GoogleSheet, dump, edited_workbook, monthly, repo_root
 from tests.sheets_api.server import FakeSheetsServer
 
 CYCLE_TABLES = ("users", "sales_reps", "rep_monthly_goals", "rep_yearly_goals", "app_settings",
@@ -37,55 +33,6 @@ JOB_TABLES = ("goal_progress_snapshots", "leaderboard_snapshots", "goal_achievem
 # Seconds after the sheet read arrives at the server; the first kill lands during start-up.
 KILL_AFTER_READ = (0.0, 0.15, 0.45, 0.6, 0.75, 0.95, 1.3, 3.0)
 NOW = "2026-11-04T09:30"
-
-
-class Databases:
-    """Clones of one database on the test server (names carry the session's prefix so a
-    crashed run's leftovers are dropped by the root conftest). Dropping forces a checkpoint,
-    so it happens in the background while the next round runs."""
-
-    def __init__(self, server_url: str, template_url: str) -> None:
-        self.server_url = server_url
-        self.template = make_url(template_url).database
-        self.prefix = f"{self.template}_k"
-        self.made: list[str] = []
-        self._dropper = ThreadPoolExecutor(max_workers=1)
-
-    def _admin(self) -> psycopg.Connection:
-        return psycopg.connect(libpq(self.server_url), autocommit=True)
-
-    def _drop(self, name: str) -> None:
-        with self._admin() as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-    def clone(self, index: int) -> str:
-        """A new copy of the template; its URL."""
-        name = f"{self.prefix}{index}"
-        self._drop(name)
-        with self._admin() as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
-                                                                          sql.Identifier(self.template)))
-        self.made.append(name)
-        return make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
-
-    def drop_later(self, url: str) -> None:
-        """Drop a clone in the background."""
-        name = make_url(url).database
-        self.made.remove(name)
-        self._dropper.submit(self._drop, name)
-
-    def drop_all(self) -> None:
-        """Drop what is left and wait for the background drops."""
-        for name in self.made:
-            self._dropper.submit(self._drop, name)
-        self._dropper.shutdown(wait=True)
-
-
-@pytest.fixture
-def databases(database_server_url: str, fresh_db_url: str) -> Iterator[Databases]:
-    made = Databases(database_server_url, fresh_db_url)
-    yield made
-    made.drop_all()
 
 
 def start_cycle(config: Path) -> subprocess.Popen[bytes]:
