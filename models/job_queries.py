@@ -249,10 +249,22 @@ class RepMonth:
 
 
 def achievement_states(tx: Transaction, *, evaluate_from: tuple[int, int]) -> list[RepMonth]:
-    """Every monthly goal row of every active rep (the streak history), by rep and month; rows from
-    ``evaluate_from`` (year, month) on also carry their yearly goal row. One query."""
+    """The monthly goal rows of every active rep from ``evaluate_from`` (year, month) on, carrying
+    their yearly goal row, plus the streak history before it; by rep and month. One query.
+
+    The history stops at the rep's latest earlier month whose status says it was not met
+    (``active``/``missed``: the trigger's twin of the completeness rule), which a streak cannot
+    cross; that month itself is included, so the rules still see the break. Without the cut a
+    rep with years of history would be read whole after every cycle.
+    """
     year, month = evaluate_from
     rows = tx.connection.execute(text("""
+        WITH breaks AS (
+            SELECT sales_rep_id, max(goal_year * 12 + goal_month) AS last_break
+            FROM rep_monthly_goals
+            WHERE status IN ('active', 'missed') AND goal_year * 12 + goal_month < :from_index
+            GROUP BY sales_rep_id
+        )
         SELECT g.sales_rep_id, g.id, g.goal_year, g.goal_month, g.signup_goal, g.signups_actual,
                g.signup_progress_percent, g.revenue_goal, g.revenue_actual, g.revenue_progress_percent,
                g.bonus_tier_actual, g.set_by_deadline, g.goal_set_at,
@@ -260,26 +272,23 @@ def achievement_states(tx: Transaction, *, evaluate_from: tuple[int, int]) -> li
                y.yearly_revenue_goal, y.yearly_revenue_actual, y.yearly_revenue_progress_percent
         FROM rep_monthly_goals g
         JOIN sales_reps r ON r.id = g.sales_rep_id AND r.is_active
+        LEFT JOIN breaks b ON b.sales_rep_id = g.sales_rep_id
         LEFT JOIN rep_yearly_goals y ON y.sales_rep_id = g.sales_rep_id AND y.goal_year = g.goal_year
              AND g.goal_year * 12 + g.goal_month >= :from_index
+        WHERE g.goal_year * 12 + g.goal_month >= coalesce(b.last_break, 0)
         ORDER BY g.sales_rep_id, g.goal_year, g.goal_month
     """), {"from_index": year * 12 + month}).all()
     result = []
-    for row in rows:
-        state = MonthState(
-            year=row.goal_year, month=row.goal_month, signup_goal=row.signup_goal,
-            signups_actual=row.signups_actual, revenue_goal=row.revenue_goal, revenue_actual=row.revenue_actual,
-            signup_pct=row.signup_progress_percent, revenue_pct=row.revenue_progress_percent,
-            bonus_tier=row.bonus_tier_actual, set_by_deadline=row.set_by_deadline, goal_set_at=row.goal_set_at,
-        )
+    for (rep_id, goal_id, goal_year, goal_month, signup_goal, signups, signup_pct, revenue_goal, revenue,
+         revenue_pct, tier, on_time, set_at, yearly_id, y_signup_goal, y_signups, y_signup_pct, y_revenue_goal,
+         y_revenue, y_revenue_pct) in rows:
+        state = MonthState(goal_year, goal_month, signup_goal, signups, revenue_goal, revenue, signup_pct,
+                           revenue_pct, tier, on_time, set_at)
         year_state = None
-        if row.yearly_id is not None:
-            year_state = YearState(
-                year=row.goal_year, signup_goal=row.yearly_signup_goal, signups_actual=row.yearly_signups_actual,
-                revenue_goal=row.yearly_revenue_goal, revenue_actual=row.yearly_revenue_actual,
-                signup_pct=row.yearly_signup_progress_percent, revenue_pct=row.yearly_revenue_progress_percent,
-            )
-        result.append(RepMonth(row.sales_rep_id, row.id, state, row.yearly_id, year_state))
+        if yearly_id is not None:
+            year_state = YearState(goal_year, y_signup_goal, y_signups, y_revenue_goal, y_revenue, y_signup_pct,
+                                   y_revenue_pct)
+        result.append(RepMonth(rep_id, goal_id, state, yearly_id, year_state))
     return result
 
 
