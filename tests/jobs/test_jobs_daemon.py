@@ -211,3 +211,24 @@ def test_the_daemon_waits_for_a_missing_database_and_recovers(
     finally:
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _cli(*args: str, config: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "GOALS_DATABASE_URL"}
+    return subprocess.run([sys.executable, "-m", "sync", *args, "--config", str(config)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_cron_runs_the_due_jobs_once(write_config: Callable[..., Path], fresh_db_url: str, smtp: Mailbox,
+                                     tmp_path: Path) -> None:
+    Book(tmp_path / "goals.xlsx", _reps(2))
+    config = write_config(fresh_db_url, notifications={"email_url": smtp.url()}, logging={"level": "INFO"})
+    first = _cli("run", "--once", "--now", "2026-11-03T09:02", config=config)
+    assert first.returncode == 0, first.stderr
+    assert "job reminders (scheduled 2026-11-03 09:00 UTC) done" in first.stderr and "sent=2" in first.stderr
+    again = _cli("run", "--once", "--now", "2026-11-03T09:07", config=config)  # cron, five minutes later
+    assert again.returncode == 0 and "job reminders" not in again.stderr and "job snapshot" not in again.stderr
+    by_hand = _cli("jobs", "reminders", "--now", "2026-11-03T09:10", config=config)
+    assert by_hand.returncode == 0, by_hand.stderr
+    assert "reminders at 2026-11-03 09:10 UTC: success — created=0 sent=0" in by_hand.stdout
+    assert sorted(mail.to[0] for mail in smtp.take()) == ["rep0@example.com", "rep1@example.com"]
