@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.cycle.conftest import run_cli
+from tests.faults.conftest import InProcess
 from tests.faults.support import (
     DatabaseProxy,
     GoogleSheet,
@@ -36,9 +37,10 @@ def assert_plain(output: str) -> None:
 
 def test_run_once_fails_with_exit_1_a_plain_message_and_a_failed_row(
         cli_config: Callable[..., Path], google_sheet: GoogleSheet, sheets_server: FakeSheetsServer,
-        fresh_db_url: str) -> None:
+        fresh_db_url: str, in_process: Callable[..., InProcess]) -> None:
     config = cli_config()
-    assert run_cli("run", "--once", "--now", "2026-11-03T09:00", config=config).returncode == 0
+    run = in_process()  # the cycles around the failing command run in this process (faster)
+    assert run.cycle("2026-11-03T09:00").status == "success"
     google_sheet.put(edited_workbook())
     before = dump(fresh_db_url)
     sheets_server.inject(503, times=None)
@@ -52,8 +54,7 @@ def test_run_once_fails_with_exit_1_a_plain_message_and_a_failed_row(
     assert dump(fresh_db_url) == before
 
     sheets_server.clear_faults()
-    again = run_cli("run", "--once", "--now", "2026-11-03T10:05", config=config)
-    assert again.returncode == 0, again.stderr
+    assert run.cycle("2026-11-03T10:05").status == "success"
     assert monthly(fresh_db_url)["ann@example.com"]["signup_goal"] == 11
 
 

@@ -44,10 +44,10 @@ def spawn_once(config: Path, now: str) -> subprocess.Popen[str]:
 def test_two_run_once_at_the_same_moment_one_runs_one_exits_75(
         cli_config: Callable[..., Path], google_sheet: GoogleSheet, sheets_server: FakeSheetsServer,
         fresh_db_url: str) -> None:
-    # The first read is held 3 s, so whichever process takes the lock keeps it long enough
+    # The first read is held 2 s, so whichever process takes the lock keeps it long enough
     # for the other to find it taken, however the two start-ups interleave.
     config = cli_config(sheets={"retry": {"timeout_seconds": 10, "max_attempts": 2, "max_total_seconds": 20}})
-    sheets_server.inject(delay=3, kind="values.batchGet")
+    sheets_server.inject(delay=2, kind="values.batchGet")
 
     processes = [spawn_once(config, "2026-11-03T09:00") for _ in range(2)]
     results = [(process.wait(60), *process.communicate()) for process in processes]
