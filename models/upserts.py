@@ -14,6 +14,8 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from models.derived import bonus_params, bonus_sql
+from models.settings import BonusSettings
 from models.staging import stage_frame
 
 REPS_STAGE = {
@@ -112,16 +114,18 @@ def upsert_months(
     timezone: str,
     system_user: uuid.UUID,
     lock_after_deadline: bool,
+    bonus: BonusSettings | None = None,
 ) -> tuple[UpsertCounts, list[LockedEdit]]:
     """Insert and update rep_monthly_goals from staged goals and actuals.
 
     The first time a Signup or Revenue Goal is seen records ``goal_set_at`` (this
     cycle's time), ``goal_set_by`` and ``set_by_deadline``. With
     ``lock_after_deadline``, changes to goals already set are refused once the
-    deadline has passed and returned as ``LockedEdit``s.
+    deadline has passed and returned as ``LockedEdit``s. With ``bonus``, new rows get their
+    bonus tier at once (``derived.refresh_bonus_tiers`` would otherwise rewrite each of them).
     """
     staged = stage_frame(connection, "stage_month", MONTH_STAGE, frame)
-    params = {"now": now, "deadline_day": deadline_day, "tz": timezone, "user": system_user}
+    params: dict[str, object] = {"now": now, "deadline_day": deadline_day, "tz": timezone, "user": system_user}
     locked: list[LockedEdit] = []
     if lock_after_deadline:
         refused = connection.execute(text("""
@@ -151,46 +155,56 @@ def upsert_months(
         locked = [LockedEdit(r.email, r.year, r.month, r.goal_row or 0, r.field, r.value) for r in refused]
 
     first_set = _set_now("s.signup_goal IS NOT NULL OR s.revenue_goal IS NOT NULL")
+    # One join of the staged rows with their goal rows; SET and WHERE both see the old values.
     changed = connection.execute(text(f"""
-        WITH proposed AS (
-            SELECT g.id,
-                   coalesce(s.signup_goal, g.signup_goal) AS signup_goal,
-                   coalesce(s.revenue_goal, g.revenue_goal) AS revenue_goal,
-                   coalesce(s.bonus_tier_goal, g.bonus_tier_goal) AS bonus_tier_goal,
-                   coalesce(s.signups, g.signups_actual) AS signups_actual,
-                   coalesce(s.revenue, g.revenue_actual) AS revenue_actual,
-                   CASE WHEN {first_set} THEN CAST(:now AS timestamptz) ELSE g.goal_set_at END AS goal_set_at,
-                   CASE WHEN {first_set} THEN CAST(:user AS uuid) ELSE g.goal_set_by END AS goal_set_by,
-                   CASE WHEN {first_set} THEN CAST(:now AS timestamptz) <= g.deadline
-                        ELSE g.set_by_deadline END AS set_by_deadline
-            FROM stage_month s
-            JOIN sales_reps r ON r.email = s.email
-            JOIN rep_monthly_goals g
-              ON g.sales_rep_id = r.id AND g.goal_year = s.year AND g.goal_month = s.month
-        )
         UPDATE rep_monthly_goals g SET
-            signup_goal = p.signup_goal, revenue_goal = p.revenue_goal, bonus_tier_goal = p.bonus_tier_goal,
-            signups_actual = p.signups_actual, revenue_actual = p.revenue_actual,
-            goal_set_at = p.goal_set_at, goal_set_by = p.goal_set_by, set_by_deadline = p.set_by_deadline
-        FROM proposed p
-        WHERE g.id = p.id
-          AND (p.signup_goal, p.revenue_goal, p.bonus_tier_goal, p.signups_actual, p.revenue_actual,
-               p.goal_set_at)
+            signup_goal = coalesce(s.signup_goal, g.signup_goal),
+            revenue_goal = coalesce(s.revenue_goal, g.revenue_goal),
+            bonus_tier_goal = coalesce(s.bonus_tier_goal, g.bonus_tier_goal),
+            signups_actual = coalesce(s.signups, g.signups_actual),
+            revenue_actual = coalesce(s.revenue, g.revenue_actual),
+            goal_set_at = CASE WHEN {first_set} THEN CAST(:now AS timestamptz) ELSE g.goal_set_at END,
+            goal_set_by = CASE WHEN {first_set} THEN CAST(:user AS uuid) ELSE g.goal_set_by END,
+            set_by_deadline = CASE WHEN {first_set} THEN CAST(:now AS timestamptz) <= g.deadline
+                                   ELSE g.set_by_deadline END
+        FROM stage_month s
+        JOIN sales_reps r ON r.email = s.email
+        WHERE g.sales_rep_id = r.id AND g.goal_year = s.year AND g.goal_month = s.month
+          AND (coalesce(s.signup_goal, g.signup_goal), coalesce(s.revenue_goal, g.revenue_goal),
+               coalesce(s.bonus_tier_goal, g.bonus_tier_goal), coalesce(s.signups, g.signups_actual),
+               coalesce(s.revenue, g.revenue_actual),
+               CASE WHEN {first_set} THEN CAST(:now AS timestamptz) ELSE g.goal_set_at END)
               IS DISTINCT FROM
               (g.signup_goal, g.revenue_goal, g.bonus_tier_goal, g.signups_actual, g.revenue_actual,
                g.goal_set_at)
     """), params).rowcount
-    added = connection.execute(text("""
+    # New rows are written once with their final values: a month already over starts as
+    # ``missed`` (the progress trigger still makes it ``completed`` when its goals are met),
+    # and with ``bonus`` given the tier is computed here rather than by a second pass.
+    tier_columns = tier_values = ""
+    if bonus is not None:
+        tier, amount, triggered = bonus_sql(
+            bonus, signups="coalesce(s.signups, 0)", tier_goal="s.bonus_tier_goal",
+            progress="goals_progress_percent(CAST(coalesce(s.signups, 0) AS numeric(8,1)), s.signup_goal)")
+        tier_columns = ", bonus_tier_actual, bonus_amount, bonus_triggered"
+        tier_values = f", {tier}, {amount}, {triggered}"
+        params.update(bonus_params(bonus))
+    added = connection.execute(text(f"""
         INSERT INTO rep_monthly_goals (sales_rep_id, goal_year, goal_month, signup_goal, revenue_goal,
             bonus_tier_goal, signups_actual, revenue_actual, deadline, goal_set_at, goal_set_by,
-            set_by_deadline)
+            set_by_deadline, status{tier_columns})
         SELECT r.id, s.year, s.month, s.signup_goal, s.revenue_goal, s.bonus_tier_goal,
                coalesce(s.signups, 0), coalesce(s.revenue, 0), d.deadline,
                CASE WHEN d.goal_set THEN CAST(:now AS timestamptz) END,
                CASE WHEN d.goal_set THEN CAST(:user AS uuid) END,
-               d.goal_set AND CAST(:now AS timestamptz) <= d.deadline
+               d.goal_set AND CAST(:now AS timestamptz) <= d.deadline,
+               CASE WHEN s.year * 12 + s.month < c.month_index THEN 'missed' ELSE 'active' END{tier_values}
         FROM stage_month s
         JOIN sales_reps r ON r.email = s.email
+        CROSS JOIN (
+            SELECT CAST(extract(year FROM local_now) * 12 + extract(month FROM local_now) AS int) AS month_index
+            FROM (SELECT CAST(:now AS timestamptz) AT TIME ZONE CAST(:tz AS text) AS local_now) AS n
+        ) c
         CROSS JOIN LATERAL (
             SELECT make_timestamptz(s.year, s.month, CAST(:deadline_day AS int) + 1, 0, 0, 0,
                                     CAST(:tz AS text)) AS deadline,
@@ -201,6 +215,10 @@ def upsert_months(
             WHERE g.sales_rep_id = r.id AND g.goal_year = s.year AND g.goal_month = s.month
         )
     """), params).rowcount
+    if added * 2 > staged:
+        # A bulk load (the first cycle, a new sheet): without fresh statistics the planner takes
+        # the new rows for a handful and later statements pick nested loops over them.
+        connection.execute(text("ANALYZE sales_reps, rep_monthly_goals, rep_yearly_goals"))
     return UpsertCounts(staged, changed + added), locked
 
 
@@ -222,14 +240,23 @@ def upsert_years(connection: Connection, frame: pd.DataFrame, *, now: datetime,
                {first_set})
               IS DISTINCT FROM (g.yearly_signup_goal, g.yearly_revenue_goal, false)
     """), params).rowcount
+    # A new year row starts with its months' sums, and as ``missed`` when the year is over
+    # (goals_today(): this transaction's now in the configured time zone), like the derived steps.
     added = connection.execute(text("""
         INSERT INTO rep_yearly_goals (sales_rep_id, goal_year, yearly_signup_goal, yearly_revenue_goal,
-                                      goal_set_at, goal_set_by)
+                                      goal_set_at, goal_set_by, yearly_signups_actual, yearly_revenue_actual,
+                                      status)
         SELECT r.id, s.year, s.signup_goal, s.revenue_goal,
                CASE WHEN s.signup_goal IS NOT NULL OR s.revenue_goal IS NOT NULL
                     THEN CAST(:now AS timestamptz) END,
-               CASE WHEN s.signup_goal IS NOT NULL OR s.revenue_goal IS NOT NULL THEN CAST(:user AS uuid) END
+               CASE WHEN s.signup_goal IS NOT NULL OR s.revenue_goal IS NOT NULL THEN CAST(:user AS uuid) END,
+               coalesce(m.signups, 0), coalesce(m.revenue, 0),
+               CASE WHEN s.year < extract(year FROM goals_today()) THEN 'missed' ELSE 'active' END
         FROM stage_year s JOIN sales_reps r ON r.email = s.email
+        CROSS JOIN LATERAL (
+            SELECT sum(g.signups_actual) AS signups, sum(g.revenue_actual) AS revenue
+            FROM rep_monthly_goals g WHERE g.sales_rep_id = r.id AND g.goal_year = s.year
+        ) m
         WHERE NOT EXISTS (SELECT 1 FROM rep_yearly_goals g WHERE g.sales_rep_id = r.id AND g.goal_year = s.year)
     """), params).rowcount
     return UpsertCounts(staged, changed + added)
