@@ -181,6 +181,7 @@ def _store_inputs(tx: Transaction, parsed: ParsedInputs, settings: Settings, now
         counts, locked = tx.upsert_months(
             frame, now=now, deadline_day=settings.goals.deadline_day, timezone=settings.timezone,
             system_user=user, lock_after_deadline=settings.goals.lock_after_deadline,
+            bonus=settings.goals.bonus,
         )
         written, staged = written + counts.written, staged + counts.staged
         if monthly is not None:
