@@ -87,7 +87,7 @@ def create_month_reminders(store: Store, settings: Settings, now: datetime) -> i
         return q.create_reminders(
             tx, year=today.year, month=today.month,
             deadline=goal_deadline(today.year, today.month, deadline_day, settings.tz),
-            due_dates=reminder_due_dates(today.year, today.month, deadline_day),
+            due_dates=reminder_due_dates(today.year, today.month, deadline_day), now=now,
         )
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -47,6 +47,11 @@ Counts = Mapping[str, int | str]
 JobFunction = Callable[..., dict[str, int | str]]
 
 JOB_NAMES: tuple[str, ...] = ("snapshot", "achievements", "notify", "reminders")
+# The snapshot freezes the day that ended, so it belongs before the first cycle of the new day
+# (which would otherwise mix in edits made after midnight, and rewrite the Summary a second time
+# for the new trend point); the other jobs need the cycle's fresh data.
+BEFORE_CYCLE: tuple[str, ...] = ("snapshot",)
+AFTER_CYCLE: tuple[str, ...] = ("achievements", "notify", "reminders")
 EVERY_TURN: frozenset[str] = frozenset({"achievements", "notify"})
 _STOPPABLE: frozenset[str] = frozenset({"notify", "reminders"})
 _JOBS: dict[str, JobFunction] = {
@@ -158,9 +163,11 @@ def _when(moment: datetime, settings: Settings) -> str:
 
 
 def run_due(store: Store, settings: Settings, notifier: Notifier, now: datetime, *,
-            stop: Callable[[], bool] | None = None) -> list[JobOutcome]:
-    """Run every job due at ``now`` (snapshot, achievements, notify, reminders, in that order)."""
-    scheduled = [(job, scheduled_moment(job, now, settings)) for job in JOB_NAMES if job not in EVERY_TURN]
+            jobs: Sequence[str] = JOB_NAMES, stop: Callable[[], bool] | None = None) -> list[JobOutcome]:
+    """Run every job of ``jobs`` that is due at ``now``, in ``JOB_NAMES`` order (snapshot,
+    achievements, notify, reminders)."""
+    wanted = [job for job in JOB_NAMES if job in jobs]
+    scheduled = [(job, scheduled_moment(job, now, settings)) for job in wanted if job not in EVERY_TURN]
     try:
         with store.transaction(now) as tx:
             done = q.successful_runs(tx, scheduled)
@@ -168,7 +175,7 @@ def run_due(store: Store, settings: Settings, notifier: Notifier, now: datetime,
         log.error("could not check which jobs are due: %s", error)
         return []
     outcomes = []
-    for job in JOB_NAMES:
+    for job in wanted:
         if stop is not None and stop():
             break
         if job not in EVERY_TURN and (job, scheduled_moment(job, now, settings)) in done:
@@ -182,15 +189,20 @@ def notifier_for(settings: Settings) -> Notifier:
     return ApprisePoster(settings.notifications)
 
 
-def run_due_jobs(context: Context, now: datetime, *,
+def run_due_jobs(context: Context, now: datetime, *, jobs: Sequence[str] = JOB_NAMES,
                  stop: Callable[[], bool] | None = None) -> list[JobOutcome]:
-    """Run every job due at ``now`` with the command's store and config (after a cycle)."""
+    """Run every job of ``jobs`` due at ``now`` with the command's store and config.
+
+    A turn is ``run_due_jobs(..., jobs=BEFORE_CYCLE)``, the cycle, then
+    ``run_due_jobs(..., jobs=AFTER_CYCLE)``; the default (every job) after the cycle works
+    too, only the snapshot then also sees what the first cycle after midnight brought.
+    """
     try:
         store = context.store()
     except GoalsSyncError as error:
         log.error("jobs skipped: %s", error)
         return []
-    return run_due(store, context.settings, notifier_for(context.settings), now, stop=stop)
+    return run_due(store, context.settings, notifier_for(context.settings), now, jobs=jobs, stop=stop)
 
 
 def run_job_now(context: Context, job: str, now: datetime) -> int:

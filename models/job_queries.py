@@ -397,18 +397,22 @@ def set_recognition(tx: Transaction, updates: Mapping[int, tuple[str, bool]]) ->
 
 
 def create_reminders(tx: Transaction, *, year: int, month: int, deadline: datetime,
-                     due_dates: Mapping[str, date]) -> int:
+                     due_dates: Mapping[str, date], now: datetime) -> int:
     """One reminder per active rep per type for ``(year, month)``; existing ones are kept
-    (``uq_reminders_rep_type_period``). Returns the rows added."""
+    (``uq_reminders_rep_type_period``). A rep whose goal is already set gets them acknowledged
+    at once (as the cycle would do on its next run). Returns the rows added."""
     kinds = list(due_dates)
     return tx.connection.execute(text("""
         INSERT INTO goal_deadline_reminders (sales_rep_id, reminder_type, target_month, target_year, deadline,
-                                             due_date)
-        SELECT r.id, v.kind, :month, :year, :deadline, v.due
-        FROM sales_reps r CROSS JOIN unnest(CAST(:kinds AS text[]), CAST(:dues AS date[])) AS v(kind, due)
+                                             due_date, acknowledged, acknowledged_at)
+        SELECT r.id, v.kind, :month, :year, :deadline, v.due, g.goal_set_at IS NOT NULL,
+               CASE WHEN g.goal_set_at IS NOT NULL THEN CAST(:now AS timestamptz) END
+        FROM sales_reps r
+        CROSS JOIN unnest(CAST(:kinds AS text[]), CAST(:dues AS date[])) AS v(kind, due)
+        LEFT JOIN rep_monthly_goals g ON g.sales_rep_id = r.id AND g.goal_year = :year AND g.goal_month = :month
         WHERE r.is_active
         ON CONFLICT ON CONSTRAINT uq_reminders_rep_type_period DO NOTHING
-    """), {"year": year, "month": month, "deadline": deadline, "kinds": kinds,
+    """), {"year": year, "month": month, "deadline": deadline, "kinds": kinds, "now": now,
            "dues": [due_dates[k] for k in kinds]}).rowcount
 
 

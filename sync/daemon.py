@@ -1,8 +1,9 @@
 """``python -m sync run``: the long-running daemon.
 
 Every ``sync.poll_seconds`` (a ``schedule.Scheduler`` of its own keeps the
-cadence) the daemon runs one *turn*: a sync cycle, then every job that is due
-(``jobs.runner.run_due_jobs``). Whether a job is due is decided by the
+cadence) the daemon runs one *turn*: the midnight snapshot if it is due (before
+the cycle, so it freezes the day that ended as it ended), a sync cycle, then
+every other job that is due (``jobs.runner.run_due_jobs``). Whether a job is due is decided by the
 ``job_runs`` table against the clock, not by the scheduler, so a restart, a
 ``--now`` clock or cron in parallel never changes what runs; the loop also
 starts a turn at once when a local midnight or a reminder check time passes,
@@ -68,18 +69,21 @@ class _Turn:
         self.next_moment: datetime | None = None
 
     def __call__(self) -> None:
-        from jobs.runner import run_due_jobs
+        from jobs.runner import AFTER_CYCLE, BEFORE_CYCLE, run_due_jobs
         from sync.cycle import run_cycle
 
         context = self.context
         now = context.clock.now()
-        log.debug("turn at %s: sync cycle starting", now.isoformat())
         try:
+            context.store()  # connect (and migrate) first: an outage is one "turn failed" line
+            if not self.dry_run:
+                run_due_jobs(context, now, jobs=BEFORE_CYCLE, stop=self.stop)  # the day that ended, as it ended
+            log.debug("turn at %s: sync cycle starting", now.isoformat())
             result = run_cycle(context.settings, context.store(), context.backend(), now, dry_run=self.dry_run)
             if result.status == "failed":
                 log.warning("the cycle failed; the next one runs in %gs", context.settings.sync.poll_seconds)
             elif not self.dry_run and result.status != "skipped" and not self.stop():
-                run_due_jobs(context, now, stop=self.stop)
+                run_due_jobs(context, now, jobs=AFTER_CYCLE, stop=self.stop)
         except GoalsSyncError as error:
             log.error("turn failed: %s; retrying in %gs", error, context.settings.sync.poll_seconds)
         except Exception:

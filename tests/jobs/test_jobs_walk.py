@@ -17,7 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from jobs.notifier import ApprisePoster
-from jobs.runner import JOB_NAMES, run_due, run_job
+from jobs.runner import AFTER_CYCLE, BEFORE_CYCLE, JOB_NAMES, run_due, run_job
 from models.settings import Settings
 from models.store import Store
 from tests.jobs.helpers import Book, rows
@@ -81,12 +81,14 @@ def _walk(book: Book, settings: Settings, store: Store, smtp: Mailbox) -> list[t
         for edit in pending:
             edit[1]()
             edits.remove(edit)
-        # A cycle after each edit and at each local midnight (the daemon would run one every minute;
-        # in between nothing changes, so the jobs see the same database).
+        # A turn as the daemon runs it: the midnight snapshot, a cycle, the other jobs. The cycle runs
+        # after each edit and at each local midnight only (the daemon runs one every poll; in between
+        # nothing changes, so the jobs see the same database).
+        outcomes = run_due(store, settings, notifier, moment, jobs=BEFORE_CYCLE)
         if pending or local.hour == 0 or moment == START:
             book.cycle(settings, store, moment)
-        for outcome in run_due(store, settings, notifier, moment):
-            assert outcome.status == "success", outcome
+        outcomes += run_due(store, settings, notifier, moment, jobs=AFTER_CYCLE)
+        assert all(outcome.status == "success" for outcome in outcomes), outcomes
         received += [(local, mail.to, mail.subject) for mail in smtp.take()]
         moment = (moment.astimezone(ZoneInfo("UTC")) + timedelta(hours=1)).astimezone(TZ)
     return received
@@ -158,7 +160,8 @@ def test_a_month_of_jobs(jobs_settings: Callable[..., Settings], store: Store, s
     team_posts = [(local.day, subject) for local, to, subject in received if to == (TEAM_ADDRESS,)]
     assert team_posts == [(1, "3 new achievements"), (20, "6 new achievements"), (25, "2 new achievements")]
 
-    # --- snapshots: daily for every day (Erin alone had an October row), weekly on Sundays, monthly at month end.
+    # --- snapshots: daily for every day, weekly on Sundays, monthly at month end. (On 1 November at
+    # midnight the database was still empty: there was no 31 October to snapshot.)
     snapshots = rows(store, """
         SELECT snapshot_type, snapshot_date, count(*) FROM goal_progress_snapshots
         GROUP BY snapshot_type, snapshot_date""")
@@ -166,9 +169,9 @@ def test_a_month_of_jobs(jobs_settings: Callable[..., Settings], store: Store, s
     for kind, day, count in snapshots:
         by_type.setdefault(kind, {})[day] = count
     november = [date(2026, 11, 1) + timedelta(days=i) for i in range(30)]
-    assert by_type["daily"] == {date(2026, 10, 31): 1, **{day: 4 for day in november}, date(2026, 12, 1): 4}
+    assert by_type["daily"] == {**{day: 4 for day in november}, date(2026, 12, 1): 4}
     assert by_type["weekly"] == {date(2026, 11, day): 4 for day in (1, 8, 15, 22, 29)}
-    assert by_type["monthly"] == {date(2026, 10, 31): 1, date(2026, 11, 30): 4}
+    assert by_type["monthly"] == {date(2026, 11, 30): 4}
     board = dict(rows(store, "SELECT snapshot_date, count(*) FROM leaderboard_snapshots GROUP BY snapshot_date"))
     assert board == by_type["daily"]
     pace = {email: (indicator, on_pace, remaining) for email, indicator, on_pace, remaining in rows(store, """
