@@ -166,10 +166,14 @@ def test_a_rep_added_mid_month_gets_this_months_reminders(jobs_settings: Callabl
     settings = jobs_settings()
     notifier = ApprisePoster(settings.notifications)
     add_reps(store, settings, at(1, 0), REPS[:1])
+    set_goal(store, settings, "rep0@example.com", at(1, 0))
     run_due(store, settings, notifier, at(1, 1))
-    set_goal(store, settings, "rep0@example.com", at(1, 2))
     add_reps(store, settings, at(4, 8), [("new@example.com", "New Hire", 5)])
     run_due(store, settings, notifier, at(5, 9))
     assert [(mail.to, mail.subject) for mail in smtp.take()] == [
         (("new@example.com",), "1 day left to set your November 2026 goals")]
-    assert rows(store, "SELECT count(*) FROM goal_deadline_reminders") == [(8,)]
+    # Rep 0 had set the goal before the reminders existed: they were created acknowledged.
+    assert rows(store, """
+        SELECT r.email, count(*), bool_and(d.acknowledged), count(d.cancelled_at), count(*) FILTER (WHERE d.sent)
+        FROM goal_deadline_reminders d JOIN sales_reps r ON r.id = d.sales_rep_id GROUP BY r.email ORDER BY 1""") == [
+        ("new@example.com", 4, False, 1, 1), ("rep0@example.com", 4, True, 2, 0)]
