@@ -12,7 +12,6 @@ would only be noise. One query loads the states, one statement inserts.
 from __future__ import annotations
 
 import itertools
-import logging
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -26,8 +25,6 @@ from models.settings import GoalsSettings, Settings
 if TYPE_CHECKING:
     from jobs.notifier import Notifier
     from models.store import Store
-
-log = logging.getLogger("jobs.achievements")
 
 _YEARLY = ("yearly_signup_goal", "yearly_revenue_goal")
 

@@ -16,8 +16,6 @@ from urllib.parse import quote, unquote, urlsplit
 from models.errors import NotifyError
 from models.settings import NotificationSettings
 
-log = logging.getLogger("jobs.notifier")
-
 _MASK = "***"
 _APP_ID = "Goals Sync"
 

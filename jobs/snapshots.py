@@ -12,7 +12,6 @@ previous day only: older days are never invented from today's numbers.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -27,8 +26,6 @@ from models.settings import PaceSettings, Settings
 if TYPE_CHECKING:
     from jobs.notifier import Notifier
     from models.store import Store
-
-log = logging.getLogger("jobs.snapshots")
 
 
 def day_ended(now: datetime, settings: Settings) -> date:
