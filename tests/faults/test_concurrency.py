@@ -23,7 +23,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from jobs.notifier import ApprisePoster
-from jobs.runner import run_due
+from jobs.runner import AFTER_CYCLE, BEFORE_CYCLE, run_due
 from models.engine import make_engine
 from models.settings import Settings
 from models.store import Store
@@ -113,17 +113,19 @@ def month_of_edits() -> list[tuple[str, dict[str, list[list[Any]]]]]:
 
 
 def _turn(settings: Settings, url: str, now: datetime, start_after: float, barrier: threading.Barrier) -> str:
-    """One daemon turn, as ``sync.daemon`` runs it: a cycle, then the due jobs unless the cycle
-    failed or was skipped. Each daemon has its own engine and HTTP client."""
+    """One daemon turn, as ``sync.daemon`` runs it: the jobs due before the cycle (the midnight
+    snapshot), the cycle, then the other due jobs unless the cycle failed or was skipped. Each
+    daemon has its own engine and HTTP client."""
     store = Store(make_engine(url))
     try:
         backend = GoogleSheetsBackend(settings.sheets, environ={})
+        notifier = ApprisePoster(settings.notifications)
         barrier.wait()
         time.sleep(start_after)
+        outcomes = run_due(store, settings, notifier, now, jobs=BEFORE_CYCLE)
         result = run_cycle(settings, store, backend, now)
-        if result.status in ("failed", "skipped"):
-            return result.status
-        outcomes = run_due(store, settings, ApprisePoster(settings.notifications), now)
+        if result.status not in ("failed", "skipped"):
+            outcomes += run_due(store, settings, notifier, now, jobs=AFTER_CYCLE)
         failed = [o for o in outcomes if o.status == "failed"]
         assert not failed, failed
         return result.status
