@@ -86,7 +86,13 @@ def successful_runs(tx: Transaction, keys: Sequence[tuple[str, datetime]]) -> se
 
 
 def start_job_run(tx: Transaction, job: str, scheduled_for: datetime, started_at: datetime) -> None:
-    """Record that ``job`` started for ``scheduled_for`` (status ``running``)."""
+    """Record that ``job`` started for ``scheduled_for`` (status ``running``). Call it holding the
+    job's lock: an older run still marked ``running`` was interrupted (process killed) and is
+    marked ``failed``."""
+    tx.connection.execute(text("""
+        UPDATE job_runs SET status = 'failed', detail = 'interrupted (the process stopped during the run)'
+        WHERE job = :job AND status = 'running' AND scheduled_for < :scheduled_for
+    """), {"job": job, "scheduled_for": scheduled_for})
     tx.connection.execute(text("""
         INSERT INTO job_runs (job, scheduled_for, started_at, status)
         VALUES (:job, :scheduled_for, :started_at, 'running')

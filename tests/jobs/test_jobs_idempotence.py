@@ -9,6 +9,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import text
+
 from jobs.achievements import detect_achievements
 from jobs.notifier import ApprisePoster
 from jobs.notify import announce
@@ -177,3 +179,19 @@ def test_a_rep_added_mid_month_gets_this_months_reminders(jobs_settings: Callabl
         SELECT r.email, count(*), bool_and(d.acknowledged), count(d.cancelled_at), count(*) FILTER (WHERE d.sent)
         FROM goal_deadline_reminders d JOIN sales_reps r ON r.id = d.sales_rep_id GROUP BY r.email ORDER BY 1""") == [
         ("new@example.com", 4, False, 1, 1), ("rep0@example.com", 4, True, 2, 0)]
+
+
+def test_a_run_killed_midway_is_redone_and_marked_interrupted(jobs_settings: Callable[..., Settings],
+                                                             store: Store, smtp: Mailbox) -> None:
+    settings = jobs_settings()
+    notifier = ApprisePoster(settings.notifications)
+    add_reps(store, settings, at(1, 0), REPS[:2])
+    with store.engine.begin() as connection:  # what a process killed during the runs leaves behind
+        connection.execute(text("""
+            INSERT INTO job_runs (job, scheduled_for, started_at, status) VALUES
+                ('snapshot', '2026-11-02 00:00+00', '2026-11-02 00:00+00', 'running'),
+                ('snapshot', '2026-11-03 00:00+00', '2026-11-03 00:00+00', 'running')"""))
+    assert "snapshot" in [o.job for o in run_due(store, settings, notifier, at(3, 8))]  # not done: redone
+    assert rows(store, "SELECT scheduled_for, status, detail FROM job_runs WHERE job = 'snapshot' ORDER BY 1") == [
+        (at(2, 0), "failed", "interrupted (the process stopped during the run)"),
+        (at(3, 0), "success", "day=2026-11-02 daily=2 weekly=0 monthly=0 leaderboard=2")]
