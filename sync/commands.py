@@ -16,6 +16,11 @@ def run_once(context: Context, args: argparse.Namespace) -> int:
 
     now = context.clock.now()
     try:
+        if not args.dry_run:
+            from jobs.runner import BEFORE_CYCLE, run_due_jobs
+
+            # The midnight snapshot freezes the day that ended, before this cycle brings new numbers.
+            run_due_jobs(context, now, jobs=BEFORE_CYCLE)
         result = run_cycle(context.settings, context.store(), context.backend(), now, dry_run=args.dry_run)
         if args.dry_run:
             print(f"Dry run at {now:%Y-%m-%d %H:%M %Z}: nothing was written.")
@@ -24,9 +29,9 @@ def run_once(context: Context, args: argparse.Namespace) -> int:
             for problem in result.problems:
                 print(f"  problem: {problem.cell}: {problem.problem}")
         elif result.status not in {"failed", "skipped"}:
-            from jobs.runner import run_due_jobs
+            from jobs.runner import AFTER_CYCLE, run_due_jobs
 
-            run_due_jobs(context, now)
+            run_due_jobs(context, now, jobs=AFTER_CYCLE)
         if result.error:
             print(f"error: {result.error}")
         return result.exit_code
