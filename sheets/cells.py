@@ -209,14 +209,15 @@ def _message(label: str, rule: NumberRule, code: int, raw: object) -> str:
     return f"{label} must be {rule.accepted}; got {got}"
 
 
-def _types(cells: np.ndarray) -> np.ndarray:
-    return pd.Series(cells, dtype=object, copy=False).map(type).to_numpy(dtype=object)
+def cell_types(cells: np.ndarray) -> np.ndarray:
+    """The Python type of each cell, as an object array (compare with ``np.equal(types, str)``)."""
+    return np.fromiter(map(type, cells), dtype=object, count=len(cells))
 
 
 def parse_number_column(cells: np.ndarray, rule: NumberRule, label: str, *, required: bool) -> ColumnResult:
     """Parse a number column by ``rule``; blank cells are NA (bad only when ``required``)."""
     count = len(cells)
-    types = _types(cells)
+    types = cell_types(cells)
     values = np.full(count, np.nan)
     codes = np.zeros(count, dtype=np.int8)
     plain = np.equal(types, int) | np.equal(types, float)
@@ -266,7 +267,7 @@ def parse_number_column(cells: np.ndarray, rule: NumberRule, label: str, *, requ
 def parse_email_column(cells: np.ndarray, label: str) -> ColumnResult:
     """Trim and lower-case emails and check their shape; a blank or bad email is bad (it is the key)."""
     count = len(cells)
-    types = _types(cells)
+    types = cell_types(cells)
     is_text = np.equal(types, str)
     emails = np.full(count, None, dtype=object)
     valid = np.zeros(count, dtype=bool)

@@ -17,6 +17,7 @@ Name cell holds a spreadsheet error is dropped too, its cell already reported).
 from __future__ import annotations
 
 import calendar
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -62,37 +63,30 @@ def _header_list(kind: InputKind) -> str:
 def _columns_block(data: Sequence[Sequence[Cell]], columns: Sequence[int]) -> list[np.ndarray]:
     """One 1-D object array per wanted column; short rows are padded with None."""
     count = len(data)
+    if count == 0:
+        return [np.empty(0, dtype=object) for _ in columns]
     width = max(columns) + 1
-    pad: list[Cell] = [None] * width
-    try:
-        block = np.array(data, dtype=object)  # fast when every row has the same length
-        if block.ndim != 2 or block.shape[1] < width:
-            block = np.array([row if len(row) == width else row[:width] if len(row) > width
-                              else [*row, *pad[len(row):]] for row in data], dtype=object)
-        if block.shape == (count, width) or (count == 0 and block.size == 0):
-            return [block[:, col] if count else np.empty(0, dtype=object) for col in columns]
-        if block.ndim == 2 and block.shape[0] == count and block.shape[1] >= width:
-            return [block[:, col] for col in columns]
-    except ValueError:
-        pass  # a cell that is itself a sequence: build column by column instead
-    out = []
-    for col in columns:
-        column = np.empty(count, dtype=object)
-        for index, row in enumerate(data):
-            column[index] = row[col] if len(row) > col else None
-        out.append(column)
-    return out
+    # Transposing with zip runs in C; zip_longest pads the rows Sheets trimmed at their last value.
+    if min(map(len, data)) >= width:
+        transposed = list(itertools.islice(zip(*data, strict=False), width))  # rows may be longer
+    else:
+        transposed = list(itertools.islice(itertools.zip_longest(*data), width))
+        transposed += [(None,) * count] * (width - len(transposed))
+    return [np.fromiter(transposed[col], dtype=object, count=count) for col in columns]
 
 
 def _blank(cells: np.ndarray) -> np.ndarray:
     """Vectorised blank test: None, NaN or whitespace-only text."""
-    blank = pd.isna(pd.Series(cells, dtype=object, copy=False)).to_numpy(dtype=bool, copy=True)
-    types = pd.Series(cells, dtype=object, copy=False).map(type).to_numpy(dtype=object)
+    blank = np.asarray(pd.isna(cells), dtype=bool).copy()
+    types = c.cell_types(cells)
     text_at = np.flatnonzero(np.equal(types, str))
-    if len(text_at):
+    if len(text_at) > 64:
+        # Text repeats (an email on every row): strip each distinct text once.
         codes, uniques = pd.factorize(pd.Series(cells[text_at], dtype=object))
         unique_blank = (pd.Series(np.asarray(uniques, dtype=object), dtype=object).str.strip() == "")
         blank[text_at] = unique_blank.to_numpy(dtype=bool)[codes]
+    elif len(text_at):
+        blank[text_at] = [not text.strip() for text in cells[text_at].tolist()]
     return blank
 
 
