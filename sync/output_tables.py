@@ -10,14 +10,15 @@ text (a rep named ``=IMPORTXML(...)`` stays that text; backends write it raw).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from models.rules.deadlines import deadline_status
+from models.rules.deadlines import deadline_passed, deadline_status
 from models.rules.pace import days_left, expected_fraction, needed_per_day, pace, yearly_pace
 from models.rules.periods import local_date
 from models.rules.ranking import competition_ranks
@@ -108,6 +109,53 @@ def _team(standing: RepStanding) -> str | None:
 def _sort_key(standing: RepStanding) -> tuple[bool, str, str, str]:
     team = _team(standing)
     return (team is None, (team or "").casefold(), standing.name.casefold(), standing.email.casefold())
+
+
+class _Reuse:
+    """The previous call's results by their inputs, so that the next call reuses them.
+
+    The rules are pure: a Summary row is a function of the standing, the day and the
+    settings (and whether its deadline has passed). A daemon's next cycle therefore
+    recomputes only the rows whose rep changed; ``keep`` replaces the stored results
+    with the current call's, so nothing older than one call is held.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[Hashable, Any] = {}
+
+    def begin(self) -> _Reused:
+        """A fresh collection of this call's results, looking up the previous call's."""
+        return _Reused(self._last)
+
+    def keep(self, reused: _Reused) -> None:
+        """Remember this call's results for the next call."""
+        self._last = reused.results
+
+
+class _Reused:
+    """This call's results, each taken from the previous call when its key is there."""
+
+    def __init__(self, previous: dict[Hashable, Any]) -> None:
+        self._previous = previous
+        self.results: dict[Hashable, Any] = {}
+
+    def get(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        """The result for ``key``: the previous call's, else ``build()``."""
+        value = self._previous.get(key, _MISSING)
+        if value is _MISSING:
+            value = build()
+        self.results[key] = value
+        return value
+
+
+_MISSING = object()
+_SUMMARY_ROWS = _Reuse()
+_LEADERBOARD_ROWS = _Reuse()
+
+
+def _settings_key(goals: GoalsSettings) -> str:
+    """The goal settings as a hashable value (they hold lists)."""
+    return goals.model_dump_json()
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +254,14 @@ def summary_table(
         expected=expected_fraction(local_today, goals.pace.calendar, goals.pace.holidays),
         days_left=days_left(local_today),
     )
-    rows = tuple(_summary_row(standing, today, goals) for standing in sorted(standings, key=_sort_key))
+    context = (local_today, today.expected, today.days_left, _settings_key(goals))
+    reused = _SUMMARY_ROWS.begin()
+    rows = tuple(
+        reused.get((standing, deadline_passed(now, standing.deadline), context),
+                   lambda standing=standing: _summary_row(standing, today, goals))
+        for standing in sorted(standings, key=_sort_key)
+    )
+    _SUMMARY_ROWS.keep(reused)
     layout = Layout(
         columns=SUMMARY_COLUMNS,
         colour_column="Pace",
@@ -235,9 +290,23 @@ def _leaderboard_key(standing: RepStanding) -> tuple[Decimal | None, Decimal | N
 def leaderboard_table(standings: Sequence[RepStanding], *, goals: GoalsSettings, tab: str) -> OutputTable:
     """The Leaderboard tab: reps ranked by signup %, then revenue % (missing percentages last),
     with standard competition ranks (1, 2, 2, 4); tied reps are listed by name."""
+    key = (tuple(_leaderboard_inputs(standing) for standing in standings), _settings_key(goals))
+    reused = _LEADERBOARD_ROWS.begin()
+    rows = reused.get(key, lambda: _leaderboard_rows(standings, goals))
+    _LEADERBOARD_ROWS.keep(reused)
+    return OutputTable(tab=tab, layout=Layout(columns=LEADERBOARD_COLUMNS), rows=rows)
+
+
+def _leaderboard_inputs(standing: RepStanding) -> tuple[object, ...]:
+    """Everything of a standing that its Leaderboard row and rank depend on."""
+    return (standing.signup_pct, standing.revenue_pct, standing.name, standing.email, standing.team,
+            standing.signups, standing.revenue, standing.bonus_tier, standing.streak)
+
+
+def _leaderboard_rows(standings: Sequence[RepStanding], goals: GoalsSettings) -> tuple[tuple[Cell, ...], ...]:
     ranks = competition_ranks([_leaderboard_key(standing) for standing in standings])
     ranked = zip(ranks, standings, strict=True)
-    rows = tuple(
+    return tuple(
         (
             rank,
             standing.name,
@@ -253,7 +322,6 @@ def leaderboard_table(standings: Sequence[RepStanding], *, goals: GoalsSettings,
             ranked, key=lambda item: (item[0], item[1].name.casefold(), item[1].email.casefold())
         )
     )
-    return OutputTable(tab=tab, layout=Layout(columns=LEADERBOARD_COLUMNS), rows=rows)
 
 
 def errors_table(problems: Sequence[Problem], *, tab: str) -> OutputTable:
