@@ -17,9 +17,12 @@ Name cell holds a spreadsheet error is dropped too, its cell already reported).
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import itertools
+import marshal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -238,6 +241,53 @@ def parse_tab(
     )
 
 
+class _LastParse:
+    """Each tab's previous parse, reused while the tab and every other input are unchanged.
+
+    ``parse_tab`` is pure, so a daemon whose sheet did not change since the last cycle
+    need not parse 100,000 rows again. A grid is compared through its ``marshal``
+    bytes, which tell ``1`` from ``1.0`` and ``True`` (``==`` does not): a checkbox typed
+    over a 1 is a change. Only the previous call's tabs are held.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[InputKind, tuple[tuple[object, ...], TabResult]] = {}
+        self._next: dict[InputKind, tuple[tuple[object, ...], TabResult]] = {}
+
+    def parse(self, kind: InputKind, grid: RawGrid | None, title: str, **kwargs: Any) -> TabResult:
+        """``_safe_parse(kind, grid, title, **kwargs)``, or the previous result for the same inputs."""
+        key = _parse_key(grid, title, kwargs)
+        previous = self._last.get(kind)
+        if key is not None and previous is not None and previous[0] == key:
+            result = previous[1]
+        else:
+            result = _safe_parse(kind, grid, title, **kwargs)
+        if key is not None:
+            self._next[kind] = (key, result)
+        # A copy of the frame: whatever the caller does with it leaves the kept result intact.
+        tab = result.tab
+        return result if tab is None else dataclasses.replace(
+            result, tab=dataclasses.replace(tab, frame=tab.frame.copy()))
+
+    def finish(self) -> None:
+        """Keep this call's results (and only these) for the next call."""
+        self._last, self._next = self._next, {}
+
+
+def _parse_key(grid: RawGrid | None, title: str, kwargs: Mapping[str, Any]) -> tuple[object, ...] | None:
+    """Everything a tab's parse depends on, comparable; None when the grid holds odd cell types."""
+    try:
+        cells = marshal.dumps(grid)
+    except ValueError:  # a cell marshal cannot write: never reused
+        return None
+    aliases = kwargs.get("header_aliases") or {}
+    return (cells, title, kwargs.get("known_emails"), kwargs.get("reps_title"),
+            tuple(sorted((str(k), repr(v)) for k, v in aliases.items())))
+
+
+_LAST_PARSE = _LastParse()
+
+
 def _safe_parse(kind: InputKind, grid: RawGrid | None, title: str, **kwargs: object) -> TabResult:
     """``parse_tab``, but a bug on some unforeseen input costs one tab, never the cycle."""
     try:
@@ -265,15 +315,16 @@ def parse_inputs(
     names = {kind: titles.get(kind) or DEFAULT_TITLES[kind] for kind in INPUT_KINDS}
     stored = frozenset(e.strip().lower() for e in known_emails)
     results: dict[InputKind, TabResult] = {}
-    results["reps"] = _safe_parse("reps", grids.get("reps"), names["reps"], known_emails=stored,
-                                  header_aliases=aliases)
+    results["reps"] = _LAST_PARSE.parse("reps", grids.get("reps"), names["reps"], known_emails=stored,
+                                        header_aliases=aliases)
     known = set(stored)
     reps_tab = results["reps"].tab
     if reps_tab is not None:
         known.update(reps_tab.frame["email"].dropna().tolist())
     for kind in INPUT_KINDS[1:]:
-        results[kind] = _safe_parse(kind, grids.get(kind), names[kind], known_emails=frozenset(known),
-                                    header_aliases=aliases, reps_title=names["reps"])
+        results[kind] = _LAST_PARSE.parse(kind, grids.get(kind), names[kind], known_emails=frozenset(known),
+                                          header_aliases=aliases, reps_title=names["reps"])
+    _LAST_PARSE.finish()
     return ParsedInputs(
         tabs={kind: results[kind].tab for kind in INPUT_KINDS},
         problems=tuple(p for kind in INPUT_KINDS for p in results[kind].problems),

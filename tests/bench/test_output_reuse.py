@@ -10,12 +10,15 @@ from models.values import RepStanding
 from sync.output_tables import leaderboard_table, summary_table
 from tests.output.test_output_tables import BERLIN, DEADLINE, GOALS, NOV_17, standing
 
+Rows = list[tuple[object, ...]]
 
-def _summary(standings: list[RepStanding], now: datetime = NOV_17, goals: GoalsSettings = GOALS) -> list[tuple]:
+
+def _summary(standings: list[RepStanding], now: datetime = NOV_17, goals: GoalsSettings = GOALS) -> Rows:
     return list(summary_table(standings, now=now, goals=goals, status=None, tab="Summary", tz=BERLIN).rows)
 
 
-def _fresh_summary(standings: list[RepStanding], now: datetime = NOV_17, goals: GoalsSettings = GOALS) -> list[tuple]:
+def _fresh_summary(standings: list[RepStanding], now: datetime = NOV_17,
+                   goals: GoalsSettings = GOALS) -> Rows:
     _summary([])  # forget the previous call
     return _summary(standings, now, goals)
 
@@ -40,7 +43,8 @@ def test_the_next_day_and_the_deadline_change_rows_of_unchanged_reps() -> None:
 
 
 def test_changed_settings_rebuild_every_row() -> None:
-    ann = standing("Ann Lee", signups=Decimal(7), signup_pct=Decimal("35.00"), revenue_goal=None, revenue_pct=None)
+    ann = standing("Ann Lee", signups=Decimal(7), signup_pct=Decimal("35.00"), revenue_goal=None,
+                   revenue_pct=None)
     default = _summary([ann])
     lenient = GoalsSettings.model_validate({"pace": {"behind": "0.1", "on_track": "0.2", "ahead": "0.3"}})
     assert _summary([ann], goals=lenient) == _fresh_summary([ann], goals=lenient) != default

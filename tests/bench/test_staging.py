@@ -7,13 +7,14 @@ from sqlalchemy import Connection, text
 
 from models.staging import stage_frame
 
-COLUMNS = {"email": "text", "name": "text", "active": "boolean", "goal": "integer", "revenue": "numeric(14,2)",
-           "signups": "numeric(8,1)"}
+COLUMNS = {"email": "text", "name": "text", "active": "boolean", "goal": "integer",
+           "revenue": "numeric(14,2)", "signups": "numeric(8,1)"}
+EMAILS = ["a@example.com", "b@example.com", "c@example.com", "d@example.com"]
 
 
 def test_staged_values_come_back_exactly(db_connection: Connection) -> None:
     frame = pd.DataFrame({
-        "email": pd.array(["a@example.com", "b@example.com", "c@example.com", "d@example.com"], dtype="string"),
+        "email": pd.array(EMAILS, dtype="string"),
         "name": pd.array(['Smith, "Jo"', "line\nbreak", None, "\\. and \\N"], dtype="string"),
         "active": pd.array([True, False, None, True], dtype="boolean"),
         "goal": pd.array([12, None, 0, 100_000], dtype="Int64"),
@@ -22,7 +23,8 @@ def test_staged_values_come_back_exactly(db_connection: Connection) -> None:
     })
     assert stage_frame(db_connection, "stage_test", COLUMNS, frame) == 4
     rows = db_connection.execute(text(
-        "SELECT email, name, active, goal, revenue::text, signups::text FROM stage_test ORDER BY email")).all()
+        "SELECT email, name, active, goal, revenue::text, signups::text FROM stage_test ORDER BY email"
+    )).all()
     assert [tuple(row) for row in rows] == [
         ("a@example.com", 'Smith, "Jo"', True, 12, "1234.50", "14.5"),
         ("b@example.com", "line\nbreak", False, None, "0.01", None),
