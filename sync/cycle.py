@@ -7,8 +7,11 @@ and the next cycle simply tries again.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -59,7 +62,26 @@ def input_titles(settings: Settings) -> dict[InputKind, str]:
 def run_cycle(settings: Settings, store: Store, backend: SpreadsheetBackend, now: datetime, *,
               dry_run: bool = False) -> CycleResult:
     """Run one cycle at ``now``; a failure is returned as status ``failed``, never raised."""
-    return _Cycle(settings, store, backend, now, dry_run).run()
+    with _collector_paused():
+        return _Cycle(settings, store, backend, now, dry_run).run()
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for one cycle.
+
+    A cycle allocates some 200,000 lists (the read grids) that the collector would
+    otherwise walk, together with every object of a long-running daemon, several times
+    per cycle: up to half a second of a 2,000-rep cycle. Nearly all of it is freed by
+    reference counting anyway; the collector resumes right after.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _Cycle:
