@@ -55,6 +55,10 @@ ACTUALS = [
     ["cat@example.com", 2026, 11, 9, 9100],
 ]
 INPUT_TABS = ("Reps", "Monthly Goals", "Yearly Goals", "Actuals")
+CYCLE_TABLES = ("users", "sales_reps", "rep_monthly_goals", "rep_yearly_goals", "app_settings",
+                "sheet_output_state")
+"""What a sync cycle writes (besides its sheets_sync_log row). ``run --once`` also runs the
+jobs, each in its own transaction: the midnight snapshot before the cycle, the rest after."""
 OUTPUT_TABS = ("Summary", "Leaderboard", "Sync Errors")
 
 
