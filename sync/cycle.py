@@ -101,10 +101,10 @@ class _Cycle:
                 try:
                     return self._locked()
                 except GoalsSyncError as error:
-                    reads = self.backend.request_count - self.requests_before
-                    if not self.dry_run:
-                        self._record_failure(str(error), reads)
-                    return self._finish("failed", error=str(error), api_reads=reads)
+                    return self._failed(str(error))
+                except Exception as error:  # a bug, not a fault: keep the daemon alive and say so
+                    log.exception("unexpected error in the sync cycle")
+                    return self._failed(f"unexpected error ({type(error).__name__}); see the log for details")
         except LockHeld as error:
             return self._finish("skipped", error=str(error))
         except GoalsSyncError as error:  # the lock could not be asked for: the database is unreachable
@@ -160,6 +160,13 @@ class _Cycle:
             rows_upserted=upserted, rows_unchanged=unchanged, api_reads=reads, api_writes=api_writes,
             tabs_written=written, changes=tuple(changes),
         )
+
+    def _failed(self, error: str) -> CycleResult:
+        """The database work was rolled back: record the failure in its own transaction."""
+        reads = self.backend.request_count - self.requests_before
+        if not self.dry_run:
+            self._record_failure(error, reads)
+        return self._finish("failed", error=error, api_reads=reads)
 
     def _record_failure(self, error: str, reads: int) -> None:
         now = self.now
