@@ -36,6 +36,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from models.rules.achievements import ACHIEVEMENT_TYPES
+from models.rules.deadlines import REMINDER_TYPES
+from models.rules.pace import JUDGED_INDICATORS
+
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -47,17 +51,8 @@ NAMING_CONVENTION: dict[str, str] = {
 STATUSES = ("active", "completed", "missed", "archived")
 ROLES = ("admin", "manager", "rep", "system")
 SNAPSHOT_TYPES = ("daily", "weekly", "monthly")
-PACE_INDICATORS = ("ahead", "on_track", "behind", "critical")
-ACHIEVEMENT_TYPES = (
-    "monthly_signup_goal",
-    "monthly_revenue_goal",
-    "yearly_signup_goal",
-    "yearly_revenue_goal",
-    "bonus_tier_unlocked",
-    "streak_milestone",
-    "perfect_month",
-)
-REMINDER_TYPES = ("goal_deadline_3days", "goal_deadline_1day", "goal_deadline_day", "goal_overdue")
+# The enumerations the goal rules define are imported, so the CHECKs can never drift from them.
+PACE_INDICATORS = JUDGED_INDICATORS
 SYNC_STATUSES = ("running", "success", "partial", "failed", "skipped", "dry_run")
 JOB_STATUSES = ("running", "success", "failed")
 PACE_CALENDARS = ("calendar", "business")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sheets.inputs import column_letter
+
 _CELL = re.compile(r"^\$?([A-Za-z]*)\$?(\d*)$")
 _SIMPLE_TITLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LOOKS_LIKE_CELL = re.compile(r"^([A-Za-z]{1,3}\d+|[Rr]\d*[Cc]\d*)$")
@@ -22,14 +24,8 @@ def column_index(letters: str) -> int:
     return index - 1
 
 
-def column_letters(index: int) -> str:
-    """0 → ``A``, 26 → ``AA``."""
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
+column_letters = column_letter
+"""0 → ``A``, 26 → ``AA`` (the product's own conversion: A1 notation is not something to fake)."""
 
 
 def quote_title(title: str) -> str:
