@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 from sync.context import Context
 
@@ -12,28 +13,19 @@ log = logging.getLogger("sync")
 
 def run_once(context: Context, args: argparse.Namespace) -> int:
     """One cycle, then every job that is due (skipped with ``--dry-run``); exit code per SPEC.md."""
-    from sync.cycle import run_cycle
+    from sync.turn import run_turn
 
     now = context.clock.now()
     try:
-        if not args.dry_run:
-            from jobs.runner import BEFORE_CYCLE, run_due_jobs
-
-            # The midnight snapshot freezes the day that ended, before this cycle brings new numbers.
-            run_due_jobs(context, now, jobs=BEFORE_CYCLE)
-        result = run_cycle(context.settings, context.store(), context.backend(), now, dry_run=args.dry_run)
+        result = run_turn(context, now, dry_run=args.dry_run)
         if args.dry_run:
             print(f"Dry run at {now:%Y-%m-%d %H:%M %Z}: nothing was written.")
             for line in result.changes:
                 print(f"  {line}")
             for problem in result.problems:
                 print(f"  problem: {problem.cell}: {problem.problem}")
-        elif result.status not in {"failed", "skipped"}:
-            from jobs.runner import AFTER_CYCLE, run_due_jobs
-
-            run_due_jobs(context, now, jobs=AFTER_CYCLE)
         if result.error:
-            print(f"error: {result.error}")
+            print(f"error: {result.error}", file=sys.stderr)
         return result.exit_code
     finally:
         context.close()

@@ -69,21 +69,16 @@ class _Turn:
         self.next_moment: datetime | None = None
 
     def __call__(self) -> None:
-        from jobs.runner import AFTER_CYCLE, BEFORE_CYCLE, run_due_jobs
-        from sync.cycle import run_cycle
+        from sync.turn import run_turn
 
         context = self.context
         now = context.clock.now()
         try:
             context.store()  # connect (and migrate) first: an outage is one "turn failed" line
-            if not self.dry_run:
-                run_due_jobs(context, now, jobs=BEFORE_CYCLE, stop=self.stop)  # the day that ended, as it ended
             log.debug("turn at %s: sync cycle starting", now.isoformat())
-            result = run_cycle(context.settings, context.store(), context.backend(), now, dry_run=self.dry_run)
+            result = run_turn(context, now, dry_run=self.dry_run, stop=self.stop)
             if result.status == "failed":
                 log.warning("the cycle failed; the next one runs in %gs", context.settings.sync.poll_seconds)
-            elif not self.dry_run and result.status != "skipped" and not self.stop():
-                run_due_jobs(context, now, jobs=AFTER_CYCLE, stop=self.stop)
         except GoalsSyncError as error:
             log.error("turn failed: %s; retrying in %gs", error, context.settings.sync.poll_seconds)
         except Exception:
