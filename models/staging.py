@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
+CHUNK_ROWS = 20_000
+
 
 def stage_frame(connection: Connection, table: str, columns: Mapping[str, str], frame: pd.DataFrame) -> int:
     """Create temp ``table`` (dropped at commit) with ``columns`` (name → SQL type) and COPY ``frame`` in.
@@ -24,7 +26,9 @@ def stage_frame(connection: Connection, table: str, columns: Mapping[str, str], 
     with raw.cursor() as cursor, cursor.copy(
         f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
     ) as copy:
-        copy.write(csv_rows(frame, list(columns)))
+        # In slices, so the text of 100,000s of rows never sits in memory at once.
+        for start in range(0, len(frame), CHUNK_ROWS):
+            copy.write(csv_rows(frame.iloc[start:start + CHUNK_ROWS], list(columns)))
     return len(frame)
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from sqlalchemy import Connection, text
 
+from models import staging
 from models.staging import stage_frame
 
 COLUMNS = {"email": "text", "name": "text", "active": "boolean", "goal": "integer",
@@ -12,7 +14,10 @@ COLUMNS = {"email": "text", "name": "text", "active": "boolean", "goal": "intege
 EMAILS = ["a@example.com", "b@example.com", "c@example.com", "d@example.com"]
 
 
-def test_staged_values_come_back_exactly(db_connection: Connection) -> None:
+@pytest.mark.parametrize("chunk_rows", [20_000, 3, 1])
+def test_staged_values_come_back_exactly(db_connection: Connection, monkeypatch: pytest.MonkeyPatch,
+                                         chunk_rows: int) -> None:
+    monkeypatch.setattr(staging, "CHUNK_ROWS", chunk_rows)
     frame = pd.DataFrame({
         "email": pd.array(EMAILS, dtype="string"),
         "name": pd.array(['Smith, "Jo"', "line\nbreak", None, "\\. and \\N"], dtype="string"),
