@@ -1,0 +1,94 @@
+"""The benchmark's child processes: the daemon-like worker, the launcher of cron commands, their config."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_config(path: Path, database_url: str, sheets: dict[str, Any]) -> Path:
+    """A config file for the benchmark: company time zone UTC, default goals, warnings only."""
+    config = {"timezone": "UTC", "database": {"url": database_url}, "sheets": sheets,
+              "logging": {"level": "WARNING"}}
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+def child_environment() -> dict[str, str]:
+    """The children's environment: the config alone says where the database and spreadsheet are."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"GOALS_DATABASE_URL", "GOOGLE_APPLICATION_CREDENTIALS"}}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
+    return env
+
+
+def run_once_argv(config: Path, now: datetime) -> list[str]:
+    """The cron command: ``python -m sync run --once --config CONFIG --now NOW``."""
+    return [sys.executable, "-m", "sync", "run", "--once", "--config", str(config), "--now", now.isoformat()]
+
+
+class _Child:
+    """A child process that answers one JSON line per JSON line it is sent."""
+
+    def __init__(self, argv: list[str], stderr: Any = None) -> None:
+        self.process = subprocess.Popen(argv, cwd=ROOT, env=child_environment(), stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=stderr, text=True)
+
+    def ask(self, message: dict[str, Any] | None) -> dict[str, Any]:
+        """Send ``message`` (None: only read) and return the answer."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        if message is not None:
+            self.process.stdin.write(json.dumps(message) + "\n")
+            self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"benchmark child {self.process.args[2]} stopped (exit {self.process.poll()})")
+        return json.loads(line)
+
+    def close(self) -> None:
+        """Close its stdin and wait for it to finish."""
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class Worker(_Child):
+    """A running ``bench.worker``: cycles in one long-lived process, as the daemon runs them."""
+
+    def __init__(self, config: Path, log: Path) -> None:
+        self._log = log.open("w", encoding="utf-8")
+        super().__init__([sys.executable, "-m", "bench.worker", str(config)], stderr=self._log)
+        self.ready = self.ask(None)
+
+    def cycle(self, now: datetime) -> dict[str, Any]:
+        """Run one cycle at ``now``; the worker's answer (seconds, counters, peak memory)."""
+        return self.ask({"now": now.isoformat()})
+
+    def close(self) -> None:
+        """Stop the worker."""
+        super().close()
+        self._log.close()
+
+
+class Launcher(_Child):
+    """A running ``bench.launcher``: starts commands from a small process (see its docstring)."""
+
+    def __init__(self) -> None:
+        super().__init__([sys.executable, "-m", "bench.launcher"])
+
+    def run(self, argv: list[str], log: Path) -> dict[str, Any]:
+        """Run ``argv`` (output appended to ``log``); return seconds, exit code and peak memory."""
+        return self.ask({"argv": argv, "env": child_environment(), "cwd": str(ROOT), "log": str(log)})

@@ -1,0 +1,72 @@
+"""The benchmark's figures as a terminal table, as JSON, and checked against the targets of issue 7."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.measure import Figures, Run
+
+DAEMON_TARGETS = {"cold": 4.0, "warm": 0.8, "1% changed": 1.2}
+PROCESS_TARGETS = {"warm": 2.5}
+MEMORY_TARGET_MB = 400.0
+SCALE_TARGET_SECONDS = 40.0
+
+_HEADER = ("mode", "cycle", "wall s", "of which API server s", "API reads", "API writes",
+           "SQL statements", "rows touched", "peak MB", "status")
+
+
+def _row(f: Figures) -> tuple[str, ...]:
+    server = "-" if f.server_seconds is None else f"{f.server_seconds:.2f}"
+    return (f.mode, f.cycle, f"{f.seconds:.2f}", server, str(f.api_reads), str(f.api_writes),
+            str(f.sql_statements), str(f.rows_upserted), f"{f.peak_memory_mb:.0f}", f.status)
+
+
+def table(run: Run) -> str:
+    """The figures as an aligned text table with a title line."""
+    rows = [_HEADER, *(_row(f) for f in run.figures)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(_HEADER))]
+    repeat = f", median of {run.repeat} runs" if run.repeat > 1 else ""
+    lines = [f"{run.backend} backend, {run.reps:,} reps × {run.months} months ({run.rows:,} input rows), "
+             f"cycles at {run.now}{repeat}"]
+    for index, row in enumerate(rows):
+        lines.append("  ".join(cell.ljust(w) if i < 2 else cell.rjust(w)
+                               for i, (cell, w) in enumerate(zip(row, widths, strict=True))))
+        if index == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    lines += [f"note: {note}" for note in run.notes]
+    return "\n".join(lines)
+
+
+def misses(run: Run, *, scale: bool = False) -> list[str]:
+    """Every target of issue 7 this run's figures miss. Times and memory are targets at N = 2,000 and
+    M = 24 (and the cold cycle's time at the ``scale`` size); API calls at any size."""
+    found = []
+    default_size = run.reps == 2000 and run.months == 24
+    for f in run.figures:
+        where = f"{f.mode} {f.cycle}"
+        if f.status not in ("success", "partial"):
+            found.append(f"{where}: status {f.status}")
+        if f.api_reads != 1:
+            calls = (f.api_calls or {}).items()
+            kinds = ", ".join(f"{n} {kind}" for kind, n in calls if "get" in kind.lower())
+            found.append(f"{where}: {f.api_reads} API reads (target 1){f' ({kinds})' if kinds else ''}")
+        limit = 0 if f.cycle == "warm" else 2
+        if f.api_writes > limit:
+            found.append(f"{where}: {f.api_writes} API writes (target ≤ {limit})")
+        if default_size and f.peak_memory_mb > MEMORY_TARGET_MB:
+            found.append(f"{where}: peak memory {f.peak_memory_mb:.0f} MB (target ≤ {MEMORY_TARGET_MB:.0f})")
+        targets = DAEMON_TARGETS if f.mode == "daemon" else PROCESS_TARGETS
+        if default_size and f.cycle in targets and f.seconds > targets[f.cycle]:
+            found.append(f"{where}: {f.seconds:.2f} s (target ≤ {targets[f.cycle]} s)")
+        if scale and f.mode == "daemon" and f.cycle == "cold" and f.seconds >= SCALE_TARGET_SECONDS:
+            found.append(f"{where}: {f.seconds:.1f} s (target < {SCALE_TARGET_SECONDS:.0f} s)")
+    return found
+
+
+def write_json(runs: Sequence[Run], path: Path) -> None:
+    """All runs' figures as JSON (one object per run)."""
+    payload = [run.as_json() for run in runs]
+    text = json.dumps(payload if len(payload) != 1 else payload[0], indent=2)
+    path.write_text(text + "\n", encoding="utf-8")
