@@ -1,7 +1,8 @@
 """Raw input grids → typed DataFrames and per-cell problems (SPEC "Spreadsheet contract").
 
 Pure: no I/O, no clock, never raises on any grid. ``parse_inputs`` is what the
-sync cycle calls; ``parse_tab`` parses one tab and is handy in tests.
+sync cycle calls (it reuses the previous call's parse of a tab whose cells and
+other inputs are unchanged); ``parse_tab`` parses one tab and is handy in tests.
 
 Rows: the header row is the first non-blank row; a data row with nothing in
 any recognised column is ignored (notes in extra columns do not make a row).

@@ -5,6 +5,9 @@ goal logic comes from ``models.rules``; this module only arranges its results
 into cells. Cells are JSON-ready (str, int, float, None): percentages are
 fractions (85.32 % → 0.8532) shown with a percent format, and text is left as
 text (a rep named ``=IMPORTXML(...)`` stays that text; backends write it raw).
+Because every row is a function of its inputs, the Summary rows and the
+Leaderboard of the previous call are reused when their inputs are unchanged
+(a daemon's next cycle recomputes only the reps that changed).
 """
 
 from __future__ import annotations
