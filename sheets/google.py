@@ -195,6 +195,15 @@ class GoogleSheetsBackend:
 
     def _format(self, writes: Sequence[TabWrite], layout_for: Sequence[TabWrite]) -> tuple[str, ...]:
         """One ``spreadsheets:batchUpdate``: add missing tabs, apply layouts, protect tabs."""
+        if self._output_id not in self._indexes and all(w.first_write for w in writes):
+            # Nothing was ever written here: assume the tabs are new and skip listing the
+            # spreadsheet's tabs. A batch is all-or-nothing, so if a tab exists after all
+            # ("already exists"), nothing happened and the tabs are listed as usual.
+            try:
+                return self._format_once(writes, layout_for, index=_SheetIndex())
+            except SheetsApiRequestError as error:
+                if "already exists" not in error.google_message:
+                    raise
         try:
             return self._format_once(writes, layout_for)
         except SheetsApiRequestError as error:
@@ -205,9 +214,12 @@ class GoogleSheetsBackend:
             self._indexes.pop(self._output_id, None)
             return self._format_once(writes, layout_for)
 
-    def _format_once(self, writes: Sequence[TabWrite], layout_for: Sequence[TabWrite]) -> tuple[str, ...]:
+    def _format_once(self, writes: Sequence[TabWrite], layout_for: Sequence[TabWrite], *,
+                     index: _SheetIndex | None = None) -> tuple[str, ...]:
+        """``index``: what to assume of the spreadsheet's tabs (default: its listed, cached tabs).
+        An assumed index is not cached."""
         sid = self._output_id
-        index = self._index(sid)
+        index = self._index(sid) if index is None else index
         requests: list[dict[str, Any]] = []
         created: list[_Sheet] = []
         formatted: dict[str, _Sheet] = {}

@@ -92,6 +92,8 @@ class TabWrite:
     clear_rows: int = 0
     clear_columns: int = 0
     apply_layout: bool = False
+    first_write: bool = False
+    """Nothing was ever written to this tab by the service: it most likely does not exist yet."""
 
 
 @dataclass(frozen=True, slots=True)

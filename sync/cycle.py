@@ -268,5 +268,6 @@ def _plan_writes(tables: list[OutputTable], previous: dict[str, OutputState], *,
             clear_rows=before.row_count if before else 0,
             clear_columns=before.column_count if before else 0,
             apply_layout=before is None or before.layout_hash != state.layout_hash,
+            first_write=before is None,
         ))
     return writes

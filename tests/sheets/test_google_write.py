@@ -234,3 +234,27 @@ def test_a_failed_formatting_call_leaves_nothing_half_known(sheets_server, googl
 
     assert report.tabs_created == ("Summary",)
     assert sheets_server.get_values("sheet-1", "Summary")[1][0] == "Ann"
+
+
+def test_a_first_write_adds_the_tabs_without_listing_the_spreadsheet(sheets_server, google_backend):
+    sheets_server.create_spreadsheet("sheet-1", {"Reps": [["Email"]]})
+
+    report = google_backend().write_tabs([TabWrite(summary(ROWS), apply_layout=True, first_write=True),
+                                          TabWrite(errors(), apply_layout=True, first_write=True)])
+
+    assert report.tabs_created == ("Summary", "Sync Errors")
+    assert [r.kind for r in sheets_server.requests] == ["spreadsheets.batchUpdate", "values.batchUpdate"]
+    assert sheets_server.tab("sheet-1", "Summary").frozen_row_count == 1
+
+
+def test_a_first_write_to_a_tab_that_exists_after_all_lists_the_tabs_and_goes_on(sheets_server, google_backend):
+    sheets_server.create_spreadsheet("sheet-1", {"Reps": [["Email"]], "Summary": [["made by hand"]]})
+
+    report = google_backend().write_tabs([TabWrite(summary(ROWS), apply_layout=True, first_write=True),
+                                          TabWrite(errors(), apply_layout=True, first_write=True)])
+
+    assert report.tabs_created == ("Sync Errors",)
+    assert [r.kind for r in sheets_server.requests] == [
+        "spreadsheets.batchUpdate", "spreadsheets.get", "spreadsheets.batchUpdate", "values.batchUpdate"]
+    assert sheets_server.tab_titles("sheet-1") == ["Reps", "Summary", "Sync Errors"]
+    assert sheets_server.get_values("sheet-1", "Summary")[1][0] == "Ann"
