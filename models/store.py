@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from models import derived, readings, upserts
 from models.engine import database_url, make_engine, store_error
 from models.errors import LockHeld
-from models.migrate import upgrade, write_app_settings
+from models.migrate import is_current, upgrade, write_app_settings
 from models.settings import Settings
 from models.values import Problem, RepStanding
 
@@ -87,6 +87,8 @@ class Store:
 
     def upgrade(self) -> None:
         """Apply any pending migration."""
+        if is_current(self.engine):
+            return
         try:
             upgrade(self.engine)
         except SQLAlchemyError as error:

@@ -118,3 +118,15 @@ def test_upgrade_against_an_unreachable_server_is_a_store_error():
         upgrade("postgresql://goals:hunter2-secret@127.0.0.1:1/goals")
     assert "hunter2-secret" not in str(raised.value)
     assert "127.0.0.1" in str(raised.value)
+
+
+def test_the_code_knows_the_head_revision_and_skips_alembic_when_current(test_database_url: str) -> None:
+    from models.engine import make_engine
+    from models.migrate import SCHEMA_REVISION, head_revision, is_current
+
+    assert head_revision() == SCHEMA_REVISION
+    engine = make_engine(test_database_url)
+    try:
+        assert is_current(engine)
+    finally:
+        engine.dispose()
