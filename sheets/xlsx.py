@@ -2,8 +2,9 @@
 
 Reading returns what Sheets returns with ``UNFORMATTED_VALUE`` and
 ``SERIAL_NUMBER``: numbers (ints when whole), dates and times as serial
-numbers (days since 1899-12-30), booleans, errors as text (``#REF!``), ``''``
-for an empty cell inside a row; trailing empty cells and rows are trimmed.
+numbers (days since 1899-12-30), booleans, errors as text (``#REF!``), ``None``
+for an empty cell inside a row (the Google backend maps Google's ``""`` to
+``None`` too); trailing empty cells and rows are trimmed.
 Formula cells read as the value the spreadsheet application last computed
 and cached in the file; openpyxl computes nothing, so a formula that was
 never calculated (a file written by a script and never opened in Excel or
@@ -105,7 +106,7 @@ def _grid(rows: Sequence[Sequence[object]]) -> RawGrid:
         row = [_google_value(v) for v in raw]
         while row and (row[-1] is None or row[-1] == ""):
             row.pop()
-        grid.append(["" if v is None else v for v in row])
+        grid.append([None if v == "" else v for v in row])
     while grid and not grid[-1]:
         grid.pop()
     return grid

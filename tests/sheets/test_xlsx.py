@@ -74,7 +74,7 @@ def test_reads_values_as_sheets_returns_them_unformatted(tmp_path: Path) -> None
     ]})
     backend = XlsxBackend(path)
     assert backend.read_tabs(["Tab", "Missing"]) == {
-        "Tab": [[], [], ["text", 5, 5, 5.5, True, False, "", "", "  "], ["", "", "#REF!", 10**12, 1234.5678],
+        "Tab": [[], [], ["text", 5, 5, 5.5, True, False, None, None, "  "], [None, None, "#REF!", 10**12, 1234.5678],
                 [], ["last"]],
         "Missing": None,
     }
@@ -152,10 +152,10 @@ def test_writes_values_header_formats_widths_colours_and_side_block(workbook: Pa
     assert backend.request_count == 2  # one read of the file, one write
 
     assert backend.read_tabs(["Summary"])["Summary"] == [
-        ["Rep", "Signups", "Signup Goal", "Signup %", "Revenue", "Pace", "", "Last sync", "2026-11-03 09:00"],
-        ["Ana", 14.5, 20, 0.725, 1234.5, "behind", "", "Rows read", 42],
+        ["Rep", "Signups", "Signup Goal", "Signup %", "Revenue", "Pace", None, "Last sync", "2026-11-03 09:00"],
+        ["Ana", 14.5, 20, 0.725, 1234.5, "behind", None, "Rows read", 42],
         ["Bo", 30, 20, 1.5, 99, "ahead"],
-        ["Cy", 1, "", "", 0, "too early"],
+        ["Cy", 1, None, None, 0, "too early"],
     ]
     sheet = openpyxl.load_workbook(workbook)["Summary"]
     assert sheet.freeze_panes == "A2"
@@ -264,7 +264,7 @@ def test_refuses_to_overwrite_an_input_tab(workbook: Path) -> None:
 def test_odd_values_are_written_safely(workbook: Path) -> None:
     backend = XlsxBackend(workbook)
     backend.write_tabs([TabWrite(summary(("bell\x07name", float("nan"), float("inf"), None, True, "ahead")))])
-    assert backend.read_tabs(["Summary"])["Summary"][1] == ["bellname", "", "", "", True, "ahead"]  # type: ignore[index]
+    assert backend.read_tabs(["Summary"])["Summary"][1] == ["bellname", None, None, None, True, "ahead"]  # type: ignore[index]
 
 
 # --- atomic save --------------------------------------------------------------------------------------
