@@ -4,9 +4,8 @@
 pretty-prints its JSON answers, which costs it more than a second per read of a
 large spreadsheet: time Google spends on its side, not the product's. This
 subclass answers a repeated ``values:batchGet`` from the body it rendered last
-time (byte for byte what the plain server sends) until the spreadsheet changes,
-and copies only the formatting state, not every cell, for the all-or-nothing
-``spreadsheets:batchUpdate``. ``prime`` renders a read ahead of time, as Google
+time (byte for byte what the plain server sends) until the spreadsheet changes.
+``prime`` renders a read ahead of time, as Google
 has the data ready. The request log is kept in full, so API calls are counted
 exactly as the tests count them. The time the server spends answering is
 recorded, so a report can show it.
@@ -14,7 +13,6 @@ recorded, so a report can show it.
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
 from collections.abc import Sequence
@@ -23,7 +21,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 from tests.sheets_api import server as fake
 from tests.sheets_api.a1 import split_range
-from tests.sheets_api.model import Spreadsheet, apply_batch_update
 
 READ_KINDS = frozenset({"values.get", "values.batchGet", "spreadsheets.get"})
 WRITE_KINDS = frozenset({"values.update", "values.append", "values.clear", "values.batchUpdate",
@@ -76,17 +73,6 @@ class BenchSheetsServer(fake.FakeSheetsServer):
         """Tab names (folded) the cached reads cover."""
         return {split_range(text).title.casefold() for key in self._answers for text in key[1]
                 if split_range(text).title}
-
-    def _execute(self, route: Any, body: Any, headers: dict[str, str]) -> tuple[int, Any]:
-        if route.kind != "spreadsheets.batchUpdate":
-            return super()._execute(route, body, headers)
-        with self._lock:
-            book = self._state.books.get(route.spreadsheet_id or "")
-            if book is None:
-                raise fake.ApiError(404)
-            if not book.shared:
-                raise fake.ApiError(403)
-            return 200, _batch_update(self, book, route, body)
 
     # Writes made through the test hooks change what a read returns.
     def set_values(self, spreadsheet_id: str, tab: str, grid: Sequence[Sequence[Any]],
@@ -157,22 +143,6 @@ def _writes_values(kind: str, body: Any, tabs: set[str]) -> bool:
     except Exception:  # an odd range: play safe
         return True
     return bool(titles & tabs) or "" in titles
-
-
-def _batch_update(server: fake.FakeSheetsServer, book: Spreadsheet, route: Any, body: Any) -> Any:
-    """``spreadsheets:batchUpdate`` that shares the cells with its trial copy (formatting never
-    touches them), instead of deep-copying 100,000 rows."""
-    requests = (body or {}).get("requests")
-    if not requests:
-        raise fake.ApiError(400, "Must specify at least one request.")
-    memo: dict[int, Any] = {id(tab.cells): tab.cells for tab in book.tabs}
-    trial = copy.deepcopy(book, memo)
-    replies = apply_batch_update(trial, requests)
-    book.__dict__.update(trial.__dict__)
-    answer: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id, "replies": replies}
-    if (body or {}).get("includeSpreadsheetInResponse"):
-        answer["updatedSpreadsheet"] = book.metadata()
-    return answer
 
 
 def start() -> BenchSheetsServer:

@@ -64,7 +64,7 @@ from models.engine import ENV_URL, make_engine, normalise_url  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from models.settings import Settings  # noqa: E402
 
-pytest_plugins = ["tests.sheets_api.fixtures"]
+pytest_plugins = ["tests.sheets_api.fixtures", "tests.jobs.mailbox"]
 
 TEST_URL_ENV = "GOALS_TEST_DATABASE_URL"
 TEST_PGDATA = ROOT / "var" / "test-pgdata"

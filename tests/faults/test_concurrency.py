@@ -14,13 +14,12 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from jobs.notifier import ApprisePoster
 from jobs.runner import AFTER_CYCLE, BEFORE_CYCLE, run_due
@@ -31,7 +30,7 @@ from sheets.google import GoogleSheetsBackend
 from sync.clock import parse_now
 from sync.cycle import run_cycle
 from tests.faults.support import Databases, GoogleSheet, dump, monthly, query, repo_root, sync_log, workbook
-from tests.jobs.mailbox import TEAM_ADDRESS, Mailbox, authenticate, free_port
+from tests.jobs.mailbox import TEAM_ADDRESS, Mailbox
 from tests.sheets_api.server import FakeSheetsServer
 
 
@@ -62,19 +61,6 @@ def test_two_run_once_at_the_same_moment_one_runs_one_exits_75(
 
 
 # --- several daemons for a simulated month -----------------------------------------
-
-@pytest.fixture
-def smtp() -> Iterator[Mailbox]:
-    """A real SMTP server on localhost (the job tests' mailbox)."""
-    mailbox = Mailbox(free_port())
-    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port, authenticator=authenticate,
-                            auth_require_tls=False)
-    controller.start()
-    try:
-        yield mailbox
-    finally:
-        controller.stop()
-
 
 def _set(tab: list[list[Any]], email: str, values: dict[int, Any]) -> None:
     row = next(r for r in tab[1:] if r[0] == email)

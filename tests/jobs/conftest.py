@@ -20,25 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from models.engine import make_engine
 from models.settings import Settings
 from models.store import Store
-from tests.jobs.mailbox import TEAM_ADDRESS, Mailbox, authenticate, free_port
-
-
-@pytest.fixture
-def smtp() -> Iterator[Mailbox]:
-    """A real SMTP server on localhost that keeps what it receives."""
-    mailbox = Mailbox(free_port())
-    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port, authenticator=authenticate,
-                            auth_require_tls=False)
-    controller.start()
-    try:
-        yield mailbox
-    finally:
-        controller.stop()
+from tests.jobs.mailbox import TEAM_ADDRESS, Mailbox
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
-"""A real SMTP server for the job tests (aiosmtpd), keeping every message it accepts."""
+"""A real SMTP server for the tests (aiosmtpd), keeping every message it accepts.
+
+A pytest plugin (registered in the root conftest): the ``smtp`` fixture is a running server.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,12 @@ import email
 import email.policy
 import socket
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 SMTP_USER, SMTP_PASSWORD = "goals", "s3cret-pass"
@@ -75,3 +81,16 @@ def authenticate(_server: Any, _session: Session, _envelope: Envelope, _mechanis
     ok = isinstance(data, LoginPassword) and data.login == SMTP_USER.encode() \
         and data.password == SMTP_PASSWORD.encode()
     return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture
+def smtp() -> Iterator[Mailbox]:
+    """A real SMTP server on localhost that keeps what it receives."""
+    mailbox = Mailbox(free_port())
+    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port, authenticator=authenticate,
+                            auth_require_tls=False)
+    controller.start()
+    try:
+        yield mailbox
+    finally:
+        controller.stop()
