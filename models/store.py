@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -24,7 +24,7 @@ from models.engine import database_url, make_engine, store_error
 from models.errors import LockHeld
 from models.migrate import is_current, upgrade, write_app_settings
 from models.settings import Settings
-from models.values import Problem, RepStanding
+from models.values import CycleResult, Problem, RepStanding
 
 CYCLE_LOCK_KEY = 0x676F616C73  # "goals": one key for every process that syncs this database
 SYSTEM_USER_EMAIL = "goals-sync@system.local"
@@ -38,26 +38,6 @@ class OutputState:
     layout_hash: str
     row_count: int
     column_count: int
-
-
-@dataclass(frozen=True)
-class CycleRecord:
-    """One row of ``sheets_sync_log``."""
-
-    started_at: datetime
-    finished_at: datetime
-    cycle_now: datetime
-    status: str
-    spreadsheet: str
-    rows_read: int = 0
-    rows_upserted: int = 0
-    rows_unchanged: int = 0
-    rows_rejected: int = 0
-    api_reads: int = 0
-    api_writes: int = 0
-    sql_statements: int = 0
-    error: str | None = None
-    problems: tuple[Problem, ...] = ()
 
 
 class Store:
@@ -142,10 +122,10 @@ class Store:
         except SQLAlchemyError as error:
             raise store_error(error, self.engine.url, "complete the database work") from None
 
-    def record_cycle(self, record: CycleRecord) -> None:
+    def record_cycle(self, result: CycleResult, *, spreadsheet: str) -> None:
         """Write a sync log row in its own transaction (for cycles whose main work failed)."""
-        with self.transaction(record.cycle_now) as tx:
-            tx.log_cycle(record)
+        with self.transaction(result.now) as tx:
+            tx.log_cycle(result, spreadsheet=spreadsheet)
 
 
 class Transaction:
@@ -257,8 +237,9 @@ class Transaction:
         """)).mappings().first()
         return dict(row) if row else None
 
-    def log_cycle(self, record: CycleRecord) -> None:
-        """Insert one ``sheets_sync_log`` row."""
+    def log_cycle(self, result: CycleResult, *, spreadsheet: str) -> None:
+        """Insert one ``sheets_sync_log`` row (the cycle's clock is its start; ``finished_at`` adds
+        the seconds it took)."""
         self.connection.execute(text("""
             INSERT INTO sheets_sync_log (started_at, finished_at, cycle_now, status, spreadsheet, rows_read,
                 rows_upserted, rows_unchanged, rows_rejected, api_reads, api_writes, sql_statements, error,
@@ -267,12 +248,13 @@ class Transaction:
                 :rows_unchanged, :rows_rejected, :api_reads, :api_writes, :sql_statements, :error,
                 CAST(:problems AS jsonb))
         """), {
-            "started_at": record.started_at, "finished_at": record.finished_at, "cycle_now": record.cycle_now,
-            "status": record.status, "spreadsheet": record.spreadsheet, "rows_read": record.rows_read,
-            "rows_upserted": record.rows_upserted, "rows_unchanged": record.rows_unchanged,
-            "rows_rejected": record.rows_rejected, "api_reads": record.api_reads,
-            "api_writes": record.api_writes, "sql_statements": record.sql_statements, "error": record.error,
-            "problems": json.dumps([_problem_dict(p) for p in record.problems]),
+            "started_at": result.now, "finished_at": result.now + timedelta(seconds=result.seconds),
+            "cycle_now": result.now, "status": result.status, "spreadsheet": spreadsheet,
+            "rows_read": result.rows_read, "rows_upserted": result.rows_upserted,
+            "rows_unchanged": result.rows_unchanged, "rows_rejected": len(result.problems),
+            "api_reads": result.api_reads, "api_writes": result.api_writes,
+            "sql_statements": result.sql_statements, "error": result.error,
+            "problems": json.dumps([_problem_dict(p) for p in result.problems]),
         })
 
 

@@ -78,3 +78,28 @@ class CycleStatus:
     rows_read: int
     problems: int
     status: str
+
+
+@dataclass(frozen=True)
+class CycleResult:
+    """What one sync cycle did (one ``sheets_sync_log`` row); ``exit_code`` follows SPEC.md."""
+
+    status: str
+    now: datetime
+    problems: tuple[Problem, ...] = ()
+    rows_read: int = 0
+    rows_upserted: int = 0
+    rows_unchanged: int = 0
+    api_reads: int = 0
+    api_writes: int = 0
+    sql_statements: int = 0
+    tabs_written: tuple[str, ...] = ()
+    seconds: float = 0.0
+    error: str | None = None
+    changes: tuple[str, ...] = ()
+    """What a dry run would have changed, one line each."""
+
+    @property
+    def exit_code(self) -> int:
+        """0 success, 1 failed, 3 done with rejected input, 75 skipped (lock held)."""
+        return {"failed": 1, "skipped": 75}.get(self.status, 3 if self.problems else 0)

@@ -12,14 +12,13 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from models.errors import GoalsSyncError, LockHeld
 from models.rules.periods import local_date
 from models.settings import Settings
-from models.store import CycleRecord, OutputState, Store, Transaction
-from models.values import CycleStatus, Problem
+from models.store import OutputState, Store, Transaction
+from models.values import CycleResult, CycleStatus, Problem
 from sheets.backend import SpreadsheetBackend
 from sheets.factory import output_target
 from sheets.inputs import INPUT_KINDS, InputKind, ParsedInputs
@@ -27,30 +26,6 @@ from sheets.tables import OutputTable, TabWrite
 from sync.output_tables import content_fingerprint, errors_table, leaderboard_table, summary_table
 
 log = logging.getLogger("sync.cycle")
-
-
-@dataclass(frozen=True)
-class CycleResult:
-    """What one cycle did; ``exit_code`` follows SPEC.md (0, 1, 3, 75)."""
-
-    status: str
-    now: datetime
-    problems: tuple[Problem, ...] = ()
-    rows_read: int = 0
-    rows_upserted: int = 0
-    rows_unchanged: int = 0
-    api_reads: int = 0
-    api_writes: int = 0
-    sql_statements: int = 0
-    tabs_written: tuple[str, ...] = ()
-    seconds: float = 0.0
-    error: str | None = None
-    changes: tuple[str, ...] = field(default=())
-
-    @property
-    def exit_code(self) -> int:
-        """0 success, 1 failed, 3 done with rejected input, 75 skipped (lock held)."""
-        return {"failed": 1, "skipped": 75}.get(self.status, 3 if self.problems else 0)
 
 
 def input_titles(settings: Settings) -> dict[InputKind, str]:
@@ -146,43 +121,37 @@ class _Cycle:
                 written = tuple(w.table.tab for w in writes)
                 tx.save_output_state(self.target, {w.table.tab: _state_of(w.table, protect=protect)
                                                    for w in writes}, now)
-            unchanged = max(staged - upserted, 0)
+            result = self._result(
+                "dry_run" if self.dry_run else status, problems=tuple(problems), rows_read=parsed.rows_read,
+                rows_upserted=upserted, rows_unchanged=max(staged - upserted, 0), api_reads=reads,
+                api_writes=api_writes, tabs_written=written, changes=tuple(changes),
+                sql_statements=self.store.statement_count - self.statements_before + 1,  # + the log row
+            )
             if not self.dry_run:
-                tx.log_cycle(CycleRecord(
-                    started_at=now, finished_at=now, cycle_now=now, status=status, spreadsheet=self.target,
-                    rows_read=parsed.rows_read, rows_upserted=upserted, rows_unchanged=unchanged,
-                    rows_rejected=len(problems), api_reads=reads, api_writes=api_writes,
-                    sql_statements=self.store.statement_count - self.statements_before + 1,
-                    problems=tuple(problems),
-                ))
-        return self._finish(
-            "dry_run" if self.dry_run else status, problems=tuple(problems), rows_read=parsed.rows_read,
-            rows_upserted=upserted, rows_unchanged=unchanged, api_reads=reads, api_writes=api_writes,
-            tabs_written=written, changes=tuple(changes),
-        )
+                tx.log_cycle(result, spreadsheet=self.target)
+        return self._logged(result)
 
     def _failed(self, error: str) -> CycleResult:
         """The database work was rolled back: record the failure in its own transaction."""
-        reads = self.backend.request_count - self.requests_before
+        result = self._result("failed", error=error, api_reads=self.backend.request_count - self.requests_before)
         if not self.dry_run:
-            self._record_failure(error, reads)
-        return self._finish("failed", error=error, api_reads=reads)
-
-    def _record_failure(self, error: str, reads: int) -> None:
-        now = self.now
-        try:
-            self.store.record_cycle(CycleRecord(started_at=now, finished_at=now, cycle_now=now,
-                                                status="failed", spreadsheet=self.target, error=error,
-                                                api_reads=reads))
-        except GoalsSyncError as log_error:  # the database itself may be the fault
-            log.error("could not record the failed cycle: %s", log_error)
+            try:
+                self.store.record_cycle(result, spreadsheet=self.target)
+            except GoalsSyncError as log_error:  # the database itself may be the fault
+                log.error("could not record the failed cycle: %s", log_error)
+        return self._logged(result)
 
     def _finish(self, status: str, **values: object) -> CycleResult:
-        result = CycleResult(
-            status=status, now=self.now, seconds=time.monotonic() - self.started,
-            sql_statements=self.store.statement_count - self.statements_before,
-            **values,  # type: ignore[arg-type]
-        )
+        return self._logged(self._result(status, **values))
+
+    def _result(self, status: str, **values: object) -> CycleResult:
+        values.setdefault("sql_statements", self.store.statement_count - self.statements_before)
+        return CycleResult(status=status, now=self.now, seconds=time.monotonic() - self.started,
+                           **values)  # type: ignore[arg-type]
+
+    def _logged(self, result: CycleResult) -> CycleResult:
+        """One log line per cycle, with its counts and duration."""
+        status = result.status
         log.info("cycle %s in %.2fs: %d rows read, %d upserted, %d problems, %d API calls, "
                  "%d SQL statements%s", status, result.seconds, result.rows_read, result.rows_upserted,
                  len(result.problems), result.api_reads + result.api_writes, result.sql_statements,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from models.values import CycleResult
 from sync.context import Context
-from sync.cycle import CycleResult, run_cycle
+from sync.cycle import run_cycle
 
 
 def run_turn(context: Context, now: datetime, *, dry_run: bool = False,

@@ -13,10 +13,11 @@ import pytest
 
 from models.settings import Settings
 from models.store import Store
+from models.values import CycleResult
 from sheets.backend import SpreadsheetBackend
 from sheets.google import GoogleSheetsBackend
 from sync.clock import parse_now
-from sync.cycle import CycleResult, run_cycle
+from sync.cycle import run_cycle
 from tests.cycle.conftest import write_config  # noqa: F401 (a fixture, re-exported for this folder)
 from tests.faults.support import Databases, GoogleSheet, workbook
 from tests.sheets_api.server import FakeSheetsServer

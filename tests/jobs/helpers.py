@@ -12,8 +12,9 @@ from sqlalchemy import text
 
 from models.settings import Settings
 from models.store import Store
+from models.values import CycleResult
 from sheets.xlsx import XlsxBackend, create_workbook
-from sync.cycle import CycleResult, run_cycle
+from sync.cycle import run_cycle
 
 HEADERS = {
     "Reps": ["Email", "Name", "Team", "Active", "Monthly Signup Goal", "Yearly Signup Goal"],
