@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from models.engine import ENV_URL, normalise_url
+from models.engine import ENV_URL, normalise_url, url_for_database
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_PGDATA = ROOT / "var" / "bench-pgdata"
@@ -38,12 +38,6 @@ def _libpq(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-def _with_database(url: str, name: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
 @contextmanager
 def fresh_database(admin_url: str, label: str) -> Iterator[str]:
     """Create ``goals_bench_<pid>_<n>_<label>``, yield its URL, drop it (even after a failure)."""
@@ -52,7 +46,7 @@ def fresh_database(admin_url: str, label: str) -> Iterator[str]:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        yield _with_database(admin_url, name)
+        yield url_for_database(admin_url, name)
     finally:
         with psycopg.connect(_libpq(admin_url), autocommit=True, connect_timeout=10) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

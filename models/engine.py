@@ -46,6 +46,11 @@ def safe_url(url: str | URL) -> str:
         return "<unparseable database URL>"
 
 
+def url_for_database(url: str, database: str) -> str:
+    """``url`` pointing at another database on the same server (password kept)."""
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
 def database_url(settings: Settings) -> str:
     """The database to use: ``GOALS_DATABASE_URL``, else ``database.url``, else the embedded server.
 

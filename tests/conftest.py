@@ -57,10 +57,9 @@ import psycopg  # noqa: E402
 import pytest  # noqa: E402
 from psycopg import sql  # noqa: E402
 from sqlalchemy import Connection, Engine  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from models.engine import ENV_URL, make_engine, normalise_url  # noqa: E402
+from models.engine import ENV_URL, make_engine, normalise_url, url_for_database  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from models.settings import Settings  # noqa: E402
 
@@ -70,10 +69,6 @@ TEST_URL_ENV = "GOALS_TEST_DATABASE_URL"
 TEST_PGDATA = ROOT / "var" / "test-pgdata"
 _PREFIX = f"goals_t{os.getpid()}_"
 _counter = itertools.count(1)
-
-
-def _url_for(server_url: str, database: str) -> str:
-    return make_url(server_url).set(database=database).render_as_string(hide_password=False)
 
 
 def _libpq(url: str) -> str:
@@ -142,7 +137,7 @@ def _template_database(database_server_url: str) -> Iterator[str]:
     name = f"{_PREFIX}template"
     _drop_database(database_server_url, name)
     _create_database(database_server_url, name)
-    engine = make_engine(_url_for(database_server_url, name))
+    engine = make_engine(url_for_database(database_server_url, name))
     try:
         upgrade(engine)
     finally:
@@ -153,7 +148,7 @@ def _template_database(database_server_url: str) -> Iterator[str]:
 
 def _clone(server_url: str, template: str, name: str) -> str:
     _create_database(server_url, name, template=template)
-    return _url_for(server_url, name)
+    return url_for_database(server_url, name)
 
 
 @pytest.fixture(scope="session")
