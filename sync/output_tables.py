@@ -83,7 +83,8 @@ ERRORS_COLUMNS: tuple[Column, ...] = (
 
 SIDE_BLOCK_WIDTH = 2
 """Label and value columns of the Summary's last-sync block."""
-LAST_SYNC_LABEL = "Last sync"
+LAST_SYNC_LABEL = "Last change synced"
+"""The time of the last cycle that changed the output (an unchanged cycle writes nothing)."""
 PACE_TEXT = {"too_early": "too early"}
 """Pace indicators whose cell text differs from the rule's name."""
 
@@ -275,7 +276,7 @@ def summary_table(
 
 
 def content_fingerprint(table: OutputTable) -> str:
-    """The table's value fingerprint, ignoring the "Last sync" time in the side block.
+    """The table's value fingerprint, ignoring the "Last change synced" time in the side block.
 
     Used for change detection: a cycle whose only news is its own finishing
     time writes nothing.

@@ -208,7 +208,7 @@ def test_first_cycle_stores_good_rows_and_reports_every_bad_cell(setup: tuple[Pa
     assert reps["eve@example.com"]["Needed/Day"] is None  # met: blank
     assert reps["eve@example.com"]["Streak"] == 1
     side = {row[26]: row[27] for row in summary[:4] if len(row) > 27}
-    assert side["Last sync"] == "2026-11-03 09:00 UTC"
+    assert side["Last change synced"] == "2026-11-03 09:00 UTC"
     assert side["Rows read"] == 15
     assert str(side["Problems"]).startswith("6")
 

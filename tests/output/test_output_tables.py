@@ -259,14 +259,14 @@ def test_side_block_shows_last_sync_in_company_time() -> None:
     status = CycleStatus(datetime(2026, 11, 17, 9, 0, tzinfo=UTC), rows_read=120, problems=3,
                          status="partial")
     assert summary([AHEAD], status=status).side_block == (
-        ("Last sync", "2026-11-17 10:00 CET"),
+        ("Last change synced", "2026-11-17 10:00 CET"),
         ("Rows read", 120),
         ("Problems", "3 (see Sync Errors)"),
         ("Status", "partial"),
     )
     clean = CycleStatus(datetime(2026, 7, 1, 6, 5, tzinfo=UTC), rows_read=0, problems=0, status="success")
     assert summary([], status=clean).side_block[:3] == (
-        ("Last sync", "2026-07-01 08:05 CEST"), ("Rows read", 0), ("Problems", 0))
+        ("Last change synced", "2026-07-01 08:05 CEST"), ("Rows read", 0), ("Problems", 0))
     assert summary([], status=None).side_block == ()
 
 
