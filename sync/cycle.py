@@ -10,8 +10,10 @@ from __future__ import annotations
 import gc
 import logging
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from models.errors import GoalsSyncError, LockHeld
@@ -99,22 +101,21 @@ class _Cycle:
             user = tx.system_user()
             parsed = parse_inputs({kind: grids.get(title) for kind, title in titles.items()}, titles,
                                   known_emails=tx.known_emails(), header_aliases=settings.sheets.headers)
-            upserted, staged, problems = _store_inputs(tx, parsed, settings, now, user)
-            upserted += tx.refresh_derived(settings, now=now, year=today.year, month=today.month)
+            stored = _store_inputs(tx, parsed, settings, now, user)
+            stored.add("derived values (tiers, yearly totals, month close, roll-ups)",
+                       tx.refresh_derived(settings, now=now, year=today.year, month=today.month))
+            problems, upserted = stored.problems, sum(stored.written.values())
             status = "partial" if problems else "success"
             cycle_status = CycleStatus(finished_at=now, rows_read=parsed.rows_read, problems=len(problems),
                                        status=status)
             tables = _output_tables(tx, settings, now, problems, cycle_status)
             protect = settings.sheets.protect_output_tabs
             writes = _plan_writes(tables, tx.output_state(self.target), protect=protect)
-            changes: list[str] = []
+            changes: tuple[str, ...] = ()
             written: tuple[str, ...] = ()
             api_writes = 0
             if self.dry_run:
-                changes = [f"database: {upserted} rows would be inserted or changed"]
-                changes += [f"{w.table.tab}: would be rewritten ({len(w.table.rows)} rows)" for w in writes]
-                if not writes:
-                    changes.append("output tabs: unchanged, nothing would be written")
+                changes = _dry_run_changes(stored, writes)
             elif writes:
                 report = self.backend.write_tabs(writes)
                 api_writes = report.value_calls + report.format_calls
@@ -123,8 +124,8 @@ class _Cycle:
                                                    for w in writes}, now)
             result = self._result(
                 "dry_run" if self.dry_run else status, problems=tuple(problems), rows_read=parsed.rows_read,
-                rows_upserted=upserted, rows_unchanged=max(staged - upserted, 0), api_reads=reads,
-                api_writes=api_writes, tabs_written=written, changes=tuple(changes),
+                rows_upserted=upserted, rows_unchanged=max(stored.staged - upserted, 0), api_reads=reads,
+                api_writes=api_writes, tabs_written=written, changes=changes,
                 sql_statements=self.store.statement_count - self.statements_before + 1,  # + the log row
             )
             if not self.dry_run:
@@ -159,20 +160,32 @@ class _Cycle:
         return result
 
 
+@dataclass
+class _Stored:
+    """What storing the inputs did: rows written per part, rows staged, problems found."""
+
+    written: dict[str, int] = field(default_factory=dict)
+    staged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, part: str, written: int, staged: int = 0) -> None:
+        self.written[part] = self.written.get(part, 0) + written
+        self.staged += staged
+
+
 def _store_inputs(tx: Transaction, parsed: ParsedInputs, settings: Settings, now: datetime,
-                  user: object) -> tuple[int, int, list[Problem]]:
-    """Upsert every usable input tab; return (rows written, rows staged, problems)."""
+                  user: uuid.UUID) -> _Stored:
+    """Upsert every usable input tab."""
     from models.upserts import month_frame
 
-    problems = list(parsed.problems)
-    written = staged = 0
+    stored = _Stored(problems=list(parsed.problems))
     reps = parsed.tabs.get("reps")
     if reps is not None:
         counts = tx.upsert_reps(reps.frame)
-        written, staged = written + counts.written, staged + counts.staged
+        stored.add("reps", counts.written, counts.staged)
     # Default rows first, so a blank or rejected Signup Goal keeps the rep's default.
     today = local_date(now, settings.tz)
-    written += tx.ensure_period_rows(settings, year=today.year, month=today.month)
+    stored.add("default month and year rows", tx.ensure_period_rows(settings, year=today.year, month=today.month))
     monthly, actuals = parsed.tabs.get("monthly_goals"), parsed.tabs.get("actuals")
     if monthly is not None or actuals is not None:
         frame = month_frame(monthly.frame if monthly else None, actuals.frame if actuals else None)
@@ -181,9 +194,9 @@ def _store_inputs(tx: Transaction, parsed: ParsedInputs, settings: Settings, now
             system_user=user, lock_after_deadline=settings.goals.lock_after_deadline,
             bonus=settings.goals.bonus,
         )
-        written, staged = written + counts.written, staged + counts.staged
+        stored.add("monthly goals and actuals", counts.written, counts.staged)
         if monthly is not None:
-            problems += [
+            stored.problems += [
                 Problem(monthly.title, monthly.cell(edit.goal_row, edit.field), edit.email,
                         edit.value.replace("|", " / ").strip(" /"),
                         f"the goals for {edit.year}-{edit.month:02d} are locked after the deadline "
@@ -192,9 +205,21 @@ def _store_inputs(tx: Transaction, parsed: ParsedInputs, settings: Settings, now
             ]
     yearly = parsed.tabs.get("yearly_goals")
     if yearly is not None:
-        counts = tx.upsert_years(yearly.frame, now=now, system_user=user)  # type: ignore[arg-type]
-        written, staged = written + counts.written, staged + counts.staged
-    return written, staged, problems
+        counts = tx.upsert_years(yearly.frame, now=now, system_user=user)
+        stored.add("yearly goals", counts.written, counts.staged)
+    return stored
+
+
+def _dry_run_changes(stored: _Stored, writes: list[TabWrite]) -> tuple[str, ...]:
+    """What a dry run would have changed, one line per table part and per output tab."""
+    lines = [f"database, {part}: {count} rows would be inserted or changed"
+             for part, count in stored.written.items() if count]
+    if not lines:
+        lines.append("database: nothing would change")
+    lines += [f"{w.table.tab}: would be rewritten ({len(w.table.rows)} rows)" for w in writes]
+    if not writes:
+        lines.append("output tabs: unchanged, nothing would be written")
+    return tuple(lines)
 
 
 def _output_tables(tx: Transaction, settings: Settings, now: datetime, problems: list[Problem],
