@@ -365,8 +365,8 @@ class XlsxBackend:
 
     def _missing(self) -> SpreadsheetNotFound:
         return SpreadsheetNotFound(
-            f"workbook {self._path} does not exist; fix sheets.xlsx_path or run `python -m sync demo` "
-            "to create a sample workbook")
+            f"workbook {self._path} does not exist; fix sheets.xlsx_path (`python -m sync demo` writes a "
+            "sample workbook to var/demo-goals.xlsx that you can copy there to start from)")
 
     def _unreadable(self, error: Exception) -> SheetsError:
         return SheetsError(f"workbook {self._path} could not be read as an .xlsx file "
