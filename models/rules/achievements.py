@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from fractions import Fraction
 from typing import Literal
 
 from models.rules._exact import Number
@@ -60,7 +61,12 @@ def _met(pct: Decimal | None) -> bool:
 def _decimal(value: Number | None) -> Decimal | None:
     if value is None or isinstance(value, Decimal):
         return value
-    return Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, Fraction):
+        # Decimal() refuses a Fraction (1/3 has no exact decimal); the snapshots never hold one.
+        raise TypeError("conversion from Fraction to Decimal is not supported")
+    return Decimal(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,10 +213,11 @@ def live_streak(months: Iterable[MonthState], year: int, month: int) -> int:
 
 def _monthly_goal_achievements(rep_id: int, state: MonthState, today: date) -> list[Achievement]:
     earned = []
-    for kind, goal, actual, pct in (
+    goals: tuple[tuple[AchievementType, Number | None, Decimal, Decimal | None], ...] = (
         ("monthly_signup_goal", state.signup_goal, state.signups_actual, state.signup_percent),
         ("monthly_revenue_goal", state.revenue_goal, state.revenue_actual, state.revenue_percent),
-    ):
+    )
+    for kind, goal, actual, pct in goals:
         if goal_is_set(goal) and _met(pct):
             earned.append(Achievement(
                 rep_id, kind, state.year, state.month, today,
@@ -223,10 +230,11 @@ def _yearly_goal_achievements(rep_id: int, state: YearState | None, today: date)
     if state is None:
         return []
     earned = []
-    for kind, goal, actual, pct in (
+    goals: tuple[tuple[AchievementType, Number | None, Decimal, Decimal | None], ...] = (
         ("yearly_signup_goal", state.signup_goal, state.signups_actual, state.signup_percent),
         ("yearly_revenue_goal", state.revenue_goal, state.revenue_actual, state.revenue_percent),
-    ):
+    )
+    for kind, goal, actual, pct in goals:
         if goal_is_set(goal) and _met(pct):
             earned.append(Achievement(
                 rep_id, kind, state.year, None, today,
@@ -266,6 +274,7 @@ def _streak_achievements(
 def _perfect_month(rep_id: int, state: MonthState, today: date) -> list[Achievement]:
     if not (state.set_by_deadline and state.complete):
         return []
+    goal: int | Decimal | None
     if goal_is_set(state.signup_goal):
         goal, actual, pct = state.signup_goal, state.signups_actual, state.signup_percent
     else:

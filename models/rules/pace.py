@@ -125,9 +125,12 @@ def pace(
     ``*_pct`` are progress percentages (0-100+, as stored), ``expected`` the
     elapsed share 0-1 from :func:`expected_fraction`.
     """
+    candidates: tuple[tuple[Metric, Number | None, Number | None], ...] = (
+        ("signups", signup_pct, signup_goal), ("revenue", revenue_pct, revenue_goal),
+    )
     metrics: list[tuple[Metric, Fraction]] = [
         (name, to_fraction(pct) if pct is not None else Fraction(0))
-        for name, pct, goal in (("signups", signup_pct, signup_goal), ("revenue", revenue_pct, revenue_goal))
+        for name, pct, goal in candidates
         if goal_is_set(goal)
     ]
     if not metrics:
