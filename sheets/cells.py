@@ -210,8 +210,14 @@ def _message(label: str, rule: NumberRule, code: int, raw: object) -> str:
 
 
 def cell_types(cells: np.ndarray) -> np.ndarray:
-    """The Python type of each cell, as an object array (compare with ``np.equal(types, str)``)."""
+    """The Python type of each cell, as an object array (compare with :func:`of_type`)."""
     return np.fromiter(map(type, cells), dtype=object, count=len(cells))
+
+
+def of_type(types: np.ndarray, kind: type) -> np.ndarray:
+    """Boolean mask of the cells whose type (from :func:`cell_types`) is exactly ``kind``."""
+    # numpy's stubs take no type object as a ufunc operand; at run time it is a 0-d object array.
+    return np.equal(types, kind)  # type: ignore[call-overload]
 
 
 def parse_number_column(cells: np.ndarray, rule: NumberRule, label: str, *, required: bool) -> ColumnResult:
@@ -220,7 +226,7 @@ def parse_number_column(cells: np.ndarray, rule: NumberRule, label: str, *, requ
     types = cell_types(cells)
     values = np.full(count, np.nan)
     codes = np.zeros(count, dtype=np.int8)
-    plain = np.equal(types, int) | np.equal(types, float)
+    plain = of_type(types, int) | of_type(types, float)
     plain_at = np.flatnonzero(plain)
     try:
         values[plain_at] = np.asarray(cells[plain_at], dtype=float)
@@ -228,8 +234,8 @@ def parse_number_column(cells: np.ndarray, rule: NumberRule, label: str, *, requ
         for position in plain_at:
             values[position], codes[position] = _number_from_other(cells[position], rule.names)
     codes[plain & np.isnan(values) & (codes == 0)] = BLANK
-    codes[np.equal(types, type(None))] = BLANK
-    for position in np.flatnonzero(~plain & ~np.equal(types, type(None))):
+    codes[of_type(types, type(None))] = BLANK
+    for position in np.flatnonzero(~plain & ~of_type(types, type(None))):
         values[position], codes[position] = _number_from_other(cells[position], rule.names)
 
     checked = codes == 0
@@ -251,6 +257,7 @@ def parse_number_column(cells: np.ndarray, rule: NumberRule, label: str, *, requ
 
         ok = codes == 0
         clean = np.where(ok, values, 0.0)
+        data: pd.arrays.IntegerArray | pd.arrays.FloatingArray
         if rule.step == "whole":
             data = pd.arrays.IntegerArray(np.rint(clean).astype(np.int64), ~ok)
         elif rule.step == "tenth":
@@ -268,7 +275,7 @@ def parse_email_column(cells: np.ndarray, label: str) -> ColumnResult:
     """Trim and lower-case emails and check their shape; a blank or bad email is bad (it is the key)."""
     count = len(cells)
     types = cell_types(cells)
-    is_text = np.equal(types, str)
+    is_text = of_type(types, str)
     emails = np.full(count, None, dtype=object)
     valid = np.zeros(count, dtype=bool)
     text_at = np.flatnonzero(is_text)

@@ -303,7 +303,7 @@ def tab_values(write: TabWrite) -> list[list[Any]]:
     date/datetime → a Sheets serial number.
     """
     table = write.table
-    header = list(table.header)
+    header: list[Cell] = list(table.header)
     rows = [list(r) for r in table.rows]
     table_width = max([len(header), *(len(r) for r in rows)])
     side = [list(r) for r in table.side_block]

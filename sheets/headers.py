@@ -68,12 +68,12 @@ def header_texts(kind: InputKind, aliases: Mapping[str, str | Sequence[str]]) ->
         lookup.setdefault(normalize_header(field), field)
     for key, texts in aliases.items():
         norm_key = normalize_header(key)
-        field = by_default.get(norm_key) or next((f for f in fields if normalize_header(f) == norm_key), None)
-        if field is None:
+        target = by_default.get(norm_key) or next((f for f in fields if normalize_header(f) == norm_key), None)
+        if target is None:
             continue  # an alias for a field of another tab
         for text in [texts] if isinstance(texts, str) else list(texts):
             if normalize_header(text):
-                lookup[normalize_header(text)] = field
+                lookup[normalize_header(text)] = target
     return lookup
 
 

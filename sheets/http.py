@@ -175,9 +175,15 @@ class SheetsHttpClient(HTTPClient):
             spent = self._clock() - started
             return spent + state.upcoming_sleep >= policy.max_total_seconds
 
+        out_of_attempts = tenacity.stop_after_attempt(policy.max_attempts)
+
+        def should_stop(state: tenacity.RetryCallState) -> bool:
+            # What ``out_of_attempts | out_of_budget`` does; tenacity types ``|`` for stop objects only.
+            return out_of_attempts(state) or out_of_budget(state)
+
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(_Retryable),
-            stop=tenacity.stop_after_attempt(policy.max_attempts) | out_of_budget,
+            stop=should_stop,
             wait=self._wait,
             sleep=self._sleep,
             before_sleep=lambda state: self._log_retry(call, state),

@@ -83,7 +83,7 @@ def _blank(cells: np.ndarray) -> np.ndarray:
     """Vectorised blank test: None, NaN or whitespace-only text."""
     blank = np.asarray(pd.isna(cells), dtype=bool).copy()
     types = c.cell_types(cells)
-    text_at = np.flatnonzero(np.equal(types, str))
+    text_at = np.flatnonzero(c.of_type(types, str))
     if len(text_at) > 64:
         # Text repeats (an email on every row): strip each distinct text once.
         codes, uniques = pd.factorize(pd.Series(cells[text_at], dtype=object))
@@ -210,7 +210,7 @@ def parse_tab(
 
     if kind != "reps" and known_emails is not None:
         unknown = accepted & ~pd.Series(emails, dtype=object).isin(known_emails).to_numpy(dtype=bool)
-        for position in np.flatnonzero(unknown):
+        for position in np.flatnonzero(unknown).tolist():
             report(position, "email", (
                 f"{emails[position]} is not a known rep: add them to the {reps_title} tab with their Name "
                 "first; this row was not synced"))
@@ -221,7 +221,7 @@ def parse_tab(
         names = results["name"]
         new = accepted & ~pd.Series(emails, dtype=object).isin(known).to_numpy(dtype=bool)
         no_name = new & np.asarray(pd.isna(names.values), dtype=bool)
-        for position in np.flatnonzero(no_name & ~names.bad):
+        for position in np.flatnonzero(no_name & ~names.bad).tolist():
             report(position, "name", (
                 f"{match.labels['name']} is blank for new rep {emails[position]}; a new rep needs a name, "
                 "so this row was not synced"), value="")
@@ -230,7 +230,8 @@ def parse_tab(
     chosen = np.flatnonzero(accepted)
     frame = pd.DataFrame({
         f: (results[f].values[chosen] if f in results
-            else pd.array([None] * len(chosen), dtype=field_dtype(f)))
+            # pandas-stubs has no overload for a dtype name known only at run time
+            else pd.array([None] * len(chosen), dtype=field_dtype(f)))  # type: ignore[call-overload]
         for f in FRAME_COLUMNS[kind]
     })
     frame["row"] = sheet_rows[chosen].astype(np.int64)
