@@ -8,9 +8,9 @@ needed: ``alembic_config`` builds the configuration in code.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import Connection, Engine, or_, select, text
+from sqlalchemy import Connection, Engine, Table, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -149,7 +149,8 @@ def write_app_settings(connection: Connection | Session, settings: Settings) -> 
     Runs in the caller's transaction (the caller commits).
     """
     values = app_settings_values(settings)
-    table = AppSettings.__table__
+    # Declarative types ``__table__`` as a FromClause; a mapped class's is always a Table.
+    table = cast(Table, AppSettings.__table__)
     statement = insert(table).values(id=1, **values)
     changed = [table.c[name].is_distinct_from(statement.excluded[name]) for name in values]
     statement = statement.on_conflict_do_update(

@@ -46,7 +46,8 @@ def _column_texts(series: pd.Series) -> list[str]:
     dtype = series.dtype
     missing = np.array(series.isna(), dtype=bool)
     if pd.api.types.is_bool_dtype(dtype):
-        values = series.to_numpy(dtype=object, na_value=None).tolist()
+        # pandas-stubs leave None out of ``na_value``; pandas takes any scalar there
+        values = series.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[call-overload]
         out = ["true" if value else "false" for value in values]
     elif pd.api.types.is_integer_dtype(dtype):
         out = list(map(str, series.to_numpy(dtype=np.int64, na_value=0).tolist()))
@@ -58,7 +59,8 @@ def _column_texts(series: pd.Series) -> list[str]:
         values = series.to_numpy(dtype=object, na_value="").tolist()
         out = ['"' + value.replace('"', '""') + '"' if value else "" for value in values]
     else:  # values of any other kind
-        out = [_quoted(value) for value in series.to_numpy(dtype=object, na_value=None).tolist()]
+        objects = series.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]  # as above
+        out = [_quoted(value) for value in objects.tolist()]
     for position in np.flatnonzero(missing).tolist():
         out[position] = ""
     return out
