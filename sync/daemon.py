@@ -94,7 +94,8 @@ def run_daemon(context: Context, args: argparse.Namespace) -> int:
     stop = _StopFlag()
     turn = _Turn(context, dry_run=bool(getattr(args, "dry_run", False)), stop=stop)
     scheduler = schedule.Scheduler()
-    poll = scheduler.every(settings.sync.poll_seconds).seconds.do(turn)
+    # schedule annotates ``interval`` as int, but it only builds a timedelta from it: a float works
+    poll = scheduler.every(settings.sync.poll_seconds).seconds.do(turn)  # type: ignore[arg-type]
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = {sig: signal.signal(sig, stop.handle) for sig in _SIGNALS} if in_main_thread else {}
     log.info("daemon started: a sync every %gs, reminder checks at %s (%s), clock at %s", settings.sync.poll_seconds,

@@ -13,6 +13,7 @@ Leaderboard of the previous call are reused when their inputs are unchanged
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -262,7 +263,7 @@ def summary_table(
     reused = _SUMMARY_ROWS.begin()
     rows = tuple(
         reused.get((standing, deadline_passed(now, standing.deadline), context),
-                   lambda standing=standing: _summary_row(standing, today, goals))
+                   functools.partial(_summary_row, standing, today, goals))
         for standing in sorted(standings, key=_sort_key)
     )
     _SUMMARY_ROWS.keep(reused)
