@@ -52,7 +52,7 @@ def required_channels(notifier: Notifier) -> frozenset[str]:
 
 
 def announce(store: Store, settings: Settings, notifier: Notifier, now: datetime, *,
-             stop: Callable[[], bool] | None = None) -> dict[str, int | str]:
+             stop: Callable[[], bool] | None = None) -> dict[str, int]:
     """Announce every unrecognized achievement of an active rep. Returns counts: ``emails`` and
     ``team_posts`` sent, ``announced`` achievements now fully recognized, ``failed`` sends."""
     announcer = _Announcer(store, settings, notifier, now)

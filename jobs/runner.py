@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("jobs")
 
 Counts = Mapping[str, int | str]
-JobFunction = Callable[..., dict[str, int | str]]
+JobFunction = Callable[..., Counts]
 
 JOB_NAMES: tuple[str, ...] = ("snapshot", "achievements", "notify", "reminders")
 # The snapshot freezes the day that ended, so it belongs before the first cycle of the new day

@@ -25,6 +25,7 @@ from models.engine import store_error
 from models.rules.achievements import Achievement, MonthState, YearState
 
 if TYPE_CHECKING:
+    from models.rules.deadlines import ReminderType
     from models.store import Store, Transaction
 
 # Two-key advisory locks live in a different lock space from the cycle's one-key lock.
@@ -403,7 +404,7 @@ def set_recognition(tx: Transaction, updates: Mapping[int, tuple[str, bool]]) ->
 
 
 def create_reminders(tx: Transaction, *, year: int, month: int, deadline: datetime,
-                     due_dates: Mapping[str, date], now: datetime) -> int:
+                     due_dates: Mapping[ReminderType, date], now: datetime) -> int:
     """One reminder per active rep per type for ``(year, month)``; existing ones are kept
     (``uq_reminders_rep_type_period``). A rep whose goal is already set gets them acknowledged
     at once (as the cycle would do on its next run). Returns the rows added."""
