@@ -69,8 +69,31 @@ def _decimal(value: Number | None) -> Decimal | None:
     return Decimal(value)
 
 
+class _Progress:
+    """Signup and revenue progress of a goal row (monthly or yearly): the stored percent, or
+    actual / goal when none is stored; None without that goal."""
+
+    __slots__ = ()
+    signup_goal: int | None
+    signups_actual: Decimal
+    revenue_goal: Decimal | None
+    revenue_actual: Decimal
+    signup_pct: Decimal | None
+    revenue_pct: Decimal | None
+
+    @property
+    def signup_percent(self) -> Decimal | None:
+        """Signup progress %, None without a signup goal."""
+        return _percent(self.signup_pct, self.signups_actual, self.signup_goal)
+
+    @property
+    def revenue_percent(self) -> Decimal | None:
+        """Revenue progress %, None without a revenue goal."""
+        return _percent(self.revenue_pct, self.revenue_actual, self.revenue_goal)
+
+
 @dataclass(frozen=True, slots=True)
-class MonthState:
+class MonthState(_Progress):
     """One rep's monthly goal row, as far as the rules need it. Percents are 0-100+;
     when None they are computed from actual and goal like the trigger does."""
 
@@ -87,23 +110,13 @@ class MonthState:
     goal_set_at: datetime | None = None
 
     @property
-    def signup_percent(self) -> Decimal | None:
-        """Signup progress %, None without a signup goal."""
-        return _percent(self.signup_pct, self.signups_actual, self.signup_goal)
-
-    @property
-    def revenue_percent(self) -> Decimal | None:
-        """Revenue progress %, None without a revenue goal."""
-        return _percent(self.revenue_pct, self.revenue_actual, self.revenue_goal)
-
-    @property
     def complete(self) -> bool:
         """At least one goal set and every set goal met (the month counts for a streak)."""
         return is_complete(self.signup_percent, self.signup_goal, self.revenue_percent, self.revenue_goal)
 
 
 @dataclass(frozen=True, slots=True)
-class YearState:
+class YearState(_Progress):
     """One rep's yearly goal row (actuals are the sums of the year's months)."""
 
     year: int
@@ -113,16 +126,6 @@ class YearState:
     revenue_actual: Decimal = Decimal(0)
     signup_pct: Decimal | None = None
     revenue_pct: Decimal | None = None
-
-    @property
-    def signup_percent(self) -> Decimal | None:
-        """Yearly signup progress %, None without a yearly signup goal."""
-        return _percent(self.signup_pct, self.signups_actual, self.signup_goal)
-
-    @property
-    def revenue_percent(self) -> Decimal | None:
-        """Yearly revenue progress %, None without a yearly revenue goal."""
-        return _percent(self.revenue_pct, self.revenue_actual, self.revenue_goal)
 
 
 @dataclass(frozen=True, slots=True)
