@@ -42,18 +42,19 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    """Every secret value the config holds, and the password part of URLs."""
+    """Every secret the config holds: the database and notification URLs, their passwords and
+    the tokens in their paths."""
     from urllib.parse import urlsplit
 
-    values = [settings.database.url.get_secret_value(), settings.notifications.email_url.get_secret_value()]
-    values += [url.get_secret_value() for url in settings.notifications.team_urls]
-    found: list[str] = []
-    for value in values:
-        if not value:
-            continue
-        found.append(value)
+    from jobs.notifier import secrets_in_urls
+
+    found = secrets_in_urls([settings.notifications.email_url.get_secret_value(),
+                             *(url.get_secret_value() for url in settings.notifications.team_urls)])
+    database = settings.database.url.get_secret_value()
+    if database:  # its path is the database name, which messages may show: mask the URL and password
+        found.append(database)
         try:
-            password = urlsplit(value).password
+            password = urlsplit(database).password
         except ValueError:
             password = None
         if password:
