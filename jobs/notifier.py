@@ -42,8 +42,12 @@ class Notifier(Protocol):
         ...
 
 
-def secrets_in_urls(urls: Iterable[str]) -> list[str]:
-    """Every URL and the password/user-info part of each, longest first (for masking)."""
+def secrets_in_urls(urls: Iterable[str], *, path_tokens: bool = True) -> list[str]:
+    """Every URL and the password/user-info part of each, longest first (for masking).
+
+    ``path_tokens``: also the long path segments (where Slack and Teams URLs keep tokens);
+    off for a database URL, whose path is only the database name.
+    """
     found: set[str] = set()
     for url in urls:
         if not url:
@@ -56,8 +60,8 @@ def secrets_in_urls(urls: Iterable[str]) -> list[str]:
             continue
         if password:
             found.update({password, unquote(password)})
-        # Tokens often sit in the path (slack://TokenA/TokenB/TokenC): mask long path segments too.
-        found.update(segment for segment in parts.path.split("/") if len(segment) >= 8)
+        if path_tokens:  # tokens often sit in the path (slack://TokenA/TokenB/TokenC)
+            found.update(segment for segment in parts.path.split("/") if len(segment) >= 8)
     return sorted((s for s in found if len(s) >= 4), key=len, reverse=True)
 
 

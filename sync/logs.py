@@ -44,22 +44,12 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 def secrets_of(settings: Settings) -> list[str]:
     """Every secret the config holds: the database and notification URLs, their passwords and
     the tokens in their paths."""
-    from urllib.parse import urlsplit
-
     from jobs.notifier import secrets_in_urls
 
-    found = secrets_in_urls([settings.notifications.email_url.get_secret_value(),
-                             *(url.get_secret_value() for url in settings.notifications.team_urls)])
-    database = settings.database.url.get_secret_value()
-    if database:  # its path is the database name, which messages may show: mask the URL and password
-        found.append(database)
-        try:
-            password = urlsplit(database).password
-        except ValueError:
-            password = None
-        if password:
-            found.append(password)
-    return found
+    notifications = secrets_in_urls([settings.notifications.email_url.get_secret_value(),
+                                     *(url.get_secret_value() for url in settings.notifications.team_urls)])
+    database = secrets_in_urls([settings.database.url.get_secret_value()], path_tokens=False)
+    return sorted({*notifications, *database}, key=len, reverse=True)
 
 
 def configure_logging(settings: Settings, *, extra_secrets: Iterable[str] = ()) -> None:
