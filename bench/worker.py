@@ -79,7 +79,7 @@ def serve(config: Path, commands: TextIO, out: TextIO) -> None:
             reset_peak_memory()
             profiler = _profiler()
             began = time.perf_counter()
-            result = run_cycle(context.settings, store, backend, now)
+            result = run_cycle(context.settings, store, backend, now, memo=context.cycle_memo())  # as the daemon
             seconds = time.perf_counter() - began
             if profiler is not None:
                 profiler.disable()

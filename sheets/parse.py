@@ -243,9 +243,10 @@ def parse_tab(
     )
 
 
-class _LastParse:
+class ParseMemo:
     """Each tab's previous parse, reused while the tab and every other input are unchanged.
 
+    The caller keeps one (the daemon: one per process) and passes it to ``parse_inputs``.
     ``parse_tab`` is pure, so a daemon whose sheet did not change since the last cycle
     need not parse 100,000 rows again. A grid is compared through its ``marshal``
     bytes, which tell ``1`` from ``1.0`` and ``True`` (``==`` does not): a checkbox typed
@@ -287,9 +288,6 @@ def _parse_key(grid: RawGrid | None, title: str, kwargs: Mapping[str, Any]) -> t
             tuple(sorted((str(k), repr(v)) for k, v in aliases.items())))
 
 
-_LAST_PARSE = _LastParse()
-
-
 def _safe_parse(kind: InputKind, grid: RawGrid | None, title: str, **kwargs: object) -> TabResult:
     """``parse_tab``, but a bug on some unforeseen input costs one tab, never the cycle."""
     try:
@@ -307,26 +305,29 @@ def parse_inputs(
     *,
     known_emails: frozenset[str],
     header_aliases: Mapping[str, str | list[str]] | None = None,
+    memo: ParseMemo | None = None,
 ) -> ParsedInputs:
     """Parse every input tab: typed frames, every problem (Reps first, then goals, then actuals).
 
     ``known_emails``: reps already stored. Reps accepted from the Reps tab are
-    known too when the goals and actuals tabs are checked.
+    known too when the goals and actuals tabs are checked. ``memo``: the previous
+    call's parses, reused for unchanged tabs (and updated with this call's).
     """
+    memo = memo if memo is not None else ParseMemo()
     aliases = header_aliases or {}
     names = {kind: titles.get(kind) or DEFAULT_TITLES[kind] for kind in INPUT_KINDS}
     stored = frozenset(e.strip().lower() for e in known_emails)
     results: dict[InputKind, TabResult] = {}
-    results["reps"] = _LAST_PARSE.parse("reps", grids.get("reps"), names["reps"], known_emails=stored,
+    results["reps"] = memo.parse("reps", grids.get("reps"), names["reps"], known_emails=stored,
                                         header_aliases=aliases)
     known = set(stored)
     reps_tab = results["reps"].tab
     if reps_tab is not None:
         known.update(reps_tab.frame["email"].dropna().tolist())
     for kind in INPUT_KINDS[1:]:
-        results[kind] = _LAST_PARSE.parse(kind, grids.get(kind), names[kind], known_emails=frozenset(known),
+        results[kind] = memo.parse(kind, grids.get(kind), names[kind], known_emails=frozenset(known),
                                           header_aliases=aliases, reps_title=names["reps"])
-    _LAST_PARSE.finish()
+    memo.finish()
     return ParsedInputs(
         tabs={kind: results[kind].tab for kind in INPUT_KINDS},
         problems=tuple(p for kind in INPUT_KINDS for p in results[kind].problems),

@@ -14,6 +14,7 @@ from sync.logs import configure_logging
 if TYPE_CHECKING:
     from models.store import Store
     from sheets.backend import SpreadsheetBackend
+    from sync.cycle import CycleMemo
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Context:
     config_path: Path
     _store: Store | None = field(default=None, repr=False)
     _backend: SpreadsheetBackend | None = field(default=None, repr=False)
+    _cycle_memo: CycleMemo | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, config_path: Path, now: str | None = None) -> Context:
@@ -49,6 +51,14 @@ class Context:
 
             self._backend = open_backend(self.settings.sheets)
         return self._backend
+
+    def cycle_memo(self) -> CycleMemo:
+        """What this process's cycles remember from one to the next (the daemon reuses it)."""
+        if self._cycle_memo is None:
+            from sync.cycle import CycleMemo
+
+            self._cycle_memo = CycleMemo()
+        return self._cycle_memo
 
     def close(self) -> None:
         """Release database connections."""

@@ -24,8 +24,9 @@ from models.values import CycleResult, CycleStatus, Problem
 from sheets.backend import SpreadsheetBackend
 from sheets.factory import output_target
 from sheets.inputs import INPUT_KINDS, InputKind, ParsedInputs
+from sheets.parse import ParseMemo, parse_inputs
 from sheets.tables import OutputTable, TabWrite
-from sync.output_tables import content_fingerprint, errors_table, leaderboard_table, summary_table
+from sync.output_tables import RowMemo, content_fingerprint, errors_table, leaderboard_table, summary_table
 
 log = logging.getLogger("sync.cycle")
 
@@ -36,11 +37,24 @@ def input_titles(settings: Settings) -> dict[InputKind, str]:
     return {kind: getattr(tabs, kind) for kind in INPUT_KINDS}
 
 
+@dataclass
+class CycleMemo:
+    """What a long-running process remembers from one cycle to the next, to skip work whose
+    inputs did not change: each tab's parse, each Summary row, the Leaderboard."""
+
+    parse: ParseMemo = field(default_factory=ParseMemo)
+    summary: RowMemo = field(default_factory=RowMemo)
+    leaderboard: RowMemo = field(default_factory=RowMemo)
+
+
 def run_cycle(settings: Settings, store: Store, backend: SpreadsheetBackend, now: datetime, *,
-              dry_run: bool = False) -> CycleResult:
-    """Run one cycle at ``now``; a failure is returned as status ``failed``, never raised."""
+              dry_run: bool = False, memo: CycleMemo | None = None) -> CycleResult:
+    """Run one cycle at ``now``; a failure is returned as status ``failed``, never raised.
+
+    ``memo``: pass the same one to every cycle of a process to reuse unchanged work.
+    """
     with _collector_paused():
-        return _Cycle(settings, store, backend, now, dry_run).run()
+        return _Cycle(settings, store, backend, now, dry_run=dry_run, memo=memo or CycleMemo()).run()
 
 
 @contextmanager
@@ -65,8 +79,9 @@ class _Cycle:
     """The state of one cycle: inputs, counters, and the clock reading it shares."""
 
     def __init__(self, settings: Settings, store: Store, backend: SpreadsheetBackend, now: datetime,
-                 dry_run: bool) -> None:
+                 *, dry_run: bool, memo: CycleMemo) -> None:
         self.settings, self.store, self.backend, self.now, self.dry_run = settings, store, backend, now, dry_run
+        self.memo = memo
         self.target = output_target(settings.sheets)
         self.started = time.monotonic()
         self.statements_before = store.statement_count
@@ -88,7 +103,6 @@ class _Cycle:
             return self._finish("failed", error=str(error))
 
     def _locked(self) -> CycleResult:
-        from sheets.parse import parse_inputs  # pandas is imported only by commands that sync
 
         settings, now = self.settings, self.now
         titles = input_titles(settings)
@@ -100,7 +114,8 @@ class _Cycle:
             tx.write_settings(settings)
             user = tx.system_user()
             parsed = parse_inputs({kind: grids.get(title) for kind, title in titles.items()}, titles,
-                                  known_emails=tx.known_emails(), header_aliases=settings.sheets.headers)
+                                  known_emails=tx.known_emails(), header_aliases=settings.sheets.headers,
+                                  memo=self.memo.parse)
             stored = _store_inputs(tx, parsed, settings, now, user)
             stored.add("derived values (tiers, yearly totals, month close, roll-ups)",
                        tx.refresh_derived(settings, now=now, year=today.year, month=today.month))
@@ -108,7 +123,7 @@ class _Cycle:
             status = "partial" if problems else "success"
             cycle_status = CycleStatus(finished_at=now, rows_read=parsed.rows_read, problems=len(problems),
                                        status=status)
-            tables = _output_tables(tx, settings, now, problems, cycle_status)
+            tables = _output_tables(tx, settings, now, problems, cycle_status, memo=self.memo)
             protect = settings.sheets.protect_output_tabs
             writes = _plan_writes(tables, tx.output_state(self.target), protect=protect)
             changes: tuple[str, ...] = ()
@@ -223,15 +238,15 @@ def _dry_run_changes(stored: _Stored, writes: list[TabWrite]) -> tuple[str, ...]
 
 
 def _output_tables(tx: Transaction, settings: Settings, now: datetime, problems: list[Problem],
-                   cycle_status: CycleStatus) -> list[OutputTable]:
+                   cycle_status: CycleStatus, *, memo: CycleMemo) -> list[OutputTable]:
     """Summary, Leaderboard and Sync Errors as they should look now."""
     today = local_date(now, settings.tz)
     standings = tx.standings(settings, year=today.year, month=today.month)
     tabs = settings.sheets.tabs
     return [
         summary_table(standings, now=now, goals=settings.goals, status=cycle_status, tab=tabs.summary,
-                      tz=settings.tz),
-        leaderboard_table(standings, goals=settings.goals, tab=tabs.leaderboard),
+                      tz=settings.tz, memo=memo.summary),
+        leaderboard_table(standings, goals=settings.goals, tab=tabs.leaderboard, memo=memo.leaderboard),
         errors_table(problems, tab=tabs.errors),
     ]
 

@@ -116,8 +116,10 @@ def _sort_key(standing: RepStanding) -> tuple[bool, str, str, str]:
     return (team is None, (team or "").casefold(), standing.name.casefold(), standing.email.casefold())
 
 
-class _Reuse:
+class RowMemo:
     """The previous call's results by their inputs, so that the next call reuses them.
+
+    The caller keeps one per table (the daemon: one per process) and passes it in.
 
     The rules are pure: a Summary row is a function of the standing, the day and the
     settings (and whether its deadline has passed). A daemon's next cycle therefore
@@ -154,8 +156,6 @@ class _Reused:
 
 
 _MISSING = object()
-_SUMMARY_ROWS = _Reuse()
-_LEADERBOARD_ROWS = _Reuse()
 
 
 def _settings_key(goals: GoalsSettings) -> str:
@@ -245,9 +245,11 @@ def summary_table(
     status: CycleStatus | None,
     tab: str,
     tz: ZoneInfo,
+    memo: RowMemo | None = None,
 ) -> OutputTable:
     """The Summary tab: one row per standing (sorted by team, then name; reps without a team last),
-    with the last-sync status in a side block two columns right of the table.
+    with the last-sync status in a side block two columns right of the table. ``memo``: the
+    previous call's rows, reused for reps whose inputs are unchanged.
 
     ``now`` must be timezone-aware; its local date in ``tz`` decides the
     expected share, days left and the pace.
@@ -260,13 +262,14 @@ def summary_table(
         days_left=days_left(local_today),
     )
     context = (local_today, today.expected, today.days_left, _settings_key(goals))
-    reused = _SUMMARY_ROWS.begin()
+    memo = memo if memo is not None else RowMemo()
+    reused = memo.begin()
     rows = tuple(
         reused.get((standing, deadline_passed(now, standing.deadline), context),
                    functools.partial(_summary_row, standing, today, goals))
         for standing in sorted(standings, key=_sort_key)
     )
-    _SUMMARY_ROWS.keep(reused)
+    memo.keep(reused)
     layout = Layout(
         columns=SUMMARY_COLUMNS,
         colour_column="Pace",
@@ -292,13 +295,15 @@ def _leaderboard_key(standing: RepStanding) -> tuple[Decimal | None, Decimal | N
     return (standing.signup_pct, standing.revenue_pct)
 
 
-def leaderboard_table(standings: Sequence[RepStanding], *, goals: GoalsSettings, tab: str) -> OutputTable:
+def leaderboard_table(standings: Sequence[RepStanding], *, goals: GoalsSettings, tab: str,
+                      memo: RowMemo | None = None) -> OutputTable:
     """The Leaderboard tab: reps ranked by signup %, then revenue % (missing percentages last),
     with standard competition ranks (1, 2, 2, 4); tied reps are listed by name."""
     key = (tuple(_leaderboard_inputs(standing) for standing in standings), _settings_key(goals))
-    reused = _LEADERBOARD_ROWS.begin()
+    memo = memo if memo is not None else RowMemo()
+    reused = memo.begin()
     rows = reused.get(key, lambda: _leaderboard_rows(standings, goals))
-    _LEADERBOARD_ROWS.keep(reused)
+    memo.keep(reused)
     return OutputTable(tab=tab, layout=Layout(columns=LEADERBOARD_COLUMNS), rows=rows)
 
 

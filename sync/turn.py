@@ -22,7 +22,8 @@ def run_turn(context: Context, now: datetime, *, dry_run: bool = False,
 
     if not dry_run:
         run_due_jobs(context, now, jobs=BEFORE_CYCLE, stop=stop)
-    result = run_cycle(context.settings, context.store(), context.backend(), now, dry_run=dry_run)
+    result = run_cycle(context.settings, context.store(), context.backend(), now, dry_run=dry_run,
+                       memo=context.cycle_memo())
     if not dry_run and result.status not in {"failed", "skipped"} and not (stop is not None and stop()):
         run_due_jobs(context, now, jobs=AFTER_CYCLE, stop=stop)
     return result

@@ -7,20 +7,22 @@ from decimal import Decimal
 
 from models.settings import GoalsSettings
 from models.values import RepStanding
-from sync.output_tables import leaderboard_table, summary_table
+from sync.output_tables import RowMemo, leaderboard_table, summary_table
 from tests.output.test_output_tables import BERLIN, DEADLINE, GOALS, NOV_17, standing
 
 Rows = list[tuple[object, ...]]
+SUMMARY_MEMO, LEADERBOARD_MEMO = RowMemo(), RowMemo()
+"""Shared by the calls of this module, as a daemon shares them between its cycles."""
 
 
 def _summary(standings: list[RepStanding], now: datetime = NOV_17, goals: GoalsSettings = GOALS) -> Rows:
-    return list(summary_table(standings, now=now, goals=goals, status=None, tab="Summary", tz=BERLIN).rows)
+    return list(summary_table(standings, now=now, goals=goals, status=None, tab="Summary", tz=BERLIN,
+                              memo=SUMMARY_MEMO).rows)
 
 
 def _fresh_summary(standings: list[RepStanding], now: datetime = NOV_17,
                    goals: GoalsSettings = GOALS) -> Rows:
-    _summary([])  # forget the previous call
-    return _summary(standings, now, goals)
+    return list(summary_table(standings, now=now, goals=goals, status=None, tab="Summary", tz=BERLIN).rows)
 
 
 def test_a_changed_rep_gets_a_new_row_and_the_others_stay() -> None:
@@ -30,6 +32,7 @@ def test_a_changed_rep_gets_a_new_row_and_the_others_stay() -> None:
     after = _summary([ann, bob_later])
     assert after == _fresh_summary([ann, bob_later])
     assert after[0] == before[0] and after[1] != before[1]
+    assert after[0] is before[0], "the unchanged rep's row was computed again instead of reused"
 
 
 def test_the_next_day_and_the_deadline_change_rows_of_unchanged_reps() -> None:
@@ -53,8 +56,8 @@ def test_changed_settings_rebuild_every_row() -> None:
 def test_leaderboard_follows_a_changed_rank() -> None:
     ann = standing("Ann Lee", signup_pct=Decimal("50.00"))
     bob = standing("Bob Ray", rep_id=2, signup_pct=Decimal("40.00"))
-    first = leaderboard_table([ann, bob], goals=GOALS, tab="Leaderboard").rows
+    first = leaderboard_table([ann, bob], goals=GOALS, tab="Leaderboard", memo=LEADERBOARD_MEMO).rows
     bob_ahead = standing("Bob Ray", rep_id=2, signup_pct=Decimal("70.00"))
-    second = leaderboard_table([ann, bob_ahead], goals=GOALS, tab="Leaderboard").rows
+    second = leaderboard_table([ann, bob_ahead], goals=GOALS, tab="Leaderboard", memo=LEADERBOARD_MEMO).rows
     assert [row[:2] for row in first] == [(1, "Ann Lee"), (2, "Bob Ray")]
     assert [row[:2] for row in second] == [(1, "Bob Ray"), (2, "Ann Lee")]

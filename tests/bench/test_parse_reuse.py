@@ -5,20 +5,22 @@ from __future__ import annotations
 import pandas as pd
 
 from sheets.inputs import ParsedInputs
-from sheets.parse import parse_inputs
+from sheets.parse import ParseMemo, parse_inputs
 
 TITLES = {"reps": "Reps", "monthly_goals": "Monthly Goals", "yearly_goals": "Yearly Goals",
           "actuals": "Actuals"}
 ACTUALS_HEADER = ["Email", "Year", "Month", "Signups", "Revenue"]
 REPS_HEADER = ["Email", "Name"]
 KNOWN = frozenset({"ana@example.com"})
+MEMO = ParseMemo()
+"""Shared by every call in this module, as a daemon shares one between its cycles."""
 
 
 def parse(actuals: list[list[object]], reps: list[list[object]] | None = None,
           known: frozenset[str] = KNOWN, aliases: dict[str, str | list[str]] | None = None) -> ParsedInputs:
     grids = {"reps": [REPS_HEADER, *reps] if reps is not None else None, "monthly_goals": None,
              "yearly_goals": None, "actuals": [ACTUALS_HEADER, *actuals]}
-    return parse_inputs(grids, TITLES, known_emails=known, header_aliases=aliases)
+    return parse_inputs(grids, TITLES, known_emails=known, header_aliases=aliases, memo=MEMO)
 
 
 def problems(parsed: ParsedInputs) -> list[str]:
@@ -36,6 +38,7 @@ def test_unchanged_tabs_parse_to_the_same_frames_and_problems() -> None:
     rows = [["ana@example.com", 2026, 11, 3, 100], ["ana@example.com", 2026, 12, "n/a", 5]]
     first, second = parse(rows), parse([list(r) for r in rows])
     assert second.problems == first.problems and len(problems(second)) == 1
+    assert second.problems[0] is first.problems[0], "the unchanged tab was parsed again instead of reused"
     pd.testing.assert_frame_equal(second.tabs["actuals"].frame, first.tabs["actuals"].frame)
 
 
@@ -57,8 +60,8 @@ def test_header_aliases_count() -> None:
     grid = [["ana@example.com", 2026, 11, 3, 100]]
     renamed = [["Email", "Year", "Month", "Deals", "Revenue"], *grid]
     grids = {"reps": None, "monthly_goals": None, "yearly_goals": None, "actuals": renamed}
-    without = parse_inputs(grids, TITLES, known_emails=KNOWN)
-    with_alias = parse_inputs(grids, TITLES, known_emails=KNOWN, header_aliases={"signups": "Deals"})
+    without = parse_inputs(grids, TITLES, known_emails=KNOWN, memo=MEMO)
+    with_alias = parse_inputs(grids, TITLES, known_emails=KNOWN, header_aliases={"signups": "Deals"}, memo=MEMO)
     assert "signups" not in without.tabs["actuals"].columns
     assert with_alias.tabs["actuals"].columns["signups"] == 3
 
