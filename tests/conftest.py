@@ -55,6 +55,7 @@ if str(ROOT) not in sys.path:
 
 import psycopg  # noqa: E402
 import pytest  # noqa: E402
+import yaml  # noqa: E402
 from psycopg import sql  # noqa: E402
 from sqlalchemy import Connection, Engine  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
@@ -222,3 +223,26 @@ def settings_factory(test_database_url: str, tmp_path: Path) -> Callable[..., Se
         return Settings.model_validate(_merge(defaults, overrides))
 
     return build
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[..., Path]:
+    """``write_config(database_url, **sections)`` → a config file in tmp_path (workbook in tmp_path
+    too); each section is merged into the defaults."""
+
+    def write(database_url: str, **sections: object) -> Path:
+        config: dict[str, object] = {
+            "timezone": "UTC",
+            "database": {"url": database_url},
+            "sheets": {"backend": "xlsx", "xlsx_path": str(tmp_path / "goals.xlsx")},
+        }
+        for key, value in sections.items():
+            if isinstance(value, dict) and isinstance(config.get(key), dict):
+                config[key] = {**config[key], **value}  # type: ignore[dict-item]
+            else:
+                config[key] = value
+        path = tmp_path / "config.yaml"
+        path.write_text(yaml.safe_dump(config), encoding="utf-8")
+        return path
+
+    return write

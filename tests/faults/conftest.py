@@ -18,7 +18,6 @@ from sheets.backend import SpreadsheetBackend
 from sheets.google import GoogleSheetsBackend
 from sync.clock import parse_now
 from sync.cycle import run_cycle
-from tests.cycle.conftest import write_config  # noqa: F401 (a fixture, re-exported for this folder)
 from tests.faults.support import Databases, GoogleSheet, workbook
 from tests.sheets_api.server import FakeSheetsServer
 
@@ -74,7 +73,7 @@ def in_process(fresh_db_url: str, google_sheet: GoogleSheet,
 
 
 @pytest.fixture
-def cli_config(fresh_db_url: str, google_sheet: GoogleSheet, write_config: Callable[..., Path]  # noqa: F811
+def cli_config(fresh_db_url: str, google_sheet: GoogleSheet, write_config: Callable[..., Path]
                ) -> Callable[..., Path]:
     """``make(**sections) -> config path`` for ``python -m sync`` on the fake spreadsheet."""
 

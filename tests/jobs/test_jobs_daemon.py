@@ -21,7 +21,6 @@ from typing import Any
 
 import psycopg
 import pytest
-import yaml
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
@@ -99,21 +98,13 @@ def daemon(config: Path, now: str) -> Iterator[Daemon]:
 
 
 @pytest.fixture
-def write_config(tmp_path: Path) -> Callable[..., Path]:
-    """``write_config(database_url, **sections)``: a config file in tmp_path with a 1 s poll."""
+def daemon_config(write_config: Callable[..., Path]) -> Callable[..., Path]:
+    """``daemon_config(database_url, **sections)``: a config with a 1 s poll and DEBUG logs (the
+    tests read the log)."""
 
     def write(database_url: str, **sections: Any) -> Path:
-        config: dict[str, Any] = {
-            "timezone": "UTC",
-            "database": {"url": database_url},
-            "sheets": {"backend": "xlsx", "xlsx_path": str(tmp_path / "goals.xlsx")},
-            "sync": {"poll_seconds": 1},
-            "logging": {"level": "DEBUG"},
-            **sections,
-        }
-        path = tmp_path / "config.yaml"
-        path.write_text(yaml.safe_dump(config), encoding="utf-8")
-        return path
+        return write_config(database_url, **{"sync": {"poll_seconds": 1}, "logging": {"level": "DEBUG"},
+                                              **sections})
 
     return write
 
@@ -136,9 +127,9 @@ def _consistent(url: str, *, aborted: bool = False) -> Store:
 
 
 def test_the_daemon_follows_its_clock_and_stops_while_sleeping(
-        write_config: Callable[..., Path], fresh_db_url: str, smtp: Mailbox, tmp_path: Path) -> None:
+        daemon_config: Callable[..., Path], fresh_db_url: str, smtp: Mailbox, tmp_path: Path) -> None:
     Book(tmp_path / "goals.xlsx", _reps(3))
-    config = write_config(fresh_db_url, notifications={"email_url": smtp.url()})
+    config = daemon_config(fresh_db_url, notifications={"email_url": smtp.url()})
     with daemon(config, "2026-11-03T08:59:56") as process:
         process.wait_for("daemon started")
         line = process.wait_for("job reminders (scheduled 2026-11-03 09:00 UTC) done", timeout=30)
@@ -155,9 +146,9 @@ def test_the_daemon_follows_its_clock_and_stops_while_sleeping(
 
 
 def test_sigterm_mid_cycle_finishes_the_cycle_then_exits(
-        write_config: Callable[..., Path], fresh_db_url: str, tmp_path: Path) -> None:
+        daemon_config: Callable[..., Path], fresh_db_url: str, tmp_path: Path) -> None:
     Book(tmp_path / "goals.xlsx", _reps(1500))  # big enough that a cycle takes a second or more
-    config = write_config(fresh_db_url)
+    config = daemon_config(fresh_db_url)
     with daemon(config, "2026-11-10T12:00:00") as process:
         process.wait_for("sync cycle starting")
         time.sleep(0.3)
@@ -172,9 +163,9 @@ def test_sigterm_mid_cycle_finishes_the_cycle_then_exits(
 
 
 def test_a_second_signal_stops_at_once_and_rolls_back(
-        write_config: Callable[..., Path], fresh_db_url: str, tmp_path: Path) -> None:
+        daemon_config: Callable[..., Path], fresh_db_url: str, tmp_path: Path) -> None:
     Book(tmp_path / "goals.xlsx", _reps(1500))
-    config = write_config(fresh_db_url)
+    config = daemon_config(fresh_db_url)
     with daemon(config, "2026-11-10T12:00:00") as process:
         process.wait_for("sync cycle starting")
         time.sleep(0.3)
@@ -188,14 +179,14 @@ def test_a_second_signal_stops_at_once_and_rolls_back(
 
 
 def test_the_daemon_waits_for_a_missing_database_and_recovers(
-        write_config: Callable[..., Path], database_server_url: str, _template_database: str,
+        daemon_config: Callable[..., Path], database_server_url: str, _template_database: str,
         tmp_path: Path) -> None:
     name = f"{_template_database.removesuffix('template')}late"
     server = make_url(database_server_url)
     admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
     url = server.set(database=name).render_as_string(hide_password=False)
     Book(tmp_path / "goals.xlsx", _reps(2))
-    config = write_config(url)
+    config = daemon_config(url)
     try:
         with daemon(config, "2026-11-10T12:00:00") as process:
             process.wait_for("turn failed")  # the database does not exist yet
@@ -220,10 +211,10 @@ def _cli(*args: str, config: Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120, check=False)
 
 
-def test_cron_runs_the_due_jobs_once(write_config: Callable[..., Path], fresh_db_url: str, smtp: Mailbox,
+def test_cron_runs_the_due_jobs_once(daemon_config: Callable[..., Path], fresh_db_url: str, smtp: Mailbox,
                                      tmp_path: Path) -> None:
     Book(tmp_path / "goals.xlsx", _reps(2))
-    config = write_config(fresh_db_url, notifications={"email_url": smtp.url()}, logging={"level": "INFO"})
+    config = daemon_config(fresh_db_url, notifications={"email_url": smtp.url()}, logging={"level": "INFO"})
     first = _cli("run", "--once", "--now", "2026-11-03T09:02", config=config)
     assert first.returncode == 0, first.stderr
     assert "job reminders (scheduled 2026-11-03 09:00 UTC) done" in first.stderr and "sent=2" in first.stderr
