@@ -214,36 +214,32 @@ def live_streak(months: Iterable[MonthState], year: int, month: int) -> int:
     return streak_ending(indexed, *previous_month(year, month))
 
 
-def _monthly_goal_achievements(rep_id: int, state: MonthState, today: date) -> list[Achievement]:
-    earned = []
+def _goal_achievements(rep_id: int, state: _Progress, kinds: tuple[AchievementType, AchievementType], *,
+                       year: int, month: int | None, today: date) -> list[Achievement]:
+    """The signup-goal and revenue-goal achievements of one goal row (monthly or yearly)."""
+    signup_kind, revenue_kind = kinds
     goals: tuple[tuple[AchievementType, Number | None, Decimal, Decimal | None], ...] = (
-        ("monthly_signup_goal", state.signup_goal, state.signups_actual, state.signup_percent),
-        ("monthly_revenue_goal", state.revenue_goal, state.revenue_actual, state.revenue_percent),
+        (signup_kind, state.signup_goal, state.signups_actual, state.signup_percent),
+        (revenue_kind, state.revenue_goal, state.revenue_actual, state.revenue_percent),
     )
-    for kind, goal, actual, pct in goals:
-        if goal_is_set(goal) and _met(pct):
-            earned.append(Achievement(
-                rep_id, kind, state.year, state.month, today,
-                goal_value=_decimal(goal), actual_value=_decimal(actual), percent_achieved=pct,
-            ))
-    return earned
+    return [
+        Achievement(rep_id, kind, year, month, today,
+                    goal_value=_decimal(goal), actual_value=_decimal(actual), percent_achieved=pct)
+        for kind, goal, actual, pct in goals
+        if goal_is_set(goal) and _met(pct)
+    ]
+
+
+def _monthly_goal_achievements(rep_id: int, state: MonthState, today: date) -> list[Achievement]:
+    return _goal_achievements(rep_id, state, ("monthly_signup_goal", "monthly_revenue_goal"),
+                              year=state.year, month=state.month, today=today)
 
 
 def _yearly_goal_achievements(rep_id: int, state: YearState | None, today: date) -> list[Achievement]:
     if state is None:
         return []
-    earned = []
-    goals: tuple[tuple[AchievementType, Number | None, Decimal, Decimal | None], ...] = (
-        ("yearly_signup_goal", state.signup_goal, state.signups_actual, state.signup_percent),
-        ("yearly_revenue_goal", state.revenue_goal, state.revenue_actual, state.revenue_percent),
-    )
-    for kind, goal, actual, pct in goals:
-        if goal_is_set(goal) and _met(pct):
-            earned.append(Achievement(
-                rep_id, kind, state.year, None, today,
-                goal_value=_decimal(goal), actual_value=_decimal(actual), percent_achieved=pct,
-            ))
-    return earned
+    return _goal_achievements(rep_id, state, ("yearly_signup_goal", "yearly_revenue_goal"),
+                              year=state.year, month=None, today=today)
 
 
 def _tier_achievements(
