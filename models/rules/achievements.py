@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Literal
+from typing import Literal, get_args
 
 from models.rules._exact import Number
 from models.rules.periods import month_index, previous_month, shift_month
@@ -33,15 +33,7 @@ AchievementType = Literal[
     "streak_milestone",
     "perfect_month",
 ]
-ACHIEVEMENT_TYPES: tuple[AchievementType, ...] = (
-    "monthly_signup_goal",
-    "monthly_revenue_goal",
-    "yearly_signup_goal",
-    "yearly_revenue_goal",
-    "bonus_tier_unlocked",
-    "streak_milestone",
-    "perfect_month",
-)
+ACHIEVEMENT_TYPES: tuple[AchievementType, ...] = get_args(AchievementType)
 HUNDRED = Decimal(100)
 
 

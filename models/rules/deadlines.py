@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 from models.rules.periods import require_aware
@@ -18,12 +18,7 @@ DeadlineStatus = Literal["complete", "pending", "not_set", "overdue"]
 ReminderType = Literal["goal_deadline_3days", "goal_deadline_1day", "goal_deadline_day", "goal_overdue"]
 ReminderAction = Literal["send", "cancel", "wait", "done"]
 
-REMINDER_TYPES: tuple[ReminderType, ...] = (
-    "goal_deadline_3days",
-    "goal_deadline_1day",
-    "goal_deadline_day",
-    "goal_overdue",
-)
+REMINDER_TYPES: tuple[ReminderType, ...] = get_args(ReminderType)
 # Days relative to the deadline day on which each reminder falls due.
 _REMINDER_OFFSETS: dict[ReminderType, int] = {
     "goal_deadline_3days": -3,
