@@ -21,7 +21,9 @@ class Sheet:
         self.tabs, self.name, self.server = tabs, name, server
         self.path = workdir / f"{name}.xlsx"
         if server is not None:
-            server.create_spreadsheet(name, tabs)
+            # Each tab exactly as big as its data (rows=1, columns=1 are minimums), as a trimmed book would
+            # be: at 26 columns the largest benchmark book would pass Google's 10,000,000-cell limit.
+            server.create_spreadsheet(name, tabs, rows=1, columns=1)
             server.prime(name, INPUT_TABS)
         else:
             from sheets.xlsx import create_workbook

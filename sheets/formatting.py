@@ -43,6 +43,15 @@ def add_sheet(sheet_id: int, title: str, *, rows: int, columns: int, frozen_rows
     return {"addSheet": {"properties": {"sheetId": sheet_id, "title": title, "gridProperties": grid}}}
 
 
+def resize(sheet_id: int, *, rows: int, columns: int) -> Request:
+    """Set a tab's grid size (before formatting ranges that reach beyond its current edge)."""
+    return {"updateSheetProperties": {
+        "properties": {"sheetId": sheet_id, "gridProperties": {"rowCount": max(rows, 1),
+                                                               "columnCount": max(columns, 1)}},
+        "fields": "gridProperties.rowCount,gridProperties.columnCount",
+    }}
+
+
 def layout_requests(sheet_id: int, layout: Layout, *, previous_rule_count: int = 0) -> list[Request]:
     """Everything a layout sets on one tab.
 

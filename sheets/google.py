@@ -8,6 +8,7 @@ most once per backend, and only when a tab is missing or formatting is due.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import random
@@ -31,6 +32,10 @@ _READ_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption"
                 "majorDimension": "ROWS"}
 _METADATA_PARAMS = {"includeGridData": "false",
                     "fields": "sheets(properties,conditionalFormats,protectedRanges)"}
+MAX_BODY_BYTES = 1_900_000
+"""A values write is split so that no request body reaches Google's recommended 2 MB."""
+MISSING_TAB_RECHECK_SECONDS = 600.0
+"""A tab found missing is looked for again (one metadata read) at most this often, not every cycle."""
 _SERIAL_EPOCH = datetime(1899, 12, 30)
 
 
@@ -46,6 +51,13 @@ class _Sheet:
     rule_count: int = 0
     protected_ids: list[int] = field(default_factory=list)
     """Protected ranges this service added (recognised by their description)."""
+    rows: int = 1000
+    columns: int = 26
+    """The grid's size: Google refuses any range beyond it ("exceeds grid limits")."""
+
+    def grow(self, rows: int, columns: int) -> None:
+        """Remember that a values write grew the grid (Google expands it to fit)."""
+        self.rows, self.columns = max(self.rows, rows), max(self.columns, columns)
 
 
 @dataclass
@@ -61,8 +73,10 @@ class _SheetIndex:
             props = sheet.get("properties", {})
             ours = [p["protectedRangeId"] for p in sheet.get("protectedRanges", [])
                     if p.get("description") == formatting.PROTECTION_DESCRIPTION]
+            grid = props.get("gridProperties", {})
             index.add(_Sheet(props.get("sheetId", 0), props.get("title", ""),
-                             len(sheet.get("conditionalFormats", [])), ours))
+                             len(sheet.get("conditionalFormats", [])), ours,
+                             rows=grid.get("rowCount", 0), columns=grid.get("columnCount", 0)))
         return index
 
     def add(self, sheet: _Sheet) -> None:
@@ -103,6 +117,8 @@ class GoogleSheetsBackend:
         self._http = SheetsHttpClient(loaded.credentials, retry=settings.retry, base_url=self._endpoint,
                                       account_email=loaded.email, sleep=sleep, rng=rng, clock=clock)
         self._indexes: dict[str, _SheetIndex] = {}
+        self._listed_at: dict[str, float] = {}
+        self._clock = clock
 
     @property
     def account_email(self) -> str | None:
@@ -128,13 +144,25 @@ class GoogleSheetsBackend:
         names = list(dict.fromkeys(tabs))
         if not names:
             return {}
+        present = self._known_present(names)
         try:
-            grids = self._batch_get(names)
+            grids = self._batch_get(present) if present else {}
         except SheetsApiRequestError as error:
             if not error.unparsable_range:
                 raise
             grids = self._read_present(names, error)
         return {name: grids.get(name) for name in names}
+
+    def _known_present(self, names: list[str]) -> list[str]:
+        """The tabs worth asking for: a tab the cached metadata lacks is not read (that read would
+        fail with 400), until the tabs are listed again every ``MISSING_TAB_RECHECK_SECONDS``."""
+        index = self._indexes.get(self._input_id)
+        if index is None or all(index.find(name) for name in names):
+            return names
+        if self._clock() - self._listed_at.get(self._input_id, 0.0) >= MISSING_TAB_RECHECK_SECONDS:
+            self._indexes.pop(self._input_id)
+            index = self._index(self._input_id)
+        return [name for name in names if index.find(name)]
 
     def _read_present(self, names: list[str], error: SheetsApiRequestError) -> dict[str, RawGrid]:
         """A tab is missing: learn which from the metadata and read the others."""
@@ -168,11 +196,10 @@ class GoogleSheetsBackend:
         created: tuple[str, ...] = ()
         if any(w.apply_layout for w in writes):
             created = self._format(writes, [w for w in writes if w.apply_layout])
-            self._write_values(writes)
-            return WriteReport(value_calls=1, format_calls=1, tabs_created=created)
+            calls = self._write_values(writes)
+            return WriteReport(value_calls=calls, format_calls=1, tabs_created=created)
         try:
-            self._write_values(writes)
-            return WriteReport(value_calls=1, format_calls=0)
+            return WriteReport(value_calls=self._write_values(writes), format_calls=0)
         except SheetsApiRequestError as error:
             if not error.unparsable_range:
                 raise
@@ -181,17 +208,22 @@ class GoogleSheetsBackend:
                 raise
         missing = [w for w in writes if w.table.tab in missing_titles]
         created = self._format(writes, missing)
-        self._write_values(writes)
-        return WriteReport(value_calls=2, format_calls=1, tabs_created=created)
+        calls = self._write_values(writes)
+        return WriteReport(value_calls=calls + 1, format_calls=1, tabs_created=created)
 
-    def _write_values(self, writes: Sequence[TabWrite]) -> None:
-        # A fresh body per call: nothing here (or in gspread's low-level call) mutates it on retry.
-        body = {
-            "valueInputOption": "RAW",
-            "data": [{"range": f"{quote_tab(w.table.tab)}!A1", "majorDimension": "ROWS",
-                      "values": tab_values(w)} for w in writes],
-        }
-        self._http.values_batch_update(self._output_id, body=body)
+    def _write_values(self, writes: Sequence[TabWrite]) -> int:
+        """``values:batchUpdate`` (RAW) in as few requests as keep each body under ``MAX_BODY_BYTES``;
+        returns how many were sent."""
+        grids = [(w.table.tab, tab_values(w)) for w in writes]
+        bodies = value_bodies(grids, MAX_BODY_BYTES)
+        for body in bodies:
+            self._http.values_batch_update(self._output_id, body=body)
+        index = self._indexes.get(self._output_id)
+        for tab, grid in grids if index else ():
+            sheet = index.find(tab) if index else None
+            if sheet is not None:
+                sheet.grow(len(grid), max((len(r) for r in grid), default=0))
+        return len(bodies)
 
     def _format(self, writes: Sequence[TabWrite], layout_for: Sequence[TabWrite]) -> tuple[str, ...]:
         """One ``spreadsheets:batchUpdate``: add missing tabs, apply layouts, protect tabs."""
@@ -223,6 +255,7 @@ class GoogleSheetsBackend:
         requests: list[dict[str, Any]] = []
         created: list[_Sheet] = []
         formatted: dict[str, _Sheet] = {}
+        resized: dict[str, tuple[int, int]] = {}
         layout_due = {id(w) for w in layout_for}
         pending = _SheetIndex(dict(index.sheets))  # the index as it will be if the batch succeeds
         for write in writes:
@@ -230,14 +263,21 @@ class GoogleSheetsBackend:
             sheet = pending.find(table.tab)
             if sheet is None:
                 grid = tab_values(write)
-                sheet = _Sheet(pending.new_id(table.tab), table.tab)
-                requests.append(formatting.add_sheet(
-                    sheet.sheet_id, table.tab, rows=max(1000, len(grid) + 100),
-                    columns=max(26, max((len(r) for r in grid), default=0) + 2),
-                    frozen_rows=table.layout.frozen_rows))
+                sheet = _Sheet(pending.new_id(table.tab), table.tab, rows=max(1000, len(grid) + 100),
+                               columns=max(26, max((len(r) for r in grid), default=0) + 2))
+                requests.append(formatting.add_sheet(sheet.sheet_id, table.tab, rows=sheet.rows,
+                                                     columns=sheet.columns, frozen_rows=table.layout.frozen_rows))
                 pending.add(sheet)
                 created.append(sheet)
             if id(write) in layout_due or sheet in created:
+                grid = tab_values(write)
+                rows, columns = len(grid), max([len(table.layout.columns), *(len(r) for r in grid[:1])])
+                if sheet not in created and (sheet.rows < rows or sheet.columns < columns):
+                    # A tab a person made (26 columns, or any size): grow it first, or the layout's
+                    # ranges would lie beyond its grid and Google would refuse the whole batch.
+                    rows, columns = max(sheet.rows, rows), max(sheet.columns, columns)
+                    requests.append(formatting.resize(sheet.sheet_id, rows=rows, columns=columns))
+                    resized[table.tab] = (rows, columns)
                 requests.extend(formatting.layout_requests(sheet.sheet_id, table.layout,
                                                            previous_rule_count=sheet.rule_count))
                 formatted[table.tab] = sheet
@@ -258,6 +298,8 @@ class GoogleSheetsBackend:
         # Keep the cached index true to what this batch did (metadata is fetched only once).
         for sheet in created:
             index.add(sheet)
+        for tab, (rows, columns) in resized.items():
+            formatted[tab].grow(rows, columns)
         for tab, sheet in formatted.items():
             layout = next(w.table.layout for w in writes if w.table.tab == tab)
             sheet.rule_count = len(formatting.colour_rules(sheet.sheet_id, layout))
@@ -291,7 +333,42 @@ class GoogleSheetsBackend:
         if spreadsheet_id not in self._indexes:
             metadata = self._http.fetch_sheet_metadata(spreadsheet_id, params=dict(_METADATA_PARAMS))
             self._indexes[spreadsheet_id] = _SheetIndex.from_metadata(metadata)
+            self._listed_at[spreadsheet_id] = self._clock()
         return self._indexes[spreadsheet_id]
+
+
+def value_bodies(grids: Sequence[tuple[str, list[list[Any]]]], limit: int) -> list[dict[str, Any]]:
+    """``values:batchUpdate`` bodies for ``(tab, grid from A1)`` pairs, each under ``limit`` bytes of JSON.
+
+    Small tabs share one body; a tab too big for one is cut into row blocks
+    (``'Tab'!A2001``...), each block written where its first row belongs.
+    """
+    overhead = 200  # the body's keys, the range text and separators, generously
+    bodies: list[dict[str, Any]] = []
+    data: list[dict[str, Any]] = []
+    size = 0
+    for tab, grid in grids:
+        start, block_size = 0, 0
+        block: list[list[Any]] = []
+        for number, row in enumerate(grid):
+            row_size = len(json.dumps(row)) + 2
+            if size + block_size + row_size + overhead * (len(data) + 2) > limit and (block or data):
+                if block:
+                    data.append(_value_range(tab, start, block))
+                bodies.append({"valueInputOption": "RAW", "data": data})
+                data, size, start, block, block_size = [], 0, number, [], 0
+            block.append(row)
+            block_size += row_size
+        if block or not grid:
+            data.append(_value_range(tab, start, block))
+            size += block_size
+    if data:
+        bodies.append({"valueInputOption": "RAW", "data": data})
+    return bodies
+
+
+def _value_range(tab: str, start_row: int, rows: list[list[Any]]) -> dict[str, Any]:
+    return {"range": f"{quote_tab(tab)}!A{start_row + 1}", "majorDimension": "ROWS", "values": rows}
 
 
 def tab_values(write: TabWrite) -> list[list[Any]]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import random
 import re
-import threading
 import time
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from models.errors import (
     SpreadsheetNotFound,
 )
 from models.settings import RetrySettings
+from sheets.transport import RequestCounter, authorized_session
 
 log = logging.getLogger(__name__)
 
@@ -130,22 +130,20 @@ class SheetsHttpClient(HTTPClient):
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(auth, session)
+        self._counter = RequestCounter()
+        super().__init__(auth, session or authorized_session(auth, self._counter))
         self.retry = retry or RetrySettings()
         self.base_url = (base_url or GOOGLE_SHEETS_ROOT).rstrip("/")
         self.account_email = account_email
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._clock = clock
-        self._lock = threading.Lock()
-        self._requests = 0
         self.timeout = self.retry.timeout_seconds
 
     @property
     def request_count(self) -> int:
-        """HTTP requests sent so far (every attempt counts)."""
-        with self._lock:
-            return self._requests
+        """HTTP requests sent so far: every attempt, the repeat after a 401 and OAuth token requests."""
+        return self._counter.count
 
     def request(  # noqa: PLR0917 (gspread's signature)
         self,
@@ -166,8 +164,6 @@ class SheetsHttpClient(HTTPClient):
         def attempt() -> requests.Response:
             remaining = policy.max_total_seconds - (self._clock() - started)
             timeout = max(min(policy.timeout_seconds, remaining), 0.05)
-            with self._lock:
-                self._requests += 1
             return self._send_once(method, url, timeout, params=params, data=data, json=json,
                                    files=files, headers=headers)
 

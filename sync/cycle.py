@@ -132,8 +132,10 @@ class _Cycle:
             if self.dry_run:
                 changes = _dry_run_changes(stored, writes)
             elif writes:
-                report = self.backend.write_tabs(writes)
-                api_writes = report.value_calls + report.format_calls
+                before = self.backend.request_count
+                self.backend.write_tabs(writes)
+                # Every request the writes sent: metadata, retries and token refreshes included.
+                api_writes = self.backend.request_count - before
                 written = tuple(w.table.tab for w in writes)
                 tx.save_output_state(self.target, {w.table.tab: _state_of(w.table, protect=protect)
                                                    for w in writes}, now)

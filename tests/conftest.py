@@ -44,9 +44,18 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+# google-auth must never probe Google's metadata address (169.254.169.254) or find the
+# developer's own credentials: it reads these once, at import, so they are set before any
+# import of google.auth. Tests that need a metadata server start their own on 127.0.0.1.
+os.environ["NO_GCE_CHECK"] = "true"
+os.environ["GCE_METADATA_HOST"] = os.environ["GCE_METADATA_IP"] = "127.0.0.1:1"  # a closed port
+os.environ["CLOUDSDK_CONFIG"] = tempfile.mkdtemp(prefix="goals-test-gcloud-")  # no gcloud ADC file
+os.environ.pop("GOOGLE_APPLICATION_CREDENTIALS", None)
 
 # Plain `pytest` (not only `python -m pytest`) must find the project packages.
 ROOT = Path(__file__).resolve().parent.parent

@@ -106,3 +106,124 @@ def test_faults_are_counted_by_kind(api, sheets_server):
     assert second.status_code == 200
     assert sheets_server.count("values.get") == 2
     assert [r.fault for r in sheets_server.requests] == ["429", None]
+
+
+# --- strict: whatever Google's discovery document (sheets.v4.json) or its limits refuse ---------
+
+_REPEAT_BOLD = {"cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
+                "fields": "userEnteredFormat.textFormat.bold"}
+STRICT_RULES = [
+    # (rule, method, path, params, json body, expected status, words in Google's message)
+    ("unknown route", "GET", "/values:frobnicate", {}, None, 404, "Not Found"),
+    ("wrong HTTP method for a route", "PUT", ":batchUpdate", {}, {"requests": []}, 404, "Not Found"),
+    ("unknown query parameter", "GET", "/values:batchGet", {"ranges": "Empty", "renderOption": "RAW"}, None,
+     400, 'Unknown name "renderOption"'),
+    ("query enum", "GET", "/values:batchGet", {"ranges": "Empty", "valueRenderOption": "RAW"}, None,
+     400, "Invalid value at 'value_render_option'"),
+    ("query boolean", "GET", "", {"includeGridData": "yes"}, None, 400, "include_grid_data"),
+    ("repeated non-repeated parameter", "GET", "/values/Empty", {"majorDimension": ["ROWS", "COLUMNS"]},
+     None, 400, "Duplicate value"),
+    ("unknown body field", "POST", "/values:batchUpdate", {},
+     {"valueInputOption": "RAW", "date": []}, 400, 'Unknown name "date"'),
+    ("unknown nested body field", "POST", ":batchUpdate", {},
+     {"requests": [{"repeatCell": {"range": {"sheetId": 0, "startRow": 1}, **_REPEAT_BOLD}}]},
+     400, "Unknown name \"startRow\" at 'requests[0].repeat_cell.range'"),
+    ("body enum", "POST", "/values:batchUpdate", {}, {"valueInputOption": "RAW_TEXT", "data": []},
+     400, "Invalid value at 'value_input_option'"),
+    ("body type", "POST", ":batchUpdate", {},
+     {"requests": [{"repeatCell": {"range": {"sheetId": "first"}, **_REPEAT_BOLD}}]}, 400, "TYPE_INT32"),
+    ("nested enum", "POST", ":batchUpdate", {},
+     {"requests": [{"updateDimensionProperties": {
+         "range": {"sheetId": 0, "dimension": "COLUMN", "startIndex": 0, "endIndex": 1},
+         "properties": {"pixelSize": 80}, "fields": "pixelSize"}}]}, 400, "dimension"),
+    ("field mask names no field", "POST", ":batchUpdate", {},
+     {"requests": [{"repeatCell": {"range": {"sheetId": 0}, "cell": {},
+                                   "fields": "userEnteredFormat.textFormat.heavy"}}]}, 400, "field mask"),
+    ("empty field mask", "POST", ":batchUpdate", {},
+     {"requests": [{"updateSheetProperties": {"properties": {"sheetId": 0}, "fields": ""}}]},
+     400, "At least one field must be updated"),
+    ("response fields selector", "GET", "", {"fields": "sheets(propertys)"}, None, 400,
+     "Invalid field selection propertys"),
+    ("GridRange beyond the columns", "POST", ":batchUpdate", {},
+     {"requests": [{"repeatCell": {"range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 1,
+                                             "startColumnIndex": 0, "endColumnIndex": 30}, **_REPEAT_BOLD}}]},
+     400, "exceeds grid limits. Max rows: 1000, max columns: 26"),
+    ("GridRange beyond the rows", "POST", ":batchUpdate", {},
+     {"requests": [{"addConditionalFormatRule": {"index": 0, "rule": {
+         "ranges": [{"sheetId": 0, "startRowIndex": 999, "endRowIndex": 1001}],
+         "booleanRule": {"condition": {"type": "NOT_BLANK"}, "format": {}}}}}]}, 400, "exceeds grid limits"),
+    ("DimensionRange beyond the columns", "POST", ":batchUpdate", {},
+     {"requests": [{"updateDimensionProperties": {
+         "range": {"sheetId": 0, "dimension": "COLUMNS", "startIndex": 20, "endIndex": 27},
+         "properties": {"pixelSize": 80}, "fields": "pixelSize"}}]}, 400, "exceeds grid limits"),
+    ("10,000,000 cells per spreadsheet", "POST", ":batchUpdate", {},
+     {"requests": [{"addSheet": {"properties": {"title": "Huge", "gridProperties": {
+         "rowCount": 400_000, "columnCount": 26}}}}]}, 400, "above the limit of 10000000 cells"),
+    ("50,000 characters per cell", "PUT", "/values/Empty!A1", {"valueInputOption": "RAW"},
+     {"values": [["x" * 50_001]]}, 400, "more than the maximum of 50000 characters"),
+    ("request body over 2 MB", "POST", "/values:batchUpdate", {},
+     {"valueInputOption": "RAW", "data": [{"range": "Empty!A1", "values": [["y" * 40_000]] * 60}]},
+     413, "payload size exceeds the limit"),
+    ("method Google has but the server does not model", "POST", "/values:batchGetByDataFilter", {},
+     {"dataFilters": []}, 501, "not modelled"),
+]
+
+
+@pytest.mark.parametrize(("rule", "method", "path", "params", "body", "status", "words"), STRICT_RULES,
+                         ids=[row[0] for row in STRICT_RULES])
+def test_the_strict_server_refuses_what_google_refuses(api, sheets_server, rule, method, path, params, body,
+                                                       status, words):
+    before = sheets_server.metadata("s1")
+
+    answer = api(method, path, params=params, json=body)
+
+    assert answer.status_code == status, answer.text[:300]
+    error = answer.json()["error"]
+    assert words in error["message"]
+    assert set(error) == {"code", "message", "status"} and error["code"] == status
+    assert sheets_server.metadata("s1") == before  # nothing changed
+
+
+def test_a_values_write_that_would_pass_10_million_cells_is_refused(api, sheets_server):
+    sheets_server.add_tab("s1", "Big", [])
+    big = api("POST", ":batchUpdate", json={"requests": [{"updateSheetProperties": {
+        "properties": {"sheetId": 1_000_002, "gridProperties": {"rowCount": 380_000, "columnCount": 26}},
+        "fields": "gridProperties.rowCount"}}]})
+    assert big.status_code == 200, big.text
+
+    answer = api("PUT", "/values/Empty!A1", params={"valueInputOption": "RAW"},
+                 json={"values": [[None] * 25 + ["far right"]] + [[]] * 2000})
+    wide = api("PUT", "/values/Empty!Z1", params={"valueInputOption": "RAW"}, json={"values": [[1] * 200]})
+
+    assert answer.status_code == 200
+    assert wide.status_code == 400 and "10000000 cells" in wide.json()["error"]["message"]
+
+
+def test_a_viewer_may_read_but_not_write(api, sheets_server):
+    sheets_server.share("s1", role="reader")
+
+    read = api("GET", "/values/Empty")
+    write = api("PUT", "/values/Empty!A1", params={"valueInputOption": "RAW"}, json={"values": [["x"]]})
+    fmt = api("POST", ":batchUpdate", json={"requests": [{"repeatCell": {"range": {"sheetId": 0}, **_REPEAT_BOLD}}]})
+
+    assert read.status_code == 200
+    assert (write.status_code, fmt.status_code) == (403, 403)
+    assert write.json()["error"]["status"] == "PERMISSION_DENIED"
+
+
+def test_fields_selects_what_the_answer_holds(api):
+    answer = api("GET", "", params={"fields": "sheets.properties(title,gridProperties/columnCount)"}).json()
+
+    assert answer == {"sheets": [{"properties": {"title": "Monthly Goals", "gridProperties": {"columnCount": 26}}},
+                                 {"properties": {"title": "Empty", "gridProperties": {"columnCount": 26}}}]}
+
+
+@pytest.mark.parametrize(("form", "error"), [
+    ({"grant_type": "password", "assertion": "x"}, "unsupported_grant_type"),
+    ({"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": "not-a-jwt"}, "invalid_grant"),
+])
+def test_the_token_endpoint_answers_oauth_errors(sheets_server, form, error):
+    answer = requests.post(sheets_server.token_uri, data=form, timeout=5)
+
+    assert answer.status_code == 400
+    assert answer.json()["error"] == error and answer.json()["error_description"]

@@ -235,3 +235,21 @@ def test_a_retry_after_beyond_the_budget_fails_at_once_and_says_so(spreadsheet, 
     assert fake_time.slept == []
     assert spreadsheet.count() == 1
     assert "RESOURCE_EXHAUSTED" in str(failure.value)
+
+
+def test_request_counts_include_token_requests_and_the_repeats_after_a_401(
+        spreadsheet, google_sheets_settings, sheets_service_account, fake_time):
+    spreadsheet.require_auth()
+    backend = GoogleSheetsBackend(google_sheets_settings(credentials_file=str(sheets_service_account.path)),
+                                  sleep=fake_time.sleep, clock=fake_time.now, environ={})
+    backend.read_tabs(TABS)
+    assert backend.request_count == len(spreadsheet.requests) == 2  # a token, then the read
+    spreadsheet.inject(401, times=None)  # the token stopped working and refreshing does not help
+
+    with pytest.raises(SheetsAccessDenied):
+        backend.read_tabs(TABS)
+
+    sent = spreadsheet.requests
+    assert backend.request_count == len(sent) > 4
+    assert [r.kind for r in sent[2:]].count("values.batchGet") >= 2
+    assert [r.kind for r in sent[2:]].count("token") >= 1

@@ -126,3 +126,33 @@ def test_a_tab_deleted_while_running_is_reported_missing(spreadsheet, google_bac
 
     assert grids["Reps"] is None and grids["Yearly Goals"] is None
     assert grids["Actuals"][1][0] == "ann@example.com"
+
+
+def test_a_missing_optional_tab_costs_no_failing_request_on_warm_reads(spreadsheet, google_backend, fake_time):
+    spreadsheet.delete_tab("sheet-1", "Reps")
+    backend = google_backend()
+    backend.read_tabs(INPUT_TABS)  # cold: learns which tabs exist
+    spreadsheet.clear_requests()
+
+    for _ in range(3):
+        grids = backend.read_tabs(INPUT_TABS)
+
+    assert [(r.kind, r.status) for r in spreadsheet.requests] == [("values.batchGet", 200)] * 3
+    assert grids["Reps"] is None and grids["Actuals"][1][0] == "ann@example.com"
+
+
+def test_a_tab_added_later_is_found_at_the_next_recheck(spreadsheet, google_backend, fake_time):
+    spreadsheet.delete_tab("sheet-1", "Reps")
+    backend = google_backend()
+    backend.read_tabs(INPUT_TABS)
+    spreadsheet.add_tab("sheet-1", "Reps", [["Email", "Name"], ["cy@example.com", "Cy"]])
+    spreadsheet.clear_requests()
+
+    before = backend.read_tabs(INPUT_TABS)
+    fake_time.sleep(600)
+    after = backend.read_tabs(INPUT_TABS)
+
+    assert before["Reps"] is None
+    assert after["Reps"] == [["Email", "Name"], ["cy@example.com", "Cy"]]
+    assert [r.kind for r in spreadsheet.requests] == ["values.batchGet", "spreadsheets.get", "values.batchGet"]
+    assert all(r.status == 200 for r in spreadsheet.requests)

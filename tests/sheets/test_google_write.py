@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from models.settings import RetrySettings
 from sheets.formatting import PROTECTION_DESCRIPTION
 from sheets.tables import PACE_COLOURS, Column, Layout, OutputTable, TabWrite
 
@@ -258,3 +261,52 @@ def test_a_first_write_to_a_tab_that_exists_after_all_lists_the_tabs_and_goes_on
         "spreadsheets.batchUpdate", "spreadsheets.get", "spreadsheets.batchUpdate", "values.batchUpdate"]
     assert sheets_server.tab_titles("sheet-1") == ["Reps", "Summary", "Sync Errors"]
     assert sheets_server.get_values("sheet-1", "Summary")[1][0] == "Ann"
+
+
+def test_a_small_tab_a_manager_made_is_resized_before_it_is_formatted(sheets_server, google_backend):
+    # A hand-made tab of 5 rows x 3 columns: the layout's ranges reach column J and row 3.
+    sheets_server.create_spreadsheet("sheet-1", {"Summary": [["old"]]}, rows=5, columns=3)
+
+    google_backend().write_tabs([TabWrite(summary(ROWS), apply_layout=True)])
+
+    assert all(r.status == 200 for r in sheets_server.requests), [(r.kind, r.status) for r in sheets_server.requests]
+    tab = sheets_server.tab("sheet-1", "Summary")
+    assert (tab.row_count, tab.column_count) == (5, 10)
+    assert sheets_server.get_values("sheet-1", "Summary")[1][:7] == list(ROWS[0])
+    assert sheets_server.count("spreadsheets.batchUpdate") == 1
+
+
+def test_a_tab_grown_by_values_is_not_resized_again(sheets_server, google_backend):
+    sheets_server.create_spreadsheet("sheet-1", {"Summary": []}, rows=2, columns=3)
+    backend = google_backend()
+    backend.write_tabs([TabWrite(summary(ROWS), apply_layout=True)])
+    many = [(f"Rep {i}", 1, 0.1, 1, 0, 46000.0, "ahead") for i in range(40)]
+    backend.write_tabs([TabWrite(summary(many))])
+    sheets_server.clear_requests()
+
+    backend.write_tabs([TabWrite(summary(many), apply_layout=True)])
+
+    formatting = [r.body for r in sheets_server.requests if r.kind == "spreadsheets.batchUpdate"]
+    assert len(formatting) == 1
+    assert not any("updateSheetProperties" in req and "rowCount" in str(req) for req in formatting[0]["requests"])
+    assert all(r.status == 200 for r in sheets_server.requests)
+
+
+def test_a_big_write_is_split_into_bodies_under_2_mb(spreadsheet, google_backend):
+    # About 5 MB of values in one body, which the strict server (like Google's advice) refuses.
+    many = [(f"rep{i:05d}@example.com with a long name {'x' * 800}", i, 0.5, 1234.5, 2, 46000.375, "ahead")
+            for i in range(6_000)]
+    patient = RetrySettings(timeout_seconds=30, max_attempts=1, max_total_seconds=60)
+
+    report = google_backend(retry=patient).write_tabs([TabWrite(summary(many), apply_layout=True),
+                                                       TabWrite(errors([("Actuals", "D7", "not a number")]))])
+
+    writes = [r for r in spreadsheet.requests if r.kind == "values.batchUpdate"]
+    assert len(writes) == report.value_calls >= 3
+    assert all(r.status == 200 for r in spreadsheet.requests)
+    sizes = [len(json.dumps(r.body)) for r in writes]
+    assert max(sizes) < 2_000_000
+    values = spreadsheet.get_values("sheet-1", "Summary")
+    assert len(values) == 6_001
+    assert values[4_321][1] == 4_320 and values[-1][0].startswith("rep05999@")
+    assert spreadsheet.get_values("sheet-1", "Sync Errors")[1] == ["Actuals", "D7", "not a number"]

@@ -30,6 +30,7 @@ STATUS_NAMES = {
     404: "NOT_FOUND",
     408: "DEADLINE_EXCEEDED",
     409: "ABORTED",
+    413: "INVALID_ARGUMENT",
     429: "RESOURCE_EXHAUSTED",
     500: "INTERNAL",
     501: "NOT_IMPLEMENTED",
@@ -56,6 +57,12 @@ FORMAT_REQUESTS = {
     "deleteConditionalFormatRule", "addProtectedRange", "deleteProtectedRange", "setBasicFilter",
     "clearBasicFilter", "updateBorders", "mergeCells", "unmergeCells", "autoResizeDimensions",
 }
+CELL_LIMIT = 10_000_000
+"""Cells a spreadsheet may hold, all tabs together (rows × columns of every grid)."""
+CELL_CHARACTERS = 50_000
+"""Characters one cell may hold."""
+CELL_LIMIT_MESSAGE = (f"This action would increase the number of cells in the workbook above the limit of "
+                      f"{CELL_LIMIT} cells.")
 _NUMBER = re.compile(r"^\s*([-+]?)\$?\s*(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?\s*(%?)\s*$")
 
 
@@ -145,7 +152,19 @@ class Spreadsheet:
     title: str
     tabs: list[Tab] = field(default_factory=list)
     shared: bool = True
+    """False: not shared with the caller (every request answers 403)."""
+    role: str = "writer"
+    """How it is shared: ``writer`` (Editor) or ``reader`` (Viewer: writes answer 403)."""
     next_protected_id: int = 1000
+
+    def cell_count(self) -> int:
+        """Cells in every grid (what Google counts against its 10,000,000-cell limit)."""
+        return sum(t.row_count * t.column_count for t in self.tabs)
+
+    def check_cell_limit(self) -> None:
+        """400 when the grids hold more than Google's limit."""
+        if self.cell_count() > CELL_LIMIT:
+            raise ApiError(400, CELL_LIMIT_MESSAGE)
 
     def find(self, title: str) -> Tab | None:
         """The tab named ``title`` (case-insensitive, as in Sheets)."""
@@ -313,9 +332,15 @@ def write_values(book: Spreadsheet, text: str, values: list[list[Any]], input_op
         raise ApiError(400, f"Requested writing within range [{text}], but tried writing to column "
                             f"[{column_letters(where.start_column + width - 1)}]")
     tab = where.tab
+    grown = (max(tab.row_count, where.start_row + height), max(tab.column_count, where.start_column + width))
+    if book.cell_count() - tab.row_count * tab.column_count + grown[0] * grown[1] > CELL_LIMIT:
+        raise ApiError(400, CELL_LIMIT_MESSAGE)
     updated = 0
     for r, row in enumerate(values):
         for c, value in enumerate(row):
+            if isinstance(value, str) and len(value) > CELL_CHARACTERS:
+                raise ApiError(400, f"Your input contains more than the maximum of {CELL_CHARACTERS} characters "
+                                    "in a single cell.")
             if isinstance(value, (dict, list)):
                 raise ApiError(400, "Invalid values[" + str(r) + "][" + str(c) + "]: list_value")
             if value is None:
@@ -328,8 +353,7 @@ def write_values(book: Spreadsheet, text: str, values: list[list[Any]], input_op
             cell.value, cell.formula = _input(value, input_option)
             tab.cells[key] = cell
     if not dry_run:
-        tab.row_count = max(tab.row_count, where.start_row + height)
-        tab.column_count = max(tab.column_count, where.start_column + width)
+        tab.row_count, tab.column_count = grown
     result: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id}
     if height and width:
         result.update({
@@ -397,6 +421,7 @@ def apply_batch_update(book: Spreadsheet, requests: list[dict[str, Any]]) -> lis
             raise ApiError(400, f"Invalid JSON payload received. Unknown name \"{kind}\" at "
                                 f"'requests[{index}]': Cannot find field.")
         try:
+            _check_grid_limits(book, request, index)
             reply = handler(book, body)
         except _RequestError as error:
             raise ApiError(400, f"Invalid requests[{index}].{kind}: {error}") from None
@@ -405,7 +430,40 @@ def apply_batch_update(book: Spreadsheet, requests: list[dict[str, Any]]) -> lis
             if tab.sheet_id in tab_ids:
                 tab.requests.append(copy.deepcopy(request))
         replies.append(reply)
+    book.check_cell_limit()
     return replies
+
+
+def _check_grid_limits(book: Spreadsheet, request: dict[str, Any], index: int) -> None:
+    """Every GridRange and DimensionRange of a request must lie inside its sheet's grid, as Google checks."""
+    from tests.sheets_api.discovery import discovery
+
+    for schema, value, _ in discovery().walk(request, "Request", f"requests[{index}]"):
+        if schema not in ("GridRange", "DimensionRange"):
+            continue
+        tab = book.by_id(value.get("sheetId", 0))
+        if tab is None:
+            continue  # the request's own handler names the missing grid
+        if schema == "GridRange":
+            spans = [(value.get("startRowIndex", 0), value.get("endRowIndex"), tab.row_count),
+                     (value.get("startColumnIndex", 0), value.get("endColumnIndex"), tab.column_count)]
+        else:
+            limit = tab.row_count if value.get("dimension") == "ROWS" else tab.column_count
+            spans = [(value.get("startIndex", 0), value.get("endIndex"), limit)]
+        for start, end, limit in spans:
+            if start < 0 or start > limit or (end is not None and (end > limit or end < start)):
+                raise _RequestError(f"Range ({_describe(tab, value, schema)}) exceeds grid limits. "
+                                    f"Max rows: {tab.row_count}, max columns: {tab.column_count}")
+
+
+def _describe(tab: Tab, value: dict[str, Any], schema: str) -> str:
+    if schema == "DimensionRange":
+        return f"{tab.title} {value.get('dimension')} {value.get('startIndex', 0)}:{value.get('endIndex', '')}"
+    first = f"{column_letters(value.get('startColumnIndex', 0))}{value.get('startRowIndex', 0) + 1}"
+    end_column = value.get("endColumnIndex")
+    end_row = value.get("endRowIndex")
+    last = (column_letters(end_column - 1) if end_column else "") + (str(end_row) if end_row else "")
+    return f"'{tab.title}'!{first}:{last}"
 
 
 class _RequestError(Exception):

@@ -17,10 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from tests.sheets_api.a1 import split_range
+from tests.sheets_api.discovery import Method, discovery
 from tests.sheets_api.model import (
+    CELL_LIMIT,
     ApiError,
     CellData,
     Spreadsheet,
@@ -32,6 +34,12 @@ from tests.sheets_api.model import (
     write_values,
 )
 
+SPREADSHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
+READ_KINDS = frozenset({"spreadsheets.get", "values.get", "values.batchGet"})
+"""What a Viewer may do; everything else answers 403 on a spreadsheet shared read-only."""
+MAX_BODY_BYTES = 2_000_000
+"""Google's recommended maximum request size; this server refuses bigger bodies (413)."""
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 KINDS = (
     "spreadsheets.get", "spreadsheets.batchUpdate", "values.get", "values.update", "values.append",
     "values.clear", "values.batchGet", "values.batchUpdate", "values.batchClear", "token",
@@ -91,6 +99,9 @@ class _State:
     faults: list[Fault] = field(default_factory=list)
     requests: list[RecordedRequest] = field(default_factory=list)
     tokens: dict[str, str] = field(default_factory=dict)
+    token_scopes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    revoked: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Account email → (OAuth error, description) the token endpoint answers for it."""
     require_auth: bool = False
 
 
@@ -157,6 +168,8 @@ class FakeSheetsServer:
                       column_count=width)
             _fill(tab, grid)
             book.tabs.append(tab)
+        if book.cell_count() > CELL_LIMIT:
+            raise ValueError(f"{book.cell_count():,} cells: Google Sheets holds at most {CELL_LIMIT:,} per spreadsheet")
         with self._lock:
             self._state.books[spreadsheet_id] = book
 
@@ -185,10 +198,14 @@ class FakeSheetsServer:
             tab = self._tab(spreadsheet_id, old)
             tab.title = new
 
-    def share(self, spreadsheet_id: str) -> None:
-        """Share the spreadsheet with the caller (requests succeed)."""
+    def share(self, spreadsheet_id: str, role: str = "writer") -> None:
+        """Share the spreadsheet with the caller as an Editor (``writer``) or a Viewer (``reader``:
+        reads succeed, every write answers 403)."""
+        if role not in ("writer", "reader"):
+            raise ValueError("role is 'writer' (Editor) or 'reader' (Viewer)")
         with self._lock:
-            self._book(spreadsheet_id).shared = True
+            book = self._book(spreadsheet_id)
+            book.shared, book.role = True, role
 
     def unshare(self, spreadsheet_id: str) -> None:
         """Stop sharing: every request on it answers 403 PERMISSION_DENIED."""
@@ -373,38 +390,90 @@ class FakeSheetsServer:
                     page = HTML_ERROR_PAGE.format(code=fault.status)
                     return _Answer(fault.status, page.encode(), "text/html; charset=UTF-8", answer_headers)
                 error = ApiError(fault.status, fault.message)
-                return _Answer.json(fault.status, error.body(), answer_headers)
+                payload = error.body() if route.kind != "token" else {
+                    "error": "internal_failure" if fault.status >= 500 else "invalid_request",
+                    "error_description": error.message}
+                return _Answer.json(fault.status, payload, answer_headers)
         try:
             status, payload = self._execute(route, body, headers)
         except ApiError as error:
             status, payload = error.code, error.body()
+            if route.kind == "token":
+                email = _jwt_claims(_form_value(body, "assertion")) or {}
+                refused = self._state.revoked.get(str(email.get("iss")), ("invalid_grant", error.message))
+                payload = {"error": refused[0], "error_description": refused[1]}
         record.status = status
         return _Answer.json(status, payload)
 
     def _execute(self, route: _Route, body: Any, headers: dict[str, str]) -> tuple[int, Any]:
         if route.kind == "token":
-            return 200, self._issue_token(body)
-        if route.kind == "unknown":
+            return self._token_answer(body)
+        if route.method is None:
             raise ApiError(404, "Not Found")
+        if int(headers.get("content-length") or 0) > MAX_BODY_BYTES:
+            raise ApiError(413, f"Request payload size exceeds the limit: {MAX_BODY_BYTES} bytes.")
+        operation = _OPERATIONS.get(route.kind)
+        if operation is None:
+            raise ApiError(501, f"{route.method.id} is in Google's API but not modelled by the test server")
+        rules = discovery()
+        rules.check_query(route.method, route.params)
+        rules.check_body(route.method, body)
         with self._lock:
             if self._state.require_auth:
                 token = (headers.get("authorization") or "").removeprefix("Bearer ").strip()
                 if token not in self._state.tokens:
                     raise ApiError(401)
+                scopes = self._state.token_scopes.get(token)
+                if scopes is not None and SPREADSHEETS_SCOPE not in scopes:
+                    raise ApiError(403, "Request had insufficient authentication scopes.")
             book = self._state.books.get(route.spreadsheet_id or "")
             if book is None:
                 raise ApiError(404)
-            if not book.shared:
+            if not book.shared or (book.role != "writer" and route.kind not in READ_KINDS):
                 raise ApiError(403)
-            return 200, _OPERATIONS[route.kind](self, book, route, body)
+            answer = operation(self, book, route, body)
+        selector = _param(route, "fields", "")
+        return 200, rules.select(route.method, answer, selector) if selector else answer
 
-    def _issue_token(self, form: Any) -> dict[str, Any]:
-        assertion = (form or {}).get("assertion", [""])[0] if isinstance(form, dict) else ""
-        email = _jwt_issuer(assertion)
+    def _token_answer(self, form: Any) -> tuple[int, Any]:
+        """Google's OAuth token endpoint for a service account's signed JWT (RFC 7523)."""
+        fields = {k: v[0] for k, v in form.items()} if isinstance(form, dict) else {}
+        grant = fields.get("grant_type", "")
+        if grant != JWT_GRANT:
+            return 400, {"error": "unsupported_grant_type", "error_description": f"Invalid grant_type: {grant}"}
+        claims = _jwt_claims(fields.get("assertion", ""))
+        if claims is None:
+            return 400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+        if not str(claims.get("aud", "")).endswith("/token") or "iss" not in claims or "exp" not in claims:
+            return 400, {"error": "invalid_grant", "error_description": "Invalid JWT: Token must be a short-lived "
+                                                                       "token and in a reasonable timeframe."}
+        if not claims.get("scope"):
+            return 400, {"error": "invalid_scope", "error_description": "Invalid OAuth scope or ID token audience "
+                                                                       "provided."}
+        return 200, self.issue_token(str(claims["iss"]), str(claims["scope"]).split())
+
+    def issue_token(self, email: str, scopes: Sequence[str]) -> dict[str, Any]:
+        """A new access token for ``email`` with ``scopes`` (also used by the keyless auth servers)."""
         with self._lock:
+            refused = self._state.revoked.get(email)
+            if refused is not None:
+                raise ApiError(400, refused[1])
             token = f"fake-token-{len(self._state.tokens) + 1}"
-            self._state.tokens[token] = email or ""
+            self._state.tokens[token] = email
+            self._state.token_scopes[token] = tuple(scopes)
         return {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
+
+    def revoke(self, email: str, error: str = "invalid_grant",
+               description: str = "Invalid JWT Signature.") -> None:
+        """The token endpoint refuses ``email`` from now on, with an OAuth error body
+        (``invalid_grant``/``Invalid JWT Signature.`` is what Google says of a deleted key)."""
+        with self._lock:
+            self._state.revoked[email] = (error, description)
+
+    def token_scopes(self, token: str) -> tuple[str, ...] | None:
+        """The scopes a token was issued for."""
+        with self._lock:
+            return self._state.token_scopes.get(token)
 
 
 def _fill(tab: Tab, grid: Sequence[Sequence[Any]]) -> None:
@@ -418,13 +487,21 @@ def _quoted(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
-def _jwt_issuer(assertion: str) -> str | None:
+def _jwt_claims(assertion: str) -> dict[str, Any] | None:
+    """The claims of a signed JWT (the signature is not verified: the key is the test's own)."""
     try:
-        payload = assertion.split(".")[1]
+        header, payload, signature = assertion.split(".")
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return claims.get("iss")
-    except (IndexError, ValueError):
+        algorithm = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4))).get("alg")
+    except ValueError:
         return None
+    if not isinstance(claims, dict) or algorithm != "RS256" or not signature:
+        return None
+    return claims
+
+
+def _form_value(form: Any, name: str) -> str:
+    return str(form.get(name, [""])[0]) if isinstance(form, dict) else ""
 
 
 @dataclass
@@ -433,45 +510,20 @@ class _Route:
     spreadsheet_id: str | None = None
     range: str | None = None
     params: dict[str, list[str]] = field(default_factory=dict)
+    method: Method | None = None
 
 
 def _route(method: str, raw_path: str) -> _Route:
+    """Match a request to a method of Google's discovery document (kind ``unknown`` if none)."""
     parts = urlsplit(raw_path)
     params = parse_qs(parts.query, keep_blank_values=True)
-    path = parts.path
-    if path == "/token" and method == "POST":
+    if parts.path == "/token" and method == "POST":
         return _Route("token", params=params)
-    prefix = "/v4/spreadsheets/"
-    if not path.startswith(prefix):
+    matched = discovery().route(method, parts.path)
+    if matched is None:
         return _Route("unknown", params=params)
-    rest = path[len(prefix):]
-    # gspread percent-encodes the range in ".../values/<range>", so a literal ":" in
-    # the head separates a custom method (":batchUpdate"); in the range it may be either.
-    head, _, tail = rest.partition("/")
-    sheet_part, _, custom = head.partition(":")
-    spreadsheet_id = unquote(sheet_part)
-    if not tail:
-        if custom == "batchUpdate" and method == "POST":
-            return _Route("spreadsheets.batchUpdate", spreadsheet_id, params=params)
-        if not custom and method == "GET":
-            return _Route("spreadsheets.get", spreadsheet_id, params=params)
-        return _Route("unknown", spreadsheet_id, params=params)
-    if tail.startswith("values:"):
-        kind = {"batchGet": ("GET", "values.batchGet"), "batchUpdate": ("POST", "values.batchUpdate"),
-                "batchClear": ("POST", "values.batchClear")}.get(tail[len("values:"):])
-        if kind and kind[0] == method:
-            return _Route(kind[1], spreadsheet_id, params=params)
-        return _Route("unknown", spreadsheet_id, params=params)
-    if tail.startswith("values/"):
-        encoded, _, verb = tail[len("values/"):].rpartition(":")
-        if verb not in ("clear", "append"):
-            # An unencoded ":" inside the range ("A1:B2"), not a custom method.
-            encoded, verb = tail[len("values/"):], ""
-        value_range = unquote(encoded)
-        kind = {("GET", ""): "values.get", ("PUT", ""): "values.update", ("POST", "append"): "values.append",
-                ("POST", "clear"): "values.clear"}.get((method, verb), "unknown")
-        return _Route(kind, spreadsheet_id, value_range, params)
-    return _Route("unknown", spreadsheet_id, params=params)
+    found = matched.path_params
+    return _Route(matched.method.kind, found.get("spreadsheetId"), found.get("range"), params, matched.method)
 
 
 def _param(route: _Route, name: str, default: str) -> str:
