@@ -20,13 +20,20 @@ EXIT_USAGE = 2
 EXIT_REJECTED_INPUT = 3
 EXIT_LOCKED = 75
 
+DEFAULT_CONFIG = "config.yaml"
+
 log = logging.getLogger("sync")
+
+
+def _prog() -> str:
+    """``goals-sync`` when run as the installed console script, else ``python -m sync``."""
+    return "goals-sync" if Path(sys.argv[0]).name == "goals-sync" else "python -m sync"
 
 
 def _common() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", default="config.yaml", metavar="PATH",
-                        help="config file (default: ./config.yaml)")
+    common.add_argument("--config", default=None, metavar="PATH",
+                        help=f"config file (default: ./{DEFAULT_CONFIG})")
     common.add_argument("--now", metavar="ISO-8601",
                         help="pretend the clock reads this (no offset: company time zone)")
     return common
@@ -36,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand of SPEC.md."""
     common = _common()
     parser = argparse.ArgumentParser(
-        prog="python -m sync",
+        prog=_prog(),
         description="Sync sales goals and actuals between a spreadsheet and PostgreSQL.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -97,7 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from sync.context import Context
 
-        context = Context.load(Path(args.config), args.now)
+        # The demo needs no config: from any directory it builds everything under ./var.
+        optional = args.command == "demo" and args.config is None
+        context = Context.load(Path(args.config or DEFAULT_CONFIG), args.now, missing_ok=optional)
         return _handler(args)(context, args)
     except GoalsSyncError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -29,9 +29,12 @@ class Context:
     _cycle_memo: CycleMemo | None = field(default=None, repr=False)
 
     @classmethod
-    def load(cls, config_path: Path, now: str | None = None) -> Context:
-        """Load and validate the config, set up logging, build the clock from ``--now``."""
-        settings = load_settings(config_path)
+    def load(cls, config_path: Path, now: str | None = None, *, missing_ok: bool = False) -> Context:
+        """Load and validate the config, set up logging, build the clock from ``--now``.
+
+        ``missing_ok``: a config file that does not exist means the defaults (the demo).
+        """
+        settings = Settings() if missing_ok and not config_path.exists() else load_settings(config_path)
         configure_logging(settings)
         start = parse_now(now, settings.tz) if now else None
         return cls(settings=settings, clock=Clock.create(settings.tz, start), config_path=config_path)
