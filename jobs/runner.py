@@ -36,6 +36,7 @@ from jobs.snapshots import take_snapshots
 from models import job_queries as q
 from models.errors import GoalsSyncError
 from models.settings import Settings
+from models.values import DEFAULT_SOURCE
 
 if TYPE_CHECKING:
     from models.store import Store
@@ -86,6 +87,12 @@ class JobOutcome:
         """Sends that failed during an otherwise successful run."""
         failed = self.counts.get("failed", 0)
         return failed if isinstance(failed, int) else 0
+
+    def log_fields(self, source: str = DEFAULT_SOURCE) -> dict[str, object]:
+        """Job, status, counts and duration as separate fields (``extra=`` of the job's log line)."""
+        return {"event": "job", "source": source, "job": self.job, "status": self.status,
+                "scheduled_for": self.scheduled_for.isoformat(), "seconds": round(self.seconds, 3),
+                "counts": dict(self.counts), "error": self.error}
 
     def detail(self) -> str:
         """``key=value`` counts, or the error, for logs and ``job_runs.detail``."""
@@ -140,7 +147,7 @@ def run_job(store: Store, settings: Settings, notifier: Notifier, job: str, now:
         message = str(error) if isinstance(error, GoalsSyncError) else f"{type(error).__name__}: {error}"
         outcome = JobOutcome(job, moment, "failed", {}, time.monotonic() - started, message)
         log.error("job %s (scheduled %s) failed after %.2fs: %s", job, _when(moment, settings), outcome.seconds,
-                  message, exc_info=not isinstance(error, GoalsSyncError))
+                  message, exc_info=not isinstance(error, GoalsSyncError), extra=outcome.log_fields())
     quiet = outcome.status == "success" and job in _NEWS and not any(outcome.counts.get(k) for k in _NEWS[job])
     if not quiet:  # a quiet every-turn run (nothing new) leaves no row, so job_runs stays small
         finished = now + timedelta(seconds=outcome.seconds)
@@ -148,7 +155,7 @@ def run_job(store: Store, settings: Settings, notifier: Notifier, job: str, now:
                                                        status=outcome.status, detail=outcome.detail()))
     if outcome.status == "success":
         log.log(logging.DEBUG if quiet else logging.INFO, "job %s (scheduled %s) done in %.2fs: %s", job,
-                _when(moment, settings), outcome.seconds, outcome.detail())
+                _when(moment, settings), outcome.seconds, outcome.detail(), extra=outcome.log_fields())
     return outcome
 
 

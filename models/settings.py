@@ -147,7 +147,21 @@ class NotificationSettings(_Model):
 
 class LoggingSettings(_Model):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
     json_format: bool = Field(False, alias="json")
+    """``json: true``, the older spelling of ``format: json``; either one switches JSON on."""
+
+    @property
+    def json_lines(self) -> bool:
+        """One JSON object per line (``format: json`` or ``json: true``)."""
+        return self.json_format or self.format == "json"
+
+
+class MetricsSettings(_Model):
+    port: int | None = Field(None, ge=1, le=65535)
+    """Serve ``/metrics`` and ``/healthz`` on this port (``run --metrics-port`` overrides); none: off."""
+    host: str = "127.0.0.1"
+    """The address to listen on; ``0.0.0.0`` lets a Prometheus server on another machine scrape."""
 
 
 class Settings(_Model):
@@ -159,6 +173,7 @@ class Settings(_Model):
     jobs: JobsSettings = JobsSettings()
     notifications: NotificationSettings = NotificationSettings()
     logging: LoggingSettings = LoggingSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
     @field_validator("timezone")
     @classmethod

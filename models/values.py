@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+DEFAULT_SOURCE = "default"
+"""The name of a deployment's one spreadsheet (until config names several), in logs and metrics."""
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -98,6 +101,15 @@ class CycleResult:
     error: str | None = None
     changes: tuple[str, ...] = ()
     """What a dry run would have changed, one line each."""
+
+    def log_fields(self, source: str = DEFAULT_SOURCE) -> dict[str, object]:
+        """Status, counts and duration as separate fields (``extra=`` of the cycle's log line)."""
+        return {"event": "cycle", "source": source, "status": self.status, "seconds": round(self.seconds, 3),
+                "rows_read": self.rows_read, "rows_upserted": self.rows_upserted,
+                "rows_unchanged": self.rows_unchanged, "problems": len(self.problems),
+                "api_reads": self.api_reads, "api_writes": self.api_writes,
+                "sql_statements": self.sql_statements, "tabs_written": list(self.tabs_written),
+                "error": self.error}
 
     @property
     def exit_code(self) -> int:

@@ -173,7 +173,7 @@ class _Cycle:
         log.info("cycle %s in %.2fs: %d rows read, %d upserted, %d problems, %d API calls, "
                  "%d SQL statements%s", status, result.seconds, result.rows_read, result.rows_upserted,
                  len(result.problems), result.api_reads + result.api_writes, result.sql_statements,
-                 f"; {result.error}" if result.error else "")
+                 f"; {result.error}" if result.error else "", extra=result.log_fields())
         return result
 
 

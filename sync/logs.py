@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from models.settings import Settings
 
 _MASK = "***"
+# What every record has; anything else came in through ``extra=`` (JSON fields).
+_RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
 class RedactSecrets(logging.Filter):
@@ -30,7 +32,21 @@ class RedactSecrets(logging.Filter):
         if record.exc_info:
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info), self._secrets)
             record.exc_info = None
+        for key, value in record.__dict__.items():
+            if key not in _RECORD_ATTRIBUTES:
+                record.__dict__[key] = _redact_value(value, self._secrets)
         return True
+
+
+def _redact_value(value: object, secrets: Iterable[str]) -> object:
+    """A structured log field with secrets masked in every string inside it."""
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, dict):
+        return {key: _redact_value(item, secrets) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_value(item, secrets) for item in value]
+    return value
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -53,9 +69,13 @@ def secrets_of(settings: Settings) -> list[str]:
 
 
 def configure_logging(settings: Settings, *, extra_secrets: Iterable[str] = ()) -> None:
-    """Send logs to stderr, plain or JSON (``logging.json``), secrets masked."""
+    """Send logs to stderr, plain or JSON (``logging.format: json``), secrets masked.
+
+    JSON lines carry the message plus every ``extra=`` field (a cycle's status, counts,
+    source and duration), so a log aggregator can query them without parsing text.
+    """
     handler = logging.StreamHandler(sys.stderr)
-    if settings.logging.json_format:
+    if settings.logging.json_lines:
         from pythonjsonlogger.json import JsonFormatter
 
         handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
