@@ -47,3 +47,7 @@ class LockHeld(GoalsSyncError):
 
 class NotifyError(GoalsSyncError):
     """A notification could not be delivered (it will be retried)."""
+
+
+class MetricsServerError(GoalsSyncError):
+    """The metrics and health endpoint could not listen on its port."""

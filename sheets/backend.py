@@ -33,3 +33,8 @@ class SpreadsheetBackend(Protocol):
     def request_count(self) -> int:
         """HTTP requests (or file reads/writes) made so far, for the log and benchmark."""
         ...
+
+    @property
+    def retry_count(self) -> int:
+        """Requests repeated after a transient failure (429, 5xx, timeouts), for the metrics."""
+        ...

@@ -130,6 +130,11 @@ class GoogleSheetsBackend:
         """HTTP requests sent so far, retries included."""
         return self._http.request_count
 
+    @property
+    def retry_count(self) -> int:
+        """Requests that failed transiently and were sent again."""
+        return self._http.retry_count
+
     def describe(self) -> str:
         """``Google Sheets <id> via <endpoint>`` (no secrets)."""
         text = f"Google Sheets {self._input_id} via {self._endpoint}"

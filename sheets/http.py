@@ -138,12 +138,18 @@ class SheetsHttpClient(HTTPClient):
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._clock = clock
+        self._retries = 0
         self.timeout = self.retry.timeout_seconds
 
     @property
     def request_count(self) -> int:
         """HTTP requests sent so far: every attempt, the repeat after a 401 and OAuth token requests."""
         return self._counter.count
+
+    @property
+    def retry_count(self) -> int:
+        """Attempts that failed transiently and were repeated so far."""
+        return self._retries
 
     def request(  # noqa: PLR0917 (gspread's signature)
         self,
@@ -211,6 +217,7 @@ class SheetsHttpClient(HTTPClient):
 
     def _log_retry(self, call: _Call, state: tenacity.RetryCallState) -> None:
         failure = state.outcome.exception() if state.outcome else None
+        self._retries += 1
         log.warning("Sheets %s failed (%s); attempt %d of %d, retrying in %.2f s", call,
                     getattr(failure, "what", failure), state.attempt_number, self.retry.max_attempts,
                     state.upcoming_sleep)

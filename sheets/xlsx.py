@@ -359,6 +359,11 @@ class XlsxBackend:
         """File reads and writes made so far."""
         return self._requests
 
+    @property
+    def retry_count(self) -> int:
+        """A file is never retried."""
+        return 0
+
     def describe(self) -> str:
         """Where this backend points, for logs and ``check``."""
         return f"xlsx workbook {self._path}"

@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", parents=[common], help="the daemon (or one cycle with --once)")
     run.add_argument("--once", action="store_true", help="one cycle plus any due job, then exit (for cron)")
     run.add_argument("--dry-run", action="store_true", help="read and compute, print changes, write nothing")
+    run.add_argument("--metrics-port", type=int, metavar="PORT",
+                     help="serve Prometheus /metrics and /healthz on this port (config: metrics.port)")
 
     commands.add_parser("demo", parents=[common], help="sample workbook + database + one cycle, print Summary")
     commands.add_parser("check", parents=[common], help="validate config, database, spreadsheet, tabs, headers")

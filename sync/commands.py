@@ -17,7 +17,7 @@ def run_once(context: Context, args: argparse.Namespace) -> int:
 
     now = context.clock.now()
     try:
-        result = run_turn(context, now, dry_run=args.dry_run)
+        result = run_turn(context, now, dry_run=args.dry_run).cycle
         if args.dry_run:
             print(f"Dry run at {now:%Y-%m-%d %H:%M %Z}: nothing was written.")
             for line in result.changes:

@@ -63,6 +63,12 @@ class Context:
             self._cycle_memo = CycleMemo()
         return self._cycle_memo
 
+    def sheets_requests(self) -> tuple[int, int]:
+        """Spreadsheet requests sent and retried so far (0, 0 before the backend exists)."""
+        if self._backend is None:
+            return 0, 0
+        return self._backend.request_count, self._backend.retry_count
+
     def close(self) -> None:
         """Release database connections."""
         if self._store is not None:

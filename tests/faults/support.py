@@ -264,6 +264,11 @@ class MemoryBackend:
         """Reads and writes so far."""
         return self._requests
 
+    @property
+    def retry_count(self) -> int:
+        """Never retried."""
+        return 0
+
 
 # --- a database server that goes away -------------------------------------------
 

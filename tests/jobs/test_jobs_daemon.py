@@ -36,11 +36,12 @@ STOP_WITHIN_SECONDS = 5.0
 class Daemon:
     """A ``python -m sync run`` process whose log lines can be awaited."""
 
-    def __init__(self, config: Path, now: str) -> None:
-        env = {k: v for k, v in os.environ.items() if k != "GOALS_DATABASE_URL"}
+    def __init__(self, config: Path, now: str, *extra_args: str, env: dict[str, str] | None = None) -> None:
+        environment = {k: v for k, v in os.environ.items() if k not in {"GOALS_DATABASE_URL", "NOTIFY_SOCKET"}}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "sync", "run", "--config", str(config), "--now", now],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [sys.executable, "-m", "sync", "run", "--config", str(config), "--now", now, *extra_args],
+            cwd=ROOT, env={**environment, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True,
         )
         self.lines: list[str] = []
         self._queue: queue.Queue[str | None] = queue.Queue()
@@ -88,9 +89,10 @@ class Daemon:
 
 
 @contextmanager
-def daemon(config: Path, now: str) -> Iterator[Daemon]:
-    """A running daemon, killed at the end whatever happens."""
-    started = Daemon(config, now)
+def daemon(config: Path, now: str, *extra_args: str, env: dict[str, str] | None = None) -> Iterator[Daemon]:
+    """A running daemon (``extra_args`` after ``run``; ``env`` on top of ours), killed at the end
+    whatever happens."""
+    started = Daemon(config, now, *extra_args, env=env)
     try:
         yield started
     finally:
