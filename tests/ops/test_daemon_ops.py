@@ -164,3 +164,17 @@ def test_the_daemon_without_a_metrics_port_does_not_load_prometheus_client() -> 
         [sys.executable, "-c", "import sys, sync.cli, sync.daemon; print('prometheus_client' in sys.modules)"],
         cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
     assert probe.stdout.strip() == "False"
+
+
+def test_a_metrics_port_in_use_stops_the_start_with_a_plain_message(write_config: Callable[..., Path]) -> None:
+    config = write_config("postgresql://goals@127.0.0.1:1/goals")  # never reached: the port check comes first
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "sync", "run", "--config", str(config), "--metrics-port",
+                                 str(port)], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 1
+    assert f"error: cannot serve metrics on 127.0.0.1:{port}: Address already in use; choose another port" \
+        in result.stderr
+    assert "Traceback" not in result.stderr
