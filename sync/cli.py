@@ -30,6 +30,13 @@ def _prog() -> str:
     return "goals-sync" if Path(sys.argv[0]).name == "goals-sync" else "python -m sync"
 
 
+def _port(text: str) -> int:
+    """A TCP port number, 1-65535."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
+    return int(text)
+
+
 def _common() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", default=None, metavar="PATH",
@@ -51,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", parents=[common], help="the daemon (or one cycle with --once)")
     run.add_argument("--once", action="store_true", help="one cycle plus any due job, then exit (for cron)")
     run.add_argument("--dry-run", action="store_true", help="read and compute, print changes, write nothing")
-    run.add_argument("--metrics-port", type=int, metavar="PORT",
+    run.add_argument("--metrics-port", type=_port, metavar="PORT",
                      help="serve Prometheus /metrics and /healthz on this port (config: metrics.port)")
 
     commands.add_parser("demo", parents=[common], help="sample workbook + database + one cycle, print Summary")
