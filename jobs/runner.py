@@ -35,8 +35,7 @@ from jobs.reminders import process_reminders
 from jobs.snapshots import take_snapshots
 from models import job_queries as q
 from models.errors import GoalsSyncError
-from models.settings import Settings
-from models.values import DEFAULT_SOURCE
+from models.settings import DEFAULT_SOURCE, Settings
 
 if TYPE_CHECKING:
     from models.store import Store

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-DEFAULT_SOURCE = "default"
-"""The name of a deployment's one spreadsheet (until config names several), in logs and metrics."""
+from models.settings import DEFAULT_SOURCE
 
 
 @dataclass(frozen=True, slots=True)

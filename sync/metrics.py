@@ -21,7 +21,7 @@ from prometheus_client.gc_collector import GCCollector
 from prometheus_client.process_collector import ProcessCollector
 
 from models.errors import MetricsServerError
-from models.values import DEFAULT_SOURCE
+from models.settings import DEFAULT_SOURCE
 from sync.health import Health
 
 if TYPE_CHECKING:
