@@ -27,6 +27,7 @@ def child_environment() -> dict[str, str]:
     """The children's environment: the config alone says where the database and spreadsheet are."""
     env = {k: v for k, v in os.environ.items()
            if k not in {"GOALS_DATABASE_URL", "GOOGLE_APPLICATION_CREDENTIALS"}}
+    env.setdefault("NO_GCE_CHECK", "true")  # anonymous on the local server: no metadata-server probe
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
     return env
 

@@ -51,7 +51,13 @@ class SheetsSettings(_Model):
     spreadsheet_id: str = ""
     summary_spreadsheet_id: str = ""
     credentials_file: str = ""
+    """A service-account key; empty: Application Default Credentials (metadata server, workload
+    identity federation, gcloud application-default login)."""
+    impersonate_service_account: str = ""
+    """An email: act as this service account (IAM Credentials API) on top of the credentials above."""
     api_endpoint: str = ""
+    iam_endpoint: str = ""
+    """The IAM Credentials API root for impersonation (default Google's; a local server in tests)."""
     protect_output_tabs: bool = False
     tabs: TabNames = TabNames()
     headers: dict[str, str | list[str]] = {}

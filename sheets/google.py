@@ -20,9 +20,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from models.errors import SheetsAccessDenied
 from models.settings import SheetsSettings
 from sheets import formatting
-from sheets.credentials import load_credentials
+from sheets.credentials import email_of, load_credentials
 from sheets.http import GOOGLE_SHEETS_ROOT, SheetsApiRequestError, SheetsHttpClient
 from sheets.tables import Cell, RawGrid, TabWrite, WriteReport
 
@@ -32,6 +33,11 @@ _READ_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption"
                 "majorDimension": "ROWS"}
 _METADATA_PARAMS = {"includeGridData": "false",
                     "fields": "sheets(properties,conditionalFormats,protectedRanges)"}
+CELL_LIMIT = 10_000_000
+"""Cells a Google spreadsheet may hold (every tab's rows × columns, empty cells included)."""
+CELL_WARNING_FRACTION = 0.8
+"""``check`` warns above this share of ``CELL_LIMIT``."""
+_BUDGET_PARAMS = {"fields": "properties.title,sheets.properties(title,gridProperties(rowCount,columnCount))"}
 MAX_BODY_BYTES = 1_900_000
 """A values write is split so that no request body reaches Google's recommended 2 MB."""
 MISSING_TAB_RECHECK_SECONDS = 600.0
@@ -42,6 +48,20 @@ _SERIAL_EPOCH = datetime(1899, 12, 30)
 def quote_tab(title: str) -> str:
     """A tab name as an A1 range of the whole tab: ``'Monthly Goals'``."""
     return "'" + title.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class SpreadsheetAccess:
+    """What ``check`` found out about one spreadsheet."""
+
+    spreadsheet_id: str
+    title: str
+    purpose: str
+    """``input``, ``output`` or ``input and output``."""
+    cells: int
+    """Rows × columns of every tab: what Google counts against ``CELL_LIMIT``."""
+    write_error: str | None = None
+    """None: the service may write (or, for an input-only spreadsheet, it was not asked); else why not."""
 
 
 @dataclass
@@ -113,17 +133,23 @@ class GoogleSheetsBackend:
         self._output_id = settings.summary_spreadsheet_id or settings.spreadsheet_id
         self._endpoint = (settings.api_endpoint or GOOGLE_SHEETS_ROOT).rstrip("/")
         loaded = load_credentials(settings, environ)
+        self._credentials = loaded.credentials
         self._account_email = loaded.email
+        self.credentials_source = loaded.source
+        """Where the credentials came from (for ``check``; never a secret)."""
         self._http = SheetsHttpClient(loaded.credentials, retry=settings.retry, base_url=self._endpoint,
-                                      account_email=loaded.email, sleep=sleep, rng=rng, clock=clock)
+                                      account_email=loaded.email, credentials_source=loaded.source,
+                                      sleep=sleep, rng=rng, clock=clock)
         self._indexes: dict[str, _SheetIndex] = {}
         self._listed_at: dict[str, float] = {}
         self._clock = clock
 
     @property
     def account_email(self) -> str | None:
-        """The service account's email (share the spreadsheet with it), None when anonymous."""
-        return self._account_email
+        """The service account's email (share the spreadsheet with it), None when anonymous or a user.
+
+        The metadata server names its account only once asked (after the first request)."""
+        return self._account_email or email_of(self._credentials)
 
     @property
     def request_count(self) -> int:
@@ -141,6 +167,28 @@ class GoogleSheetsBackend:
         if self._output_id != self._input_id:
             text += f" (output tabs to {self._output_id})"
         return text
+
+    def check_access(self) -> tuple[SpreadsheetAccess, ...]:
+        """For ``check``: each spreadsheet's title and cell count (one read each) and, for the output
+        spreadsheet, one harmless write (its title set to what it is) proving the service may edit it."""
+        found = []
+        for sid in dict.fromkeys((self._input_id, self._output_id)):
+            purpose = " and ".join(p for p, i in (("input", self._input_id), ("output", self._output_id))
+                                   if i == sid)
+            metadata = self._http.fetch_sheet_metadata(sid, params=dict(_BUDGET_PARAMS))
+            title = str(metadata.get("properties", {}).get("title", ""))
+            cells = sum(s.get("properties", {}).get("gridProperties", {}).get("rowCount", 0)
+                        * s.get("properties", {}).get("gridProperties", {}).get("columnCount", 0)
+                        for s in metadata.get("sheets", []))
+            write_error = None
+            if sid == self._output_id:
+                same_title = {"updateSpreadsheetProperties": {"properties": {"title": title}, "fields": "title"}}
+                try:
+                    self._http.batch_update(sid, {"requests": [same_title]})
+                except SheetsAccessDenied as error:
+                    write_error = str(error)
+            found.append(SpreadsheetAccess(sid, title, purpose, cells, write_error))
+        return tuple(found)
 
     # --- reading -------------------------------------------------------------
 

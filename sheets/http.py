@@ -126,6 +126,7 @@ class SheetsHttpClient(HTTPClient):
         retry: RetrySettings | None = None,
         base_url: str = "",
         account_email: str | None = None,
+        credentials_source: str = "sheets.credentials_file",
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -135,6 +136,7 @@ class SheetsHttpClient(HTTPClient):
         self.retry = retry or RetrySettings()
         self.base_url = (base_url or GOOGLE_SHEETS_ROOT).rstrip("/")
         self.account_email = account_email
+        self.credentials_source = credentials_source
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._clock = clock
@@ -231,14 +233,19 @@ class SheetsHttpClient(HTTPClient):
             raise _Retryable(f"connection failed ({_short(error)})") from None
         except google.auth.exceptions.TransportError as error:
             raise _Retryable(f"could not reach the OAuth token endpoint ({_short(error)})") from None
+        except google.auth.exceptions.InvalidOperation:
+            raise SheetsAccessDenied(
+                f"Google Sheets at {self.base_url} asked for credentials and none are configured: set "
+                "sheets.credentials_file or Application Default Credentials (see docs/google-sheets.md)."
+            ) from None
         except google.auth.exceptions.RefreshError as error:
             if getattr(error, "retryable", False):
                 raise _Retryable("the OAuth token endpoint failed") from None
             raise SheetsAccessDenied(
-                "Google did not issue an access token for the service account"
-                f"{self._account_phrase()}: the key in sheets.credentials_file (or "
-                "GOOGLE_APPLICATION_CREDENTIALS) may be revoked, deleted or belong to another project. "
-                "Create a new key for the service account and point sheets.credentials_file at it."
+                f"Google did not issue an access token{self._account_phrase()} ({_oauth_reason(error)}) for "
+                f"the credentials from {self.credentials_source}: a key may be revoked, deleted or belong to "
+                "another project; an impersonating account needs the Service Account Token Creator role on "
+                "the account it impersonates. Create a new key (or fix the role) and run `python -m sync check`."
             ) from None
         return self._check(response, _Call.from_url(method, url))
 
@@ -301,6 +308,12 @@ def _google_error(response: requests.Response) -> tuple[str, str] | None:
         return str(error.get("status", "")), str(error.get("message", ""))
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def _oauth_reason(error: google.auth.exceptions.RefreshError) -> str:
+    """The token endpoint's own words (``invalid_grant: Invalid JWT Signature.``), one short line."""
+    text = str(error.args[0]) if error.args else "refused"
+    return text.split("\n", 1)[0][:200]
 
 
 def _retry_after(response: requests.Response) -> float | None:

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from models.errors import GoalsSyncError
 from sync.context import Context
 
-_Line = tuple[bool, str]
+_Line = tuple[bool | None, str]
+"""(True: OK, False: FIX, None: WARN, a warning that does not fail the check; the text)."""
 
 
 def _config_lines(context: Context) -> list[_Line]:
@@ -67,11 +68,42 @@ def _spreadsheet_lines(context: Context) -> list[_Line]:
     return lines
 
 
+def _google_lines(context: Context) -> list[_Line]:
+    """Credentials, write access to the output spreadsheet and the cell budget (Google backend only)."""
+    from sheets.google import CELL_LIMIT, CELL_WARNING_FRACTION, GoogleSheetsBackend
+
+    backend = context.backend()
+    if not isinstance(backend, GoogleSheetsBackend):
+        return []
+    lines: list[_Line] = [(True, f"credentials: {backend.credentials_source}")]
+    try:
+        found = backend.check_access()
+    except GoalsSyncError as error:
+        return [*lines, (False, f"spreadsheet access: {error}")]
+    if backend.account_email:
+        lines[0] = (True, f"{lines[0][1]}, acting as {backend.account_email}")
+    for access in found:
+        name = f"{access.purpose} spreadsheet {access.spreadsheet_id} ('{access.title}')"
+        if "output" in access.purpose:
+            lines.append((access.write_error is None, f"{name}: writable" if access.write_error is None
+                          else f"{name}: not writable — {access.write_error}"))
+        used = access.cells / CELL_LIMIT
+        budget = f"{name}: {access.cells:,} of {CELL_LIMIT:,} cells used ({used:.1%})"
+        if used > CELL_WARNING_FRACTION:
+            lines.append((None, f"{budget} — above {CELL_WARNING_FRACTION:.0%} of Google's limit: delete unused "
+                                "tabs, rows and columns (empty cells count), or move the output tabs to their "
+                                "own spreadsheet (sheets.summary_spreadsheet_id)"))
+        else:
+            lines.append((True, budget))
+    return lines
+
+
 def run_check(context: Context, _args: argparse.Namespace) -> int:
     """Print one OK/FIX line per thing checked; exit 0 when everything is OK, else 1."""
     lines: list[_Line] = []
     steps: list[tuple[str, Callable[[Context], list[_Line]]]] = [
         ("config", _config_lines), ("database", _database_lines), ("spreadsheet", _spreadsheet_lines),
+        ("google", _google_lines),
     ]
     for name, step in steps:
         try:
@@ -80,7 +112,8 @@ def run_check(context: Context, _args: argparse.Namespace) -> int:
             lines.append((False, f"{name}: {error}"))
     context.close()
     for ok, text in lines:
-        print(f"{'OK ' if ok else 'FIX'}  {text}")
-    failed = sum(not ok for ok, _ in lines)
+        label = "WARN" if ok is None else "OK  " if ok else "FIX "
+        print(f"{label} {text}")
+    failed = sum(ok is False for ok, _ in lines)
     print(f"\n{'All checks passed.' if not failed else f'{failed} thing(s) to fix.'}")
     return 0 if not failed else 1

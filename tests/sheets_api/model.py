@@ -554,6 +554,14 @@ def _update_sheet_properties(book: Spreadsheet, body: dict[str, Any]) -> dict[st
     return {}
 
 
+def _update_spreadsheet_properties(book: Spreadsheet, body: dict[str, Any]) -> dict[str, Any]:
+    props = body.get("properties", {})
+    for path in _field_paths(body.get("fields", "")):
+        if path in ("title", "*") and props.get("title"):
+            book.title = props["title"]
+    return {}
+
+
 def _repeat_cell(book: Spreadsheet, body: dict[str, Any]) -> dict[str, Any]:
     grid = body.get("range", {})
     tab = _grid_tab(book, grid)
@@ -640,6 +648,7 @@ _HANDLERS = {
     "addSheet": _add_sheet,
     "deleteSheet": _delete_sheet,
     "updateSheetProperties": _update_sheet_properties,
+    "updateSpreadsheetProperties": _update_spreadsheet_properties,
     "repeatCell": _repeat_cell,
     "updateDimensionProperties": _update_dimension_properties,
     "addConditionalFormatRule": _add_conditional_format_rule,

@@ -174,11 +174,12 @@ class FakeSheetsServer:
             self._state.books[spreadsheet_id] = book
 
     def add_tab(self, spreadsheet_id: str, title: str, grid: Sequence[Sequence[Any]] = (),
-                *, sheet_id: int | None = None) -> int:
-        """Add a tab (as a person would in the browser); return its sheet id."""
+                *, sheet_id: int | None = None, rows: int = 1000, columns: int = 26) -> int:
+        """Add a tab (as a person would in the browser; ``rows`` × ``columns`` at least); return its sheet id."""
         with self._lock:
             book = self._book(spreadsheet_id)
-            tab = Tab(sheet_id=sheet_id if sheet_id is not None else book.new_sheet_id(), title=title)
+            tab = Tab(sheet_id=sheet_id if sheet_id is not None else book.new_sheet_id(), title=title,
+                      row_count=max(rows, len(grid)), column_count=max(columns, *(len(r) for r in grid), 1))
             _fill(tab, grid)
             book.tabs.append(tab)
             return tab.sheet_id
