@@ -14,7 +14,8 @@ from models.errors import ConfigError, SheetsAccessDenied
 from models.settings import SheetsSettings
 from sheets.google import GoogleSheetsBackend
 from tests.cycle.conftest import run_cli
-from tests.faults.support import GoogleSheet
+from tests.faults.conftest import InProcess
+from tests.faults.support import GoogleSheet, query
 from tests.sheets_api.auth_servers import KeylessAuthServer
 from tests.sheets_api.fixtures import FakeTime, ServiceAccount
 from tests.sheets_api.server import FakeSheetsServer
@@ -233,3 +234,25 @@ def test_without_any_credentials_the_message_lists_the_ways(google_sheets_settin
     for way in ("sheets.credentials_file", "GCE, GKE or Cloud Run", "workload identity federation",
                 "gcloud auth application-default login", "sheets.impersonate_service_account"):
         assert way in str(failure.value)
+
+
+def test_the_sync_log_counts_every_request_token_and_retries_included(
+        in_process: Callable[..., InProcess], google_sheet: GoogleSheet, sheets_server: FakeSheetsServer,
+        sheets_service_account: ServiceAccount, fresh_db_url: str) -> None:
+    sheets_server.require_auth()
+    run = in_process(sheets={"credentials_file": str(sheets_service_account.path),
+                             "retry": {"timeout_seconds": 2.0, "max_attempts": 3, "max_total_seconds": 6,
+                                       "backoff_base_seconds": 0.01, "backoff_max_seconds": 0.02}})
+    sheets_server.inject(503, kind="values.batchUpdate")  # one write retried
+
+    first = run.cycle("2026-11-03T09:00")
+    sent = len(sheets_server.requests)
+    sheets_server.clear_requests()
+    second = run.cycle("2026-11-03T10:00")  # a fresh backend: a token, then the one read
+
+    assert first.status == "success", first
+    assert first.api_reads + first.api_writes == sent
+    assert [r.kind for r in sheets_server.requests] == ["token", "values.batchGet"]
+    assert (second.api_reads, second.api_writes) == (2, 0)
+    logged = query(fresh_db_url, "SELECT api_reads + api_writes FROM sheets_sync_log ORDER BY id")
+    assert [row[0] for row in logged] == [sent, 2]
