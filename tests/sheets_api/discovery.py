@@ -241,7 +241,7 @@ def _check_scalar(value: Any, spec: dict[str, Any], path: str, *, query: bool) -
         if enum and value not in enum:
             raise bad(f"type.googleapis.com/google.apps.sheets.v4.{_enum_name(path)}")
     elif kind == "integer":
-        number = _as_int(value, query=query)
+        number = _as_int(value)
         if number is None or not _INT32[0] <= number <= _INT32[1]:
             raise bad("TYPE_INT32")
     elif kind == "number":
@@ -259,7 +259,7 @@ def _is_int(value: Any) -> bool:
         isinstance(value, str) and re.fullmatch(r"-?\d+", value) is not None)
 
 
-def _as_int(value: Any, *, query: bool) -> int | None:
+def _as_int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):

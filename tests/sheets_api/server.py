@@ -1,9 +1,12 @@
 """A local HTTP server that answers like the Google Sheets v4 REST API, for tests.
 
 Start it, point ``sheets.api_endpoint`` at ``server.url`` and real gspread
-talks to it over HTTP. Test hooks: ``create_spreadsheet``, ``set_cell``,
-``get_values``, ``share``/``unshare``, ``delete_tab``, ``inject`` (faults),
-``requests``/``count`` (what the client sent).
+talks to it over HTTP. It is as strict as Google: each request is checked
+against the discovery document (``discovery``), bodies over 2 MB are refused,
+a Viewer may only read, and the OAuth token endpoint answers OAuth error
+bodies. Test hooks: ``create_spreadsheet``, ``set_cell``, ``get_values``,
+``share``/``unshare``, ``delete_tab``, ``inject`` (faults), ``revoke``,
+``require_auth``, ``requests``/``count`` (what the client sent).
 """
 
 from __future__ import annotations
