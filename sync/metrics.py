@@ -22,7 +22,7 @@ from prometheus_client.process_collector import ProcessCollector
 
 from models.errors import MetricsServerError
 from models.settings import DEFAULT_SOURCE
-from sync.health import Health
+from sync.health import SUCCEEDED, Health
 
 if TYPE_CHECKING:
     from sync.turn import TurnResult
@@ -77,9 +77,9 @@ class DaemonMetrics:
         self.cycle_seconds.labels(source).observe(cycle.seconds)
         self.rows_read.labels(source).inc(cycle.rows_read)
         self.rows_stored.labels(source).inc(cycle.rows_upserted)
-        if cycle.status != "skipped":
+        if cycle.status in SUCCEEDED:
+            # A failed or skipped cycle rewrote no Sync Errors tab: the last count still stands.
             self.problems.labels(source).set(len(cycle.problems))
-        if cycle.status in {"success", "partial", "dry_run"}:
             self.last_success.labels(source).set(now())
         for job in turn.jobs:
             self.job_runs.labels(source, job.job, job.status).inc()
