@@ -10,8 +10,15 @@ work; a job that failed (or was killed) is simply due again on the next turn.
 - ``reminders``: 00:00 on the 1st and every ``jobs.reminder_times`` check; after downtime
   the latest moment runs, and it handles every reminder due by then.
 - ``achievements``, ``notify``: after every sync cycle, without a job lock (they are
-  idempotent row by row); a run that found something new, or failed, is recorded in
-  one ``job_runs`` row per local day (keyed by its midnight), so the table stays small.
+  idempotent row by row), but only when they may have work: ``achievements`` when the
+  day's successful run saw other data (reps, monthly or yearly goals changed since: their
+  ``updated_at``) or other goal settings, ``notify`` when an achievement is waiting to be
+  announced. Every achievement run, and a notify run that sent something or failed, is
+  recorded in one ``job_runs`` row per local day (keyed by its midnight), so the table
+  stays small; the achievement row's detail names the data it evaluated.
+
+One query (``job_queries.due_state``) decides all of this, so a turn with nothing due
+costs one round trip and imports none of the jobs.
 
 A per-job advisory lock keeps two processes from running the same scheduled
 job at the same time (the jobs are idempotent anyway). A failing job is logged and
@@ -20,19 +27,17 @@ recorded as ``failed``; it never stops the other jobs or the daemon.
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
-from jobs.achievements import detect_achievements
 from jobs.moments import latest_check, midnight, month_start
 from jobs.notifier import ApprisePoster, Notifier
-from jobs.notify import announce
-from jobs.reminders import process_reminders
-from jobs.snapshots import take_snapshots
 from models import job_queries as q
 from models.errors import GoalsSyncError
 from models.settings import DEFAULT_SOURCE, Settings
@@ -54,11 +59,12 @@ BEFORE_CYCLE: tuple[str, ...] = ("snapshot",)
 AFTER_CYCLE: tuple[str, ...] = ("achievements", "notify", "reminders")
 EVERY_TURN: frozenset[str] = frozenset({"achievements", "notify"})
 _STOPPABLE: frozenset[str] = frozenset({"notify", "reminders"})
-_JOBS: dict[str, JobFunction] = {
-    "snapshot": take_snapshots,
-    "achievements": detect_achievements,
-    "notify": announce,
-    "reminders": process_reminders,
+# Each job's function as (module, name), imported when the job runs: a turn with nothing due loads none.
+_JOBS: dict[str, tuple[str, str]] = {
+    "snapshot": ("jobs.snapshots", "take_snapshots"),
+    "achievements": ("jobs.achievements", "detect_achievements"),
+    "notify": ("jobs.notify", "announce"),
+    "reminders": ("jobs.reminders", "process_reminders"),
 }
 # Counts that mean "something happened": a quiet every-turn run is logged at DEBUG only.
 _NEWS: dict[str, tuple[str, ...]] = {
@@ -120,17 +126,44 @@ def _record(store: Store, now: datetime, write: Callable[[Any], None]) -> None:
         log.error("could not record the job run: %s", error)
 
 
+def evaluated_data(data_version: datetime | None, settings: Settings) -> dict[str, str]:
+    """What an achievement run evaluated, as it is kept in its ``job_runs.detail``: the data
+    version (see ``job_queries.DueState``) and a fingerprint of the goal settings."""
+    goals = hashlib.sha256(settings.goals.model_dump_json().encode()).hexdigest()[:12]
+    # In UTC, so the session's time zone never makes the same version look different.
+    return {"data_as_of": data_version.astimezone(UTC).isoformat() if data_version else "-", "goals": goals}
+
+
+def _parse_detail(detail: str | None) -> dict[str, str]:
+    """The ``key=value`` pairs of ``JobOutcome.detail``."""
+    return dict(part.split("=", 1) for part in (detail or "").split() if "=" in part)
+
+
+def _data_version(store: Store, now: datetime) -> datetime | None:
+    with store.transaction(now) as tx:
+        return q.due_state(tx, [], every_turn=True).data_version
+
+
 def run_job(store: Store, settings: Settings, notifier: Notifier, job: str, now: datetime, *,
-            force: bool = False, stop: Callable[[], bool] | None = None) -> JobOutcome:
+            force: bool = False, stop: Callable[[], bool] | None = None,
+            data_version: datetime | None = None) -> JobOutcome:
     """Run ``job`` for its moment at ``now`` and record it; unless ``force``, skip it when that
     moment already has a successful run. Never raises for a failing job: it is logged,
-    recorded as ``failed`` and returned."""
+    recorded as ``failed`` and returned. ``data_version``: the achievement job's, read
+    before it (``run_due`` has it; else it is read here)."""
     moment = scheduled_moment(job, now, settings)
     started = time.monotonic()
+    counts: Counts
     try:
         if job in EVERY_TURN:
             # Idempotent on their own (unique key, row locks) and run every turn: no job lock needed.
-            counts = _call(job, store, settings, notifier, now, stop)
+            if job == "achievements":
+                # The version is read before the job reads its states, so a change made meanwhile
+                # is seen as a change on the next turn.
+                version = data_version if data_version is not None else _data_version(store, now)
+                counts = {**_call(job, store, settings, notifier, now, stop), **evaluated_data(version, settings)}
+            else:
+                counts = _call(job, store, settings, notifier, now, stop)
         else:
             with q.job_lock(store, job) as got:
                 if not got:
@@ -148,7 +181,9 @@ def run_job(store: Store, settings: Settings, notifier: Notifier, job: str, now:
         log.error("job %s (scheduled %s) failed after %.2fs: %s", job, _when(moment, settings), outcome.seconds,
                   message, exc_info=not isinstance(error, GoalsSyncError), extra=outcome.log_fields())
     quiet = outcome.status == "success" and job in _NEWS and not any(outcome.counts.get(k) for k in _NEWS[job])
-    if not quiet:  # a quiet every-turn run (nothing new) leaves no row, so job_runs stays small
+    # A quiet notify run leaves no row; an achievement run always updates its day's row, whose
+    # detail says which data it evaluated (so the next turn knows whether to run again).
+    if not quiet or job == "achievements":
         finished = now + timedelta(seconds=outcome.seconds)
         _record(store, now, lambda tx: q.finish_job_run(tx, job, moment, started_at=now, finished_at=finished,
                                                        status=outcome.status, detail=outcome.detail()))
@@ -161,7 +196,9 @@ def run_job(store: Store, settings: Settings, notifier: Notifier, job: str, now:
 def _call(job: str, store: Store, settings: Settings, notifier: Notifier, now: datetime,  # noqa: PLR0917
           stop: Callable[[], bool] | None) -> Counts:
     extra = {"stop": stop} if job in _STOPPABLE else {}
-    return _JOBS[job](store, settings, notifier, now, **extra)
+    module, name = _JOBS[job]
+    function = cast(JobFunction, getattr(importlib.import_module(module), name))
+    return function(store, settings, notifier, now, **extra)
 
 
 def _when(moment: datetime, settings: Settings) -> str:
@@ -171,22 +208,30 @@ def _when(moment: datetime, settings: Settings) -> str:
 def run_due(store: Store, settings: Settings, notifier: Notifier, now: datetime, *,
             jobs: Sequence[str] = JOB_NAMES, stop: Callable[[], bool] | None = None) -> list[JobOutcome]:
     """Run every job of ``jobs`` that is due at ``now``, in ``JOB_NAMES`` order (snapshot,
-    achievements, notify, reminders)."""
+    achievements, notify, reminders). Which are due is one query."""
     wanted = [job for job in JOB_NAMES if job in jobs]
-    scheduled = [(job, scheduled_moment(job, now, settings)) for job in wanted if job not in EVERY_TURN]
+    keys = {job: (job, scheduled_moment(job, now, settings)) for job in wanted}
     try:
         with store.transaction(now) as tx:
-            done = q.successful_runs(tx, scheduled)
+            due = q.due_state(tx, list(keys.values()), every_turn=any(job in EVERY_TURN for job in wanted))
     except GoalsSyncError as error:
         log.error("could not check which jobs are due: %s", error)
         return []
-    outcomes = []
+    outcomes: list[JobOutcome] = []
     for job in wanted:
         if stop is not None and stop():
             break
-        if job not in EVERY_TURN and (job, scheduled_moment(job, now, settings)) in done:
+        if job == "achievements":
+            evaluated = _parse_detail(due.details.get(keys[job]))
+            if evaluated.items() >= evaluated_data(due.data_version, settings).items():
+                continue  # the day's run saw this very data with these settings
+        elif job == "notify":
+            found = any(o.job == "achievements" and o.counts.get("new") for o in outcomes)
+            if not (due.pending_announcements or found):
+                continue
+        elif keys[job] in due.done:
             continue
-        outcomes.append(run_job(store, settings, notifier, job, now, stop=stop))
+        outcomes.append(run_job(store, settings, notifier, job, now, stop=stop, data_version=due.data_version))
     return outcomes
 
 

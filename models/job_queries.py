@@ -136,6 +136,48 @@ def job_runs(tx: Transaction, job: str | None = None) -> list[JobRunRecord]:
     return [JobRunRecord(*row) for row in rows]
 
 
+@dataclass(frozen=True)
+class DueState:
+    """What decides which jobs are due at a turn, read in one query (``due_state``)."""
+
+    done: frozenset[tuple[str, datetime]]
+    """The asked ``(job, scheduled_for)`` keys that already have a successful run."""
+    details: Mapping[tuple[str, datetime], str | None]
+    """The ``detail`` of each of those successful runs."""
+    data_version: datetime | None = None
+    """The newest ``updated_at`` of reps, monthly and yearly goals: it moves whenever one of
+    them really changes (the trigger leaves it alone on a write of identical values)."""
+    pending_announcements: bool = False
+    """Whether an active rep has an achievement not yet announced on every channel."""
+
+
+# Only asked for when an every-turn job is wanted: the snapshot's turn needs none of it.
+_EVERY_TURN_STATE = """
+    greatest((SELECT max(updated_at) FROM sales_reps), (SELECT max(updated_at) FROM rep_monthly_goals),
+             (SELECT max(updated_at) FROM rep_yearly_goals)) AS data_version,
+    EXISTS (SELECT 1 FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id
+            WHERE NOT a.recognized AND r.is_active) AS pending
+"""
+
+
+def due_state(tx: Transaction, keys: Sequence[tuple[str, datetime]], *, every_turn: bool) -> DueState:
+    """Which of ``keys`` have a successful run (with its detail) and, when ``every_turn``, the
+    data version and whether announcements are pending: one statement, whatever is asked."""
+    state = _EVERY_TURN_STATE if every_turn else "NULL::timestamptz AS data_version, false AS pending"
+    rows = tx.connection.execute(text(f"""
+        WITH state AS (SELECT {state})
+        SELECT s.data_version, s.pending, d.job, d.scheduled_for, d.detail
+        FROM state s LEFT JOIN (
+            SELECT r.job, r.scheduled_for, r.detail FROM job_runs r
+            JOIN unnest(CAST(:jobs AS text[]), CAST(:moments AS timestamptz[])) AS k(job, scheduled_for)
+              ON k.job = r.job AND k.scheduled_for = r.scheduled_for
+            WHERE r.status = 'success'
+        ) d ON true
+    """), {"jobs": [job for job, _ in keys], "moments": [moment for _, moment in keys]}).all()
+    details = {(row.job, row.scheduled_for): row.detail for row in rows if row.job is not None}
+    return DueState(frozenset(details), details, rows[0].data_version, bool(rows[0].pending))
+
+
 # --------------------------------------------------------------------------------------------- snapshots
 
 

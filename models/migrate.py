@@ -8,20 +8,19 @@ needed: ``alembic_config`` builds the configuration in code.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, Table, or_, select, text
+from sqlalchemy import Connection, Engine, column, or_, select, table, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from models.engine import make_engine, normalise_url, store_error
 from models.errors import StoreError
 from models.settings import Settings
-from models.tables import AppSettings
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.orm import Session
 
 # Alembic is imported only when a migration has to run: most starts find the schema current.
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -146,15 +145,15 @@ def app_settings_values(settings: Settings) -> dict[str, object]:
 def write_app_settings(connection: Connection | Session, settings: Settings) -> None:
     """Upsert the ``app_settings`` singleton from config, writing only when a value changed.
 
-    Runs in the caller's transaction (the caller commits).
+    Runs in the caller's transaction (the caller commits). Every cycle calls it, so it names
+    its columns in a plain table clause rather than loading the ORM models (``models.tables``).
     """
     values = app_settings_values(settings)
-    # Declarative types ``__table__`` as a FromClause; a mapped class's is always a Table.
-    table = cast(Table, AppSettings.__table__)
-    statement = insert(table).values(id=1, **values)
-    changed = [table.c[name].is_distinct_from(statement.excluded[name]) for name in values]
+    target = table("app_settings", column("id"), *(column(name) for name in values))
+    statement = insert(target).values(id=1, **values)
+    changed = [target.c[name].is_distinct_from(statement.excluded[name]) for name in values]
     statement = statement.on_conflict_do_update(
-        index_elements=[table.c.id],
+        index_elements=[target.c.id],
         set_={name: statement.excluded[name] for name in values},
         where=or_(*changed),
     )
@@ -163,6 +162,8 @@ def write_app_settings(connection: Connection | Session, settings: Settings) -> 
 
 def read_app_settings(connection: Connection | Session) -> dict[str, object] | None:
     """The stored ``app_settings`` values (``None`` before the first migration inserted the row)."""
-    table = AppSettings.__table__
-    row = connection.execute(select(table).where(table.c.id == 1)).mappings().first()
+    from models.tables import AppSettings  # the ORM models: only here, not on every start
+
+    stored = AppSettings.__table__
+    row = connection.execute(select(stored).where(stored.c.id == 1)).mappings().first()
     return dict(row) if row is not None else None
