@@ -52,15 +52,17 @@ def fresh_database(admin_url: str, label: str) -> Iterator[str]:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def last_cycle(url: str) -> dict[str, int | str]:
-    """The newest ``sheets_sync_log`` row's counters (what ``run --once`` recorded)."""
+def last_cycle(url: str) -> dict[str, int | float | str]:
+    """The newest ``sheets_sync_log`` row's counters (what ``run --once`` recorded), with the
+    cycle's own ``seconds`` (its ``finished_at`` is its clock plus the time it took)."""
     with psycopg.connect(_libpq(url), connect_timeout=10) as conn:
         row = conn.execute("""
-            SELECT status, rows_read, rows_upserted, rows_rejected, api_reads, api_writes, sql_statements
+            SELECT status, rows_read, rows_upserted, rows_rejected, api_reads, api_writes, sql_statements,
+                   extract(epoch FROM finished_at - started_at)::float8
             FROM sheets_sync_log ORDER BY id DESC LIMIT 1
         """).fetchone()
     if row is None:
         return {}
     keys = ("status", "rows_read", "rows_upserted", "rows_rejected", "api_reads", "api_writes",
-            "sql_statements")
+            "sql_statements", "seconds")
     return dict(zip(keys, row, strict=True))

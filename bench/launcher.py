@@ -5,8 +5,9 @@ its own peak (Linux keeps the pre-exec high-water mark in ``ru_maxrss``), and
 the benchmark holds a 100,000-row spreadsheet in its fake server. So commands
 are started from this process instead, which ``python -m bench`` starts before
 it grows: for every JSON line ``{"argv": [...], "env": {...}, "cwd": "...",
-"log": "..."}`` it runs the command and answers ``{"seconds", "exit_code",
-"peak_memory_mb"}``.
+"log": "..."}`` it runs the command and answers ``{"seconds", "cpu_seconds",
+"exit_code", "peak_memory_mb"}`` (``cpu_seconds``: the command's own user + system
+time, which a busy machine inflates far less than the wall time).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def main() -> None:
             _, status, usage = os.wait4(process.pid, 0)
             seconds = time.perf_counter() - began
         process.returncode = os.waitstatus_to_exitcode(status)
-        sys.stdout.write(json.dumps({"seconds": seconds, "exit_code": process.returncode,
+        sys.stdout.write(json.dumps({"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                                     "exit_code": process.returncode,
                                      "peak_memory_mb": usage.ru_maxrss / 1024}) + "\n")
         sys.stdout.flush()
 

@@ -4,8 +4,11 @@ Each sequence gets its own empty database and its own copy of the spreadsheet.
 The daemon sequence runs cycles in ``bench.worker`` (a process started once, the
 database connected and migrated, the backend created: only ``run_cycle`` is
 timed); the process sequence times whole ``python -m sync run --once`` commands,
-start-up and due jobs included, as cron sees them. With ``repeat`` > 1 every
-sequence runs that many times and each figure is the median.
+start-up and due jobs included, as cron sees them, and ``python -m sync --help``
+(the cost of starting the command line at all). Every row says how much of its
+time the cycle itself took, so what a process spends around it (start-up, jobs,
+exit) stays visible; the daemon's start-up is a row of its own, paid once. With
+``repeat`` > 1 every sequence runs that many times and each figure is the median.
 """
 
 from __future__ import annotations
@@ -20,15 +23,20 @@ from pathlib import Path
 from typing import Any
 
 from bench import database
-from bench.processes import Launcher, Worker, run_once_argv, write_config
+from bench.processes import Launcher, Worker, compile_project, help_argv, run_once_argv, write_config
 from bench.sheet import Sheet, reads_and_writes
 from bench.sheets_server import BenchSheetsServer
 from bench.workbook import Spec, cycle_time, generate, row_count
 
 CHANGED = "1% changed"
 AFTER_JOBS = "2nd run"
+STARTUP = "start-up"
+"""The daemon's row for starting up once: imports, database connected and migrated, backend created."""
+HELP = "--help"
+"""The process row for ``python -m sync --help``."""
 CYCLES = ("cold", "warm", CHANGED)
 CHANGED_FRACTION = 0.01
+HELP_RUNS = 5
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,23 @@ class Figures:
     exit_code: int | None = None
     samples: tuple[float, ...] = ()
     """Every repetition's seconds (``seconds`` is their median)."""
+    cycle_seconds: float | None = None
+    """Of ``seconds``, the sync cycle's own time (``run_cycle``); None for rows that run no cycle."""
+    cpu_seconds: float | None = None
+    """CPU time (user + system) of the product's process over ``seconds``: a busy machine inflates it
+    far less than the wall time."""
+
+    @property
+    def is_cycle(self) -> bool:
+        """False for the rows that run no sync cycle (the daemon's start-up, ``--help``)."""
+        return self.cycle not in (STARTUP, HELP)
+
+    @property
+    def outside_seconds(self) -> float | None:
+        """Of ``seconds``, what is not the cycle: start-up, due jobs and exit (``run --once``)."""
+        if self.cycle_seconds is None:
+            return None
+        return max(self.seconds - self.cycle_seconds, 0.0)
 
 
 @dataclass
@@ -99,6 +124,7 @@ class Bench:
     def run(self) -> Run:
         """Run every requested sequence ``repeat`` times; return the figures."""
         launcher = Launcher()  # before this process holds the spreadsheet (see bench.launcher)
+        compile_project()
         try:
             now = cycle_time(self.spec.months)
             self.progress(f"generating {self.spec.reps:,} reps × {self.spec.months} months")
@@ -144,7 +170,10 @@ class Bench:
     def _daemon(self, seq: _Sequence) -> list[Figures]:
         self.progress("daemon: starting the worker (database migrated, backend created)")
         worker = Worker(seq.config, seq.workdir / "daemon.log")
-        out = []
+        out = [Figures(mode="daemon", cycle=STARTUP, seconds=worker.startup_seconds, api_reads=0, api_writes=0,
+                       sql_statements=0, rows_upserted=0, peak_memory_mb=worker.ready["peak_memory_mb"],
+                       status="-", cpu_seconds=worker.ready.get("startup_cpu_seconds"))]
+        self.progress(f"daemon start-up: {worker.startup_seconds:.2f} s")
         try:
             for cycle, moment in _moments(seq.now, self.cycles):
                 if cycle == CHANGED:
@@ -158,7 +187,8 @@ class Bench:
                     mode="daemon", cycle=cycle, seconds=answer["seconds"], api_reads=reads, api_writes=writes,
                     sql_statements=answer["sql_statements"], rows_upserted=answer["rows_upserted"],
                     peak_memory_mb=answer["peak_memory_mb"], status=answer["status"],
-                    server_seconds=seq.sheet.server_seconds(), api_calls=calls,
+                    server_seconds=seq.sheet.server_seconds(), api_calls=calls, cycle_seconds=answer["seconds"],
+                    cpu_seconds=answer.get("cpu_seconds"),
                 )
                 self.progress(f"daemon {cycle}: {figures.seconds:.2f} s ({figures.status})")
                 out.append(figures)
@@ -167,8 +197,9 @@ class Bench:
         return out
 
     def _process(self, seq: _Sequence, launcher: Launcher) -> list[Figures]:
-        out = []
         log = seq.workdir / "process.log"
+        out = [_help(launcher, log)]
+        self.progress(f"process --help: {out[0].seconds:.2f} s")
         cycles = self.cycles
         if len(cycles) > 1:  # the first run's jobs change what the second one shows
             cycles = (cycles[0], AFTER_JOBS, *cycles[1:])
@@ -188,12 +219,25 @@ class Bench:
                 rows_upserted=int(logged.get("rows_upserted", 0)), peak_memory_mb=answer["peak_memory_mb"],
                 status=str(logged.get("status", "?")) if code in (0, 3) else f"exit {code}",
                 server_seconds=seq.sheet.server_seconds(), api_calls=calls, exit_code=code,
+                cycle_seconds=float(logged["seconds"]) if "seconds" in logged else None,
+                cpu_seconds=answer.get("cpu_seconds"),
             )
             if code not in (0, 3):
                 self.progress(f"run --once failed; the end of its output:\n{log.read_text()[-2000:]}")
             self.progress(f"process {cycle}: {figures.seconds:.2f} s (exit {code})")
             out.append(figures)
         return out
+
+
+def _help(launcher: Launcher, log: Path) -> Figures:
+    """``python -m sync --help``, the median of a few runs (it is short, so one run is noisy)."""
+    answers = [launcher.run(help_argv(), log) for _ in range(HELP_RUNS)]
+    seconds = sorted(a["seconds"] for a in answers)[HELP_RUNS // 2]
+    cpu = sorted(a["cpu_seconds"] for a in answers)[HELP_RUNS // 2]
+    code = max(a["exit_code"] for a in answers)
+    return Figures(mode="process", cycle=HELP, seconds=seconds, api_reads=0, api_writes=0, sql_statements=0,
+                   rows_upserted=0, peak_memory_mb=max(a["peak_memory_mb"] for a in answers),
+                   status="-" if code == 0 else f"exit {code}", exit_code=code, cpu_seconds=cpu)
 
 
 def _moments(now: datetime, cycles: tuple[str, ...]) -> list[tuple[str, datetime]]:
@@ -207,8 +251,12 @@ def _medians(rounds: list[list[Figures]]) -> list[Figures]:
     for same in zip(*rounds, strict=True):
         seconds = tuple(f.seconds for f in same)
         servers = [f.server_seconds for f in same if f.server_seconds is not None]
+        cycles = [f.cycle_seconds for f in same if f.cycle_seconds is not None]
+        cpus = [f.cpu_seconds for f in same if f.cpu_seconds is not None]
         out.append(replace(same[0], seconds=statistics.median(seconds), samples=seconds,
                            server_seconds=statistics.median(servers) if servers else None,
+                           cycle_seconds=statistics.median(cycles) if cycles else None,
+                           cpu_seconds=statistics.median(cpus) if cpus else None,
                            peak_memory_mb=max(f.peak_memory_mb for f in same)))
     return out
 

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,20 @@ def child_environment() -> dict[str, str]:
     env.setdefault("NO_GCE_CHECK", "true")  # anonymous on the local server: no metadata-server probe
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
     return env
+
+
+def help_argv() -> list[str]:
+    """``python -m sync --help``: the cost of starting the command line at all."""
+    return [sys.executable, "-m", "sync", "--help"]
+
+
+def compile_project() -> None:
+    """Write the project's bytecode (``__pycache__``), as an installed package or a checkout that
+    ran once has it; with ``PYTHONDONTWRITEBYTECODE`` set every command would compile it again."""
+    import compileall
+
+    for package in ("sync", "models", "sheets", "jobs"):
+        compileall.compile_dir(ROOT / package, quiet=1)
 
 
 def run_once_argv(config: Path, now: datetime) -> list[str]:
@@ -71,8 +86,11 @@ class Worker(_Child):
 
     def __init__(self, config: Path, log: Path) -> None:
         self._log = log.open("w", encoding="utf-8")
+        began = time.perf_counter()
         super().__init__([sys.executable, "-m", "bench.worker", str(config)], stderr=self._log)
         self.ready = self.ask(None)
+        self.startup_seconds = time.perf_counter() - began
+        """From starting the process to its answer that it is ready (imports, database, backend)."""
 
     def cycle(self, now: datetime) -> dict[str, Any]:
         """Run one cycle at ``now``; the worker's answer (seconds, counters, peak memory)."""

@@ -13,7 +13,7 @@ work; a job that failed (or was killed) is simply due again on the next turn.
   idempotent row by row), but only when they may have work: ``achievements`` when the
   day's successful run saw other data (reps, monthly or yearly goals changed since: their
   ``updated_at``) or other goal settings, ``notify`` when an achievement is waiting to be
-  announced. Every achievement run, and a notify run that sent something or failed, is
+  announced and a channel is configured. Every achievement run, and a notify run that sent something or failed, is
   recorded in one ``job_runs`` row per local day (keyed by its midnight), so the table
   stays small; the achievement row's detail names the data it evaluated.
 
@@ -227,8 +227,8 @@ def run_due(store: Store, settings: Settings, notifier: Notifier, now: datetime,
                 continue  # the day's run saw this very data with these settings
         elif job == "notify":
             found = any(o.job == "achievements" and o.counts.get("new") for o in outcomes)
-            if not (due.pending_announcements or found):
-                continue
+            if not ((notifier.can_email or notifier.has_team) and (due.pending_announcements or found)):
+                continue  # nothing waits to be announced, or nowhere to announce it
         elif keys[job] in due.done:
             continue
         outcomes.append(run_job(store, settings, notifier, job, now, stop=stop, data_version=due.data_version))
