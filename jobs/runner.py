@@ -13,9 +13,10 @@ work; a job that failed (or was killed) is simply due again on the next turn.
   idempotent row by row), but only when they may have work: ``achievements`` when the
   day's successful run saw other data (reps, monthly or yearly goals changed since: their
   ``updated_at``) or other goal settings, ``notify`` when an achievement is waiting to be
-  announced and a channel is configured. Every achievement run, and a notify run that sent something or failed, is
-  recorded in one ``job_runs`` row per local day (keyed by its midnight), so the table
-  stays small; the achievement row's detail names the data it evaluated.
+  announced and a channel is configured. Every achievement run, and a notify run that
+  sent something or failed, is recorded in one ``job_runs`` row per local day (keyed by
+  its midnight), so the table stays small; the achievement row's detail names the data
+  it evaluated.
 
 One query (``job_queries.due_state``) decides all of this, so a turn with nothing due
 costs one round trip and imports none of the jobs.
