@@ -35,6 +35,9 @@ class TabNames(_Model):
     summary: str = "Summary"
     leaderboard: str = "Leaderboard"
     errors: str = "Sync Errors"
+    team: str = "Team"
+    history: str = "History"
+    charts: str = "Charts"
 
 
 class RetrySettings(_Model):

@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from models import derived, readings, upserts
+from models import derived, history, readings, upserts
 from models.engine import database_url, make_engine, store_error
 from models.errors import LockHeld
 from models.migrate import is_current, upgrade, write_app_settings
@@ -200,6 +200,10 @@ class Transaction:
         """Every active rep's current month and year."""
         return readings.standings(self.connection, year=year, month=month,
                                   deadline_day=settings.goals.deadline_day, timezone=settings.timezone)
+
+    def manager_history(self, *, year: int, month: int) -> history.ManagerHistory:
+        """Past months, final leaderboards and this month's daily points (History and Charts tabs)."""
+        return history.manager_history(self.connection, year=year, month=month)
 
     def output_state(self, spreadsheet: str) -> dict[str, OutputState]:
         """What was last written to each output tab of ``spreadsheet``."""

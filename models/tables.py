@@ -146,6 +146,7 @@ class SalesRep(Base):
         CheckConstraint("monthly_signup_goal >= 0", name="monthly_signup_goal_nonneg"),
         CheckConstraint("yearly_signup_goal >= 0", name="yearly_signup_goal_nonneg"),
         CheckConstraint(_tier("current_bonus_tier"), name="current_bonus_tier_range"),
+        CheckConstraint("manager_email = lower(btrim(manager_email))", name="manager_email_lower"),
     )
 
     id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
@@ -158,6 +159,8 @@ class SalesRep(Base):
     goal_progress: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     current_bonus_tier: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default=text("0"))
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    manager_email: Mapped[str | None] = mapped_column(Text)
+    """Who gets this rep in their weekly digest (the Reps tab's optional Manager Email)."""
     user_id: Mapped[uuid.UUID | None] = _user_fk()
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
@@ -427,6 +430,47 @@ class SheetOutputState(Base):
     row_count: Mapped[int] = mapped_column(Integer, nullable=False)
     column_count: Mapped[int] = mapped_column(Integer, nullable=False)
     written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_at: Mapped[datetime] = _created()
+
+
+class PaceAlert(Base):
+    """A rep who turned critical, alerted at most once per local week (``week_start`` = its Monday)."""
+
+    __tablename__ = "pace_alerts"
+    __table_args__ = (
+        UniqueConstraint("sales_rep_id", "week_start", name="uq_pace_alerts_rep_week"),
+        CheckConstraint(_month("goal_month"), name="goal_month_range"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    sales_rep_id: Mapped[int] = _rep_fk()
+    week_start: Mapped[date] = mapped_column(Date, nullable=False)
+    detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    goal_year: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    goal_month: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    signup_progress_percent: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    revenue_progress_percent: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    expected_percent: Mapped[Decimal] = mapped_column(Numeric(10, 2), nullable=False)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created()
+
+
+class DigestDelivery(Base):
+    """One weekly digest sent (or tried) to one recipient: a manager's email or a team channel."""
+
+    __tablename__ = "digest_deliveries"
+    __table_args__ = (
+        UniqueConstraint("scheduled_for", "recipient", name="uq_digest_deliveries_moment_recipient"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    scheduled_for: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    recipient: Mapped[str] = mapped_column(Text, nullable=False)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _created()
 
 

@@ -20,7 +20,8 @@ from models.staging import stage_frame
 
 REPS_STAGE = {
     "email": "text", "name": "text", "team": "text", "title": "text", "is_active": "boolean",
-    "monthly_signup_goal": "integer", "yearly_signup_goal": "integer", "row": "integer",
+    "monthly_signup_goal": "integer", "yearly_signup_goal": "integer", "manager_email": "text",
+    "row": "integer",
 }
 MONTH_STAGE = {
     "email": "text", "year": "smallint", "month": "smallint", "signup_goal": "integer",
@@ -61,20 +62,24 @@ def upsert_reps(connection: Connection, frame: pd.DataFrame) -> UpsertCounts:
             name = coalesce(s.name, r.name), team = coalesce(s.team, r.team),
             title = coalesce(s.title, r.title), is_active = coalesce(s.is_active, r.is_active),
             monthly_signup_goal = coalesce(s.monthly_signup_goal, r.monthly_signup_goal),
-            yearly_signup_goal = coalesce(s.yearly_signup_goal, r.yearly_signup_goal)
+            yearly_signup_goal = coalesce(s.yearly_signup_goal, r.yearly_signup_goal),
+            manager_email = coalesce(s.manager_email, r.manager_email)
         FROM stage_reps s
         WHERE r.email = s.email
           AND (coalesce(s.name, r.name), coalesce(s.team, r.team), coalesce(s.title, r.title),
                coalesce(s.is_active, r.is_active),
                coalesce(s.monthly_signup_goal, r.monthly_signup_goal),
-               coalesce(s.yearly_signup_goal, r.yearly_signup_goal))
+               coalesce(s.yearly_signup_goal, r.yearly_signup_goal),
+               coalesce(s.manager_email, r.manager_email))
               IS DISTINCT FROM
-              (r.name, r.team, r.title, r.is_active, r.monthly_signup_goal, r.yearly_signup_goal)
+              (r.name, r.team, r.title, r.is_active, r.monthly_signup_goal, r.yearly_signup_goal,
+               r.manager_email)
     """)).rowcount
     added = connection.execute(text("""
-        INSERT INTO sales_reps (email, name, team, title, is_active, monthly_signup_goal, yearly_signup_goal)
+        INSERT INTO sales_reps (email, name, team, title, is_active, monthly_signup_goal, yearly_signup_goal,
+                                manager_email)
         SELECT s.email, s.name, s.team, s.title, coalesce(s.is_active, true),
-               s.monthly_signup_goal, s.yearly_signup_goal
+               s.monthly_signup_goal, s.yearly_signup_goal, s.manager_email
         FROM stage_reps s
         WHERE s.name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sales_reps r WHERE r.email = s.email)
     """)).rowcount

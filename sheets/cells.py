@@ -271,8 +271,9 @@ def parse_number_column(cells: np.ndarray, rule: NumberRule, label: str, *, requ
     return ColumnResult(values=data, bad=bad, messages=messages)
 
 
-def parse_email_column(cells: np.ndarray, label: str) -> ColumnResult:
-    """Trim and lower-case emails and check their shape; a blank or bad email is bad (it is the key)."""
+def parse_email_column(cells: np.ndarray, label: str, *, required: bool = True) -> ColumnResult:
+    """Trim and lower-case emails and check their shape. A bad email is bad; so is a blank one when
+    ``required`` (the rep's email is the key; a blank Manager Email keeps the stored one)."""
     count = len(cells)
     types = cell_types(cells)
     is_text = of_type(types, str)
@@ -293,6 +294,9 @@ def parse_email_column(cells: np.ndarray, label: str) -> ColumnResult:
     for position in np.flatnonzero(bad):
         raw = cells[position]
         if raw is None or (isinstance(raw, str) and not raw.strip()) or (isinstance(raw, float) and math.isnan(raw)):
+            if not required:
+                bad[position] = False
+                continue
             messages[int(position)] = f"{label} is blank; every row needs the rep's email address"
         elif isinstance(raw, str) and is_error_text(raw):
             messages[int(position)] = (f"{label} shows the spreadsheet error {raw.strip()}; fix the formula "

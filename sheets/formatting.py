@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sheets.tables import ColumnKind, Layout
+from sheets.tables import Chart, ColumnKind, Layout
 
 NUMBER_FORMATS: dict[ColumnKind, dict[str, str]] = {
     "percent": {"type": "PERCENT", "pattern": "0.00%"},
@@ -80,6 +80,7 @@ def layout_requests(sheet_id: int, layout: Layout, *, previous_rule_count: int =
             "fields": "userEnteredFormat.numberFormat",
         }})
     requests.extend(_widths(sheet_id, [c.width for c in columns]))
+    requests.extend(_bold_rows(sheet_id, layout))
     requests.extend(
         {"deleteConditionalFormatRule": {"sheetId": sheet_id, "index": index}}
         for index in reversed(range(previous_rule_count))
@@ -107,6 +108,77 @@ def colour_rules(sheet_id: int, layout: Layout) -> list[Request]:
         }}
         for index, (text, colour) in enumerate(layout.colours)
     ]
+
+
+def _bold_rows(sheet_id: int, layout: Layout) -> list[Request]:
+    """Section titles under the table in bold; every other row below the header plain again
+    (a row that was a title before may hold data now)."""
+    if not layout.bold_rows:
+        return []
+    field = "userEnteredFormat.textFormat.bold"
+    requests: list[Request] = [{"repeatCell": {
+        "range": _grid(sheet_id, 1, None, 0, None),
+        "cell": {"userEnteredFormat": {"textFormat": {"bold": False}}}, "fields": field,
+    }}]
+    requests.extend({"repeatCell": {
+        "range": _grid(sheet_id, row + 1, row + 2, 0, None),
+        "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}}, "fields": field,
+    }} for row in layout.bold_rows)
+    return requests
+
+
+def chart_spec(sheet_id: int, chart: Chart) -> Request:
+    """A ``ChartSpec`` of a line chart over the tab's own cells (header row = series names)."""
+    def column(index: int) -> Request:
+        return {"sourceRange": {"sources": [_grid(sheet_id, 0, chart.rows + 1, index, index + 1)]}}
+
+    series: list[Request] = []
+    for line in chart.series:
+        entry: Request = {"series": column(line.column), "targetAxis": "LEFT_AXIS",
+                          "colorStyle": {"rgbColor": rgb(line.colour)}}
+        if line.dashed:
+            entry["lineStyle"] = {"type": "MEDIUM_DASHED", "width": 2}
+        series.append(entry)
+    return {
+        "title": chart.title,
+        "basicChart": {
+            "chartType": "LINE",
+            "legendPosition": "BOTTOM_LEGEND",
+            "headerCount": 1,
+            "axis": [{"position": "BOTTOM_AXIS", "title": chart.x_title},
+                     {"position": "LEFT_AXIS", "title": chart.y_title}],
+            "domains": [{"domain": column(chart.domain_column)}],
+            "series": series,
+        },
+    }
+
+
+def chart_position(sheet_id: int, chart: Chart) -> Request:
+    """An ``EmbeddedObjectPosition`` floating over the tab at the chart's anchor cell."""
+    return {"overlayPosition": {
+        "anchorCell": {"sheetId": sheet_id, "rowIndex": chart.anchor_row, "columnIndex": chart.anchor_column},
+        "widthPixels": chart.width, "heightPixels": chart.height,
+    }}
+
+
+def chart_requests(sheet_id: int, charts: tuple[Chart, ...], chart_ids: list[int],
+                   existing: set[int]) -> list[Request]:
+    """``addChart`` for a chart the tab does not have yet; for one it has, only its spec (the data
+    ranges) and position are updated, so the chart a manager sees is never replaced."""
+    requests: list[Request] = []
+    for chart, chart_id in zip(charts, chart_ids, strict=True):
+        if chart_id in existing:
+            requests.append({"updateChartSpec": {"chartId": chart_id, "spec": chart_spec(sheet_id, chart)}})
+            requests.append({"updateEmbeddedObjectPosition": {
+                "objectId": chart_id, "newPosition": chart_position(sheet_id, chart),
+                "fields": "anchorCell,widthPixels,heightPixels",
+            }})
+        else:
+            requests.append({"addChart": {"chart": {
+                "chartId": chart_id, "spec": chart_spec(sheet_id, chart),
+                "position": chart_position(sheet_id, chart),
+            }}})
+    return requests
 
 
 def protect(sheet_id: int, editor_email: str) -> Request:

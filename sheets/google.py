@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 _READ_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
                 "majorDimension": "ROWS"}
 _METADATA_PARAMS = {"includeGridData": "false",
-                    "fields": "sheets(properties,conditionalFormats,protectedRanges)"}
+                    "fields": "sheets(properties,conditionalFormats,protectedRanges,charts(chartId))"}
 CELL_LIMIT = 10_000_000
 """Cells a Google spreadsheet may hold (every tab's rows × columns, empty cells included)."""
 CELL_WARNING_FRACTION = 0.8
@@ -71,6 +71,8 @@ class _Sheet:
     rule_count: int = 0
     protected_ids: list[int] = field(default_factory=list)
     """Protected ranges this service added (recognised by their description)."""
+    chart_ids: set[int] = field(default_factory=set)
+    """Charts on the tab (ours have ids of our choosing: see ``chart_ids``)."""
     rows: int = 1000
     columns: int = 26
     """The grid's size: Google refuses any range beyond it ("exceeds grid limits")."""
@@ -94,8 +96,9 @@ class _SheetIndex:
             ours = [p["protectedRangeId"] for p in sheet.get("protectedRanges", [])
                     if p.get("description") == formatting.PROTECTION_DESCRIPTION]
             grid = props.get("gridProperties", {})
+            charts = {chart["chartId"] for chart in sheet.get("charts", []) if "chartId" in chart}
             index.add(_Sheet(props.get("sheetId", 0), props.get("title", ""),
-                             len(sheet.get("conditionalFormats", [])), ours,
+                             len(sheet.get("conditionalFormats", [])), ours, charts,
                              rows=grid.get("rowCount", 0), columns=grid.get("columnCount", 0)))
         return index
 
@@ -292,9 +295,9 @@ class GoogleSheetsBackend:
         try:
             return self._format_once(writes, layout_for)
         except SheetsApiRequestError as error:
-            if "No grid with id" not in error.google_message:
+            if "No grid with id" not in error.google_message and "No chart with id" not in error.google_message:
                 raise
-            # A tab was deleted since the metadata was fetched: fetch it again, once.
+            # A tab or chart was deleted since the metadata was fetched: fetch it again, once.
             log.info("spreadsheet %s changed since its tabs were listed; listing them again", self._output_id)
             self._indexes.pop(self._output_id, None)
             return self._format_once(writes, layout_for)
@@ -325,6 +328,9 @@ class GoogleSheetsBackend:
             if id(write) in layout_due or sheet in created:
                 grid = tab_values(write)
                 rows, columns = len(grid), max([len(table.layout.columns), *(len(r) for r in grid[:1])])
+                # A chart's anchor cell must lie inside the grid too.
+                rows = max([rows, *(chart.anchor_row + 1 for chart in table.layout.charts)])
+                columns = max([columns, *(chart.anchor_column + 1 for chart in table.layout.charts)])
                 if sheet not in created and (sheet.rows < rows or sheet.columns < columns):
                     # A tab a person made (26 columns, or any size): grow it first, or the layout's
                     # ranges would lie beyond its grid and Google would refuse the whole batch.
@@ -333,6 +339,9 @@ class GoogleSheetsBackend:
                     resized[table.tab] = (rows, columns)
                 requests.extend(formatting.layout_requests(sheet.sheet_id, table.layout,
                                                            previous_rule_count=sheet.rule_count))
+                requests.extend(formatting.chart_requests(
+                    sheet.sheet_id, table.layout.charts, chart_ids(sheet.sheet_id, len(table.layout.charts)),
+                    sheet.chart_ids))
                 formatted[table.tab] = sheet
         protect_replies: list[_Sheet] = []
         if self._settings.protect_output_tabs:
@@ -356,6 +365,7 @@ class GoogleSheetsBackend:
         for tab, sheet in formatted.items():
             layout = next(w.table.layout for w in writes if w.table.tab == tab)
             sheet.rule_count = len(formatting.colour_rules(sheet.sheet_id, layout))
+            sheet.chart_ids.update(chart_ids(sheet.sheet_id, len(layout.charts)))
         added = [r["addProtectedRange"]["protectedRange"] for r in answer.get("replies", [])
                  if isinstance(r, dict) and "addProtectedRange" in r]
         for sheet, protected in zip(protect_replies, added, strict=False):
@@ -439,6 +449,11 @@ def _row_blocks(tab: str, grid: list[list[Any]], size: int, room: int) -> list[t
 
 def _value_range(tab: str, start_row: int, rows: list[list[Any]]) -> dict[str, Any]:
     return {"range": f"{quote_tab(tab)}!A{start_row + 1}", "majorDimension": "ROWS", "values": rows}
+
+
+def chart_ids(sheet_id: int, count: int) -> list[int]:
+    """Stable ids for a tab's charts: the same tab always finds its own charts again."""
+    return [zlib.crc32(f"{sheet_id}:chart:{index}".encode()) & 0x7FFFFFFF or 1 for index in range(count)]
 
 
 def tab_values(write: TabWrite) -> list[list[Any]]:

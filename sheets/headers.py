@@ -19,6 +19,7 @@ DEFAULT_HEADERS: Mapping[str, str] = {
     "is_active": "Active",
     "monthly_signup_goal": "Monthly Signup Goal",
     "yearly_signup_goal": "Yearly Signup Goal",
+    "manager_email": "Manager Email",
     "year": "Year",
     "month": "Month",
     "signup_goal": "Signup Goal",

@@ -17,7 +17,7 @@ INPUT_KINDS: tuple[InputKind, ...] = ("reps", "monthly_goals", "yearly_goals", "
 # NA in a value column means "blank cell: keep the stored value".
 FRAME_COLUMNS: Mapping[InputKind, tuple[str, ...]] = {
     "reps": ("email", "name", "team", "title", "is_active",
-             "monthly_signup_goal", "yearly_signup_goal"),
+             "monthly_signup_goal", "yearly_signup_goal", "manager_email"),
     "monthly_goals": ("email", "year", "month", "signup_goal", "revenue_goal", "bonus_tier_goal"),
     "yearly_goals": ("email", "year", "signup_goal", "revenue_goal"),
     "actuals": ("email", "year", "month", "signups", "revenue"),

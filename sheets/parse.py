@@ -53,7 +53,7 @@ class TabResult:
 
 def field_dtype(field: str) -> str:
     """The pandas dtype of a frame column."""
-    if field in ("email", *_TEXT_FIELDS):
+    if field in ("email", "manager_email", *_TEXT_FIELDS):
         return "string"
     if field == "is_active":
         return "boolean"
@@ -97,6 +97,8 @@ def _blank(cells: np.ndarray) -> np.ndarray:
 def _parse_column(field: str, cells: np.ndarray, label: str, key: bool) -> c.ColumnResult:
     if field == "email":
         return c.parse_email_column(cells, label)
+    if field == "manager_email":
+        return c.parse_email_column(cells, label, required=False)
     if field in _TEXT_FIELDS:
         return c.parse_text_column(cells, label)
     if field == "is_active":

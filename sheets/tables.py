@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -34,6 +35,37 @@ class Column:
 
 
 @dataclass(frozen=True, slots=True)
+class ChartSeries:
+    """One line of a chart: the table column it reads (0-based), its colour, solid or dashed."""
+
+    column: int
+    colour: str
+    """``#rrggbb``."""
+    dashed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A native line chart over columns of the tab's own table (header row = series names).
+
+    The domain and every series read rows 1..``rows`` under the header row;
+    the chart is placed with its top-left corner at (``anchor_row``, ``anchor_column``), 0-based.
+    """
+
+    title: str
+    domain_column: int
+    series: tuple[ChartSeries, ...]
+    rows: int
+    anchor_row: int
+    anchor_column: int
+    x_title: str = ""
+    y_title: str = ""
+    width: int = 640
+    """Pixels."""
+    height: int = 360
+
+
+@dataclass(frozen=True, slots=True)
 class Layout:
     """Everything about a tab that a formatting call sets (not the values)."""
 
@@ -44,12 +76,18 @@ class Layout:
     colours: tuple[tuple[str, str], ...] = ()
     side_block_column: int | None = None
     """0-based column where a free-form side block (label/value pairs) starts."""
+    bold_rows: tuple[int, ...] = ()
+    """0-based rows below the header shown bold (titles and headers of a section under the table)."""
+    charts: tuple[Chart, ...] = ()
 
     def fingerprint(self) -> str:
         """A stable hash: a changed fingerprint means the formatting call is needed."""
+        extra = [list(self.bold_rows), [dataclasses.asdict(chart) for chart in self.charts]] \
+            if self.bold_rows or self.charts else []  # tabs without them keep their old fingerprint
         payload = json.dumps(
             [[c.header, c.kind, c.width] for c in self.columns]
             + [self.frozen_rows, self.colour_column, list(self.colours), self.side_block_column]
+            + extra
         )
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 

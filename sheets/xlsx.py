@@ -13,9 +13,11 @@ LibreOffice) reads as blank.
 Writing rewrites the output tabs whole (values, bold frozen header, number
 formats, widths, pace colours, side block); every other tab keeps its cells,
 formulas and the cached results of those formulas (openpyxl drops cached
-results when it saves, so they are put back into the saved XML). Charts and
-images are not kept by openpyxl: keep them out of this workbook. The file is
-replaced atomically: a crash mid-save leaves the previous workbook intact.
+results when it saves, so they are put back into the saved XML). A tab's
+charts (the Charts tab) are native line charts; openpyxl reads charts back
+when it loads the file, so a chart tab that is not rewritten keeps them, but
+pictures and other drawings are not kept: keep them out of this workbook. The
+file is replaced atomically: a crash mid-save leaves the previous workbook intact.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.chart import LineChart, Reference
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
@@ -44,7 +47,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from models.errors import SheetsError, SpreadsheetNotFound
 from models.settings import TabNames
 from sheets.formatting import NUMBER_FORMATS
-from sheets.tables import PACE_COLOURS, Cell, OutputTable, RawGrid, TabWrite, WriteReport
+from sheets.tables import PACE_COLOURS, Cell, Chart, OutputTable, RawGrid, TabWrite, WriteReport
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -259,8 +262,42 @@ def _write_table(ws: Worksheet, table: OutputTable) -> None:
                 ws.cell(row=r, column=start).font = bold
         ws.column_dimensions[get_column_letter(start)].width = 18
         ws.column_dimensions[get_column_letter(start + 1)].width = 28
+    for row in layout.bold_rows:
+        for col in range(1, len(layout.columns) + 1):
+            ws.cell(row=row + 2, column=col).font = bold
+    for chart in layout.charts:
+        _add_chart(ws, chart)
     if layout.frozen_rows:
         ws.freeze_panes = f"A{layout.frozen_rows + 1}"
+
+
+_PIXELS_PER_CM = 37.8
+
+
+def _add_chart(ws: Worksheet, chart: Chart) -> None:
+    """A native line chart over the tab's own cells, as the Google backend draws it."""
+    line = LineChart()
+    line.title = chart.title
+    line.x_axis.title = chart.x_title
+    line.y_axis.title = chart.y_title
+    # openpyxl 3.1 marks axes as deleted unless told otherwise: Excel and LibreOffice then hide them.
+    line.x_axis.delete = False
+    line.y_axis.delete = False
+    line.legend.position = "b"
+    line.width = chart.width / _PIXELS_PER_CM
+    line.height = chart.height / _PIXELS_PER_CM
+    for series in chart.series:
+        data = Reference(ws, min_col=series.column + 1, min_row=1, max_row=chart.rows + 1)
+        line.add_data(data, titles_from_data=True)
+        drawn = line.series[-1]
+        drawn.smooth = False
+        drawn.marker.symbol = "none"
+        drawn.graphicalProperties.line.solidFill = series.colour.lstrip("#").upper()
+        drawn.graphicalProperties.line.width = 28575  # 2.25 pt, in EMU
+        if series.dashed:
+            drawn.graphicalProperties.line.dashStyle = "dash"
+    line.set_categories(Reference(ws, min_col=chart.domain_column + 1, min_row=2, max_row=chart.rows + 1))
+    ws.add_chart(line, f"{get_column_letter(chart.anchor_column + 1)}{chart.anchor_row + 1}")
 
 
 def _fsync_dir(folder: Path) -> None:

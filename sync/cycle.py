@@ -26,7 +26,10 @@ from sheets.factory import output_target
 from sheets.inputs import INPUT_KINDS, InputKind, ParsedInputs
 from sheets.parse import ParseMemo, parse_inputs
 from sheets.tables import OutputTable, TabWrite
+from sync.chart_tables import charts_table
+from sync.history_tables import history_table
 from sync.output_tables import RowMemo, content_fingerprint, errors_table, leaderboard_table, summary_table
+from sync.team_tables import team_table
 
 log = logging.getLogger("sync.cycle")
 
@@ -241,15 +244,19 @@ def _dry_run_changes(stored: _Stored, writes: list[TabWrite]) -> tuple[str, ...]
 
 def _output_tables(tx: Transaction, settings: Settings, now: datetime, problems: list[Problem],
                    cycle_status: CycleStatus, *, memo: CycleMemo) -> list[OutputTable]:
-    """Summary, Leaderboard and Sync Errors as they should look now."""
+    """Every output tab as it should look now: Summary, Leaderboard, Sync Errors, Team, History, Charts."""
     today = local_date(now, settings.tz)
     standings = tx.standings(settings, year=today.year, month=today.month)
-    tabs = settings.sheets.tabs
+    history = tx.manager_history(year=today.year, month=today.month)
+    tabs, goals = settings.sheets.tabs, settings.goals
     return [
-        summary_table(standings, now=now, goals=settings.goals, status=cycle_status, tab=tabs.summary,
+        summary_table(standings, now=now, goals=goals, status=cycle_status, tab=tabs.summary,
                       tz=settings.tz, memo=memo.summary),
-        leaderboard_table(standings, goals=settings.goals, tab=tabs.leaderboard, memo=memo.leaderboard),
+        leaderboard_table(standings, goals=goals, tab=tabs.leaderboard, memo=memo.leaderboard),
         errors_table(problems, tab=tabs.errors),
+        team_table(standings, now=now, goals=goals, tab=tabs.team, tz=settings.tz),
+        history_table(standings, history, goals=goals, tab=tabs.history),
+        charts_table(standings, history, goals=goals, tab=tabs.charts, today=today),
     ]
 
 

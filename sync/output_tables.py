@@ -17,7 +17,7 @@ import functools
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,8 +31,9 @@ from models.rules.tiers import tier_name
 from models.settings import GoalsSettings
 from models.values import CycleStatus, Problem, RepStanding
 from sheets.tables import PACE_COLOURS, Cell, Column, Layout, OutputTable
-
-_HUNDRED = Decimal(100)
+from sync.cell_values import expected_cell as _expected_cell
+from sync.cell_values import fraction as _fraction
+from sync.cell_values import number as _number
 
 SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column("Rep", "text", 160),
@@ -88,22 +89,6 @@ LAST_SYNC_LABEL = "Last change synced"
 """The time of the last cycle that changed the output (an unchanged cycle writes nothing)."""
 PACE_TEXT = {"too_early": "too early"}
 """Pace indicators whose cell text differs from the rule's name."""
-
-
-def _number(value: Decimal | int | None) -> int | float | None:
-    """A stored number as a JSON-ready cell: int when whole (12), else float (12.5, 1234.56)."""
-    if value is None:
-        return None
-    if isinstance(value, int):
-        return value
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-def _fraction(percent: Decimal | None) -> float | None:
-    """A 0-100 percentage as the fraction a percent number format expects (85.32 → 0.8532)."""
-    if percent is None:
-        return None
-    return float(Decimal(percent) / _HUNDRED)
 
 
 def _team(standing: RepStanding) -> str | None:
@@ -217,12 +202,6 @@ def _summary_row(standing: RepStanding, today: _Today, goals: GoalsSettings) -> 
 def _trend(values: Sequence[Decimal | None]) -> str | None:
     line = sparkline(values)
     return line if line.strip() else None
-
-
-def _expected_cell(expected: Fraction) -> float:
-    """The elapsed share as a fraction with the precision of a two-decimal percentage (17/30 → 0.5667)."""
-    percent = Decimal(expected.numerator) * _HUNDRED / Decimal(expected.denominator)
-    return float(percent.quantize(Decimal("0.01"), ROUND_HALF_UP) / _HUNDRED)
 
 
 def _side_block(status: CycleStatus | None, tz: ZoneInfo) -> tuple[tuple[Cell, ...], ...]:

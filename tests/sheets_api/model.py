@@ -56,6 +56,7 @@ FORMAT_REQUESTS = {
     "repeatCell", "updateDimensionProperties", "updateSheetProperties", "addConditionalFormatRule",
     "deleteConditionalFormatRule", "addProtectedRange", "deleteProtectedRange", "setBasicFilter",
     "clearBasicFilter", "updateBorders", "mergeCells", "unmergeCells", "autoResizeDimensions",
+    "addChart", "updateChartSpec", "updateEmbeddedObjectPosition",
 }
 CELL_LIMIT = 10_000_000
 """Cells a spreadsheet may hold, all tabs together (rows × columns of every grid)."""
@@ -114,6 +115,8 @@ class Tab:
     conditional_formats: list[dict[str, Any]] = field(default_factory=list)
     protected_ranges: list[dict[str, Any]] = field(default_factory=list)
     basic_filter: dict[str, Any] | None = None
+    charts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Embedded charts by chart id: ``{"chartId", "spec", "position"}`` as Google returns them."""
 
     def number_format_at(self, row: int, column: int) -> dict[str, Any] | None:
         """The number format a cell is shown with."""
@@ -194,6 +197,8 @@ class Spreadsheet:
                 sheet["protectedRanges"] = copy.deepcopy(tab.protected_ranges)
             if tab.basic_filter:
                 sheet["basicFilter"] = copy.deepcopy(tab.basic_filter)
+            if tab.charts:
+                sheet["charts"] = [copy.deepcopy(chart) for chart in tab.charts.values()]
             sheets.append(sheet)
         return {
             "spreadsheetId": self.spreadsheet_id,
@@ -637,6 +642,62 @@ def _clear_basic_filter(book: Spreadsheet, body: dict[str, Any]) -> dict[str, An
     return {}
 
 
+def _chart_tab(book: Spreadsheet, chart_id: Any) -> Tab:
+    for tab in book.tabs:
+        if chart_id in tab.charts:
+            return tab
+    raise _RequestError(f"No chart with id: {chart_id}")
+
+
+def _check_chart_ranges(book: Spreadsheet, spec: dict[str, Any]) -> None:
+    """Every source range of a chart names an existing tab and stays inside its grid."""
+    basic = spec.get("basicChart", {})
+    datas = [d.get("domain", {}) for d in basic.get("domains", [])] + [s.get("series", {})
+                                                                      for s in basic.get("series", [])]
+    for data in datas:
+        for grid in data.get("sourceRange", {}).get("sources", []):
+            tab = _grid_tab(book, grid)
+            if grid.get("endRowIndex", 0) > tab.row_count or grid.get("endColumnIndex", 0) > tab.column_count:
+                raise _RequestError(f"Range ({tab.title}!...) exceeds grid limits. Max rows: "
+                                    f"{tab.row_count}, max columns: {tab.column_count}")
+
+
+def _add_chart(book: Spreadsheet, body: dict[str, Any]) -> dict[str, Any]:
+    chart = copy.deepcopy(body.get("chart", {}))
+    overlay = chart.get("position", {}).get("overlayPosition", {})
+    tab = _tab(book, overlay.get("anchorCell", {}).get("sheetId"))
+    chart_id = chart.get("chartId")
+    if chart_id is None:
+        chart_id = 5_000_000 + sum(len(t.charts) for t in book.tabs)
+    if any(chart_id in t.charts for t in book.tabs):
+        raise _RequestError(f"An object with id {chart_id} already exists.")
+    _check_chart_ranges(book, chart.get("spec", {}))
+    chart["chartId"] = chart_id
+    tab.charts[chart_id] = chart
+    return {"addChart": {"chart": copy.deepcopy(chart)}}
+
+
+def _update_chart_spec(book: Spreadsheet, body: dict[str, Any]) -> dict[str, Any]:
+    tab = _chart_tab(book, body.get("chartId"))
+    _check_chart_ranges(book, body.get("spec", {}))
+    tab.charts[body["chartId"]]["spec"] = copy.deepcopy(body.get("spec", {}))
+    return {}
+
+
+def _update_embedded_object_position(book: Spreadsheet, body: dict[str, Any]) -> dict[str, Any]:
+    tab = _chart_tab(book, body.get("objectId"))
+    _field_paths(body.get("fields", ""))
+    position = copy.deepcopy(body.get("newPosition", {}))
+    tab.charts[body["objectId"]]["position"] = position
+    return {"updateEmbeddedObjectPosition": {"position": position}}
+
+
+def _delete_embedded_object(book: Spreadsheet, body: dict[str, Any]) -> dict[str, Any]:
+    tab = _chart_tab(book, body.get("objectId"))
+    del tab.charts[body["objectId"]]
+    return {}
+
+
 def _record_only(book: Spreadsheet, body: dict[str, Any]) -> dict[str, Any]:
     ids = _sheet_ids(body)
     for sheet_id in ids:
@@ -661,4 +722,8 @@ _HANDLERS = {
     "mergeCells": _record_only,
     "unmergeCells": _record_only,
     "autoResizeDimensions": _record_only,
+    "addChart": _add_chart,
+    "updateChartSpec": _update_chart_spec,
+    "updateEmbeddedObjectPosition": _update_embedded_object_position,
+    "deleteEmbeddedObject": _delete_embedded_object,
 }

@@ -1,0 +1,115 @@
+"""Reads for the managers' tabs (History, Charts): past months, final leaderboards, daily points.
+
+Three queries per cycle, whatever the number of reps; the values are plain frozen
+dataclasses, so ``sync`` arranges them into cells without knowing SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Connection, text
+
+HISTORY_MONTHS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class RepMonth:
+    """One active rep's goal row of a past month, as it stands now."""
+
+    rep_id: int
+    year: int
+    month: int
+    signups: Decimal
+    signup_goal: int | None
+    signup_pct: Decimal | None
+    revenue: Decimal
+    revenue_goal: Decimal | None
+    revenue_pct: Decimal | None
+    bonus_tier: int
+
+
+@dataclass(frozen=True, slots=True)
+class FinalRank:
+    """A rep's rank on the last day of a month (the leaderboard snapshot taken with the monthly one)."""
+
+    year: int
+    month: int
+    rank: int
+    name: str
+    team: str | None
+    signup_pct: Decimal | None
+    revenue_pct: Decimal | None
+    bonus_tier: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DailyPoint:
+    """A rep's signups at the end of one day of the current month (the daily snapshot)."""
+
+    rep_id: int
+    day: date
+    signups: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerHistory:
+    """What the History and Charts tabs need besides the current standings."""
+
+    months: tuple[tuple[int, int], ...]
+    """The closed months shown, oldest first."""
+    rep_months: tuple[RepMonth, ...]
+    final_ranks: tuple[FinalRank, ...]
+    daily: tuple[DailyPoint, ...]
+
+
+def closed_months(year: int, month: int, count: int = HISTORY_MONTHS) -> tuple[tuple[int, int], ...]:
+    """The ``count`` months before ``(year, month)``, oldest first."""
+    index = year * 12 + month - 1
+    return tuple((i // 12, i % 12 + 1) for i in range(index - count, index))
+
+
+def _index(year: int, month: int) -> int:
+    return year * 12 + month - 1
+
+
+def manager_history(connection: Connection, *, year: int, month: int,
+                    count: int = HISTORY_MONTHS) -> ManagerHistory:
+    """The last ``count`` closed months of every active rep, each month's final top 10 (ties
+    included) and the current month's daily signups."""
+    months = closed_months(year, month, count)
+    first, current = _index(*months[0]), _index(year, month)
+    window = {"first": first, "current": current}
+    rep_rows = connection.execute(text("""
+        SELECT g.sales_rep_id, g.goal_year, g.goal_month, g.signups_actual, g.signup_goal,
+               g.signup_progress_percent, g.revenue_actual, g.revenue_goal, g.revenue_progress_percent,
+               g.bonus_tier_actual
+        FROM rep_monthly_goals g JOIN sales_reps r ON r.id = g.sales_rep_id AND r.is_active
+        WHERE g.goal_year * 12 + g.goal_month - 1 BETWEEN :first AND :current - 1
+        ORDER BY g.sales_rep_id, g.goal_year, g.goal_month
+    """), window).all()
+    # Reps who left since still belong on the leaderboard of the months they were in.
+    rank_rows = connection.execute(text("""
+        SELECT extract(year FROM l.snapshot_date)::int, extract(month FROM l.snapshot_date)::int, l.rank,
+               r.name, r.team, l.signup_progress_percent, l.revenue_progress_percent, l.bonus_tier
+        FROM leaderboard_snapshots l JOIN sales_reps r ON r.id = l.sales_rep_id
+        WHERE l.snapshot_date = (date_trunc('month', l.snapshot_date) + interval '1 month - 1 day')::date
+          AND l.snapshot_date >= make_date(:first_year, :first_month, 1)
+          AND l.snapshot_date < make_date(:year, :month, 1)
+          AND l.rank <= 10
+        ORDER BY l.snapshot_date DESC, l.rank, r.name, r.email
+    """), {"first_year": months[0][0], "first_month": months[0][1], "year": year, "month": month}).all()
+    daily_rows = connection.execute(text("""
+        SELECT sales_rep_id, snapshot_date, signups_to_date FROM goal_progress_snapshots
+        WHERE snapshot_type = 'daily' AND snapshot_date >= make_date(:year, :month, 1)
+          AND snapshot_date < make_date(:year, :month, 1) + interval '1 month'
+        ORDER BY snapshot_date, sales_rep_id
+    """), {"year": year, "month": month}).all()
+    return ManagerHistory(
+        months=months,
+        rep_months=tuple(RepMonth(*row) for row in rep_rows),
+        final_ranks=tuple(FinalRank(*row) for row in rank_rows),
+        daily=tuple(DailyPoint(*row) for row in daily_rows),
+    )

@@ -1,0 +1,124 @@
+"""The Charts tab: the data of two native line charts, and the charts over it. Pure.
+
+Left: this month's cumulative signups per team by day (from the daily snapshots;
+today from the live numbers) next to each team's expected-pace line (the team's
+signup goal × the elapsed share of each day, dashed, same colour). Right of it:
+the last 12 closed months' signup % per team. The charts sit to the right of
+both tables; their ranges follow the table, so only the data changes from one
+cycle to the next (and the ranges, when a team or a month's length changes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
+from models.history import ManagerHistory
+from models.rules.pace import expected_fraction
+from models.rules.periods import days_in_month
+from models.rules.progress import goal_is_set, progress_percent
+from models.rules.teams import NO_TEAM, team_of
+from models.settings import GoalsSettings
+from models.values import RepStanding
+from sheets.tables import Cell, Chart, ChartSeries, Column, Layout, OutputTable
+from sync.cell_values import fraction, number
+from sync.history_tables import month_label
+
+TEAM_COLOURS: tuple[str, ...] = ("#4285f4", "#ea4335", "#fbbc04", "#34a853", "#ff6d01", "#46bdc6",
+                                 "#7e57c2", "#ec407a", "#8d6e63", "#78909c")
+"""One colour per team (by team name), reused when there are more teams."""
+ROW_HEIGHT = 21
+"""Default row height in pixels (Google and LibreOffice), to stack the charts without overlap."""
+
+
+def _teams(standings: Sequence[RepStanding]) -> list[str]:
+    """Team names by name, reps without a team last: a stable order (and colour) per team, so
+    the charts' layout changes only when a team comes or goes."""
+    names = {team_of(standing) for standing in standings}
+    return sorted(names, key=lambda name: (name == NO_TEAM, name.casefold()))
+
+
+def charts_table(standings: Sequence[RepStanding], history: ManagerHistory, *, goals: GoalsSettings,
+                 tab: str, today: date) -> OutputTable:
+    """The Charts tab for ``today``'s month."""
+    teams = _teams(standings)
+    team_of_rep = {s.rep_id: team_of(s) for s in standings}
+    days = days_in_month(today.year, today.month)
+
+    # Cumulative signups at the end of each day, per team: the daily snapshots, today the live numbers.
+    by_day: dict[tuple[int, str], Decimal] = {}
+    for point in history.daily:
+        team = team_of_rep.get(point.rep_id)
+        if team is not None and point.day < today and point.signups is not None:
+            key = (point.day.day, team)
+            by_day[key] = by_day.get(key, Decimal(0)) + point.signups
+    for standing in standings:
+        key = (today.day, team_of(standing))
+        by_day[key] = by_day.get(key, Decimal(0)) + standing.signups
+    goals_by_team: dict[str, Decimal] = {}
+    for standing in standings:
+        if goal_is_set(standing.signup_goal):
+            team = team_of(standing)
+            goals_by_team[team] = goals_by_team.get(team, Decimal(0)) + Decimal(standing.signup_goal or 0)
+
+    # Each month's signup % per team: the members' signups over their set goals.
+    totals: dict[tuple[int, int, str], tuple[Decimal, Decimal]] = {}
+    for past in history.rep_months:
+        team = team_of_rep.get(past.rep_id)
+        if team is None or not goal_is_set(past.signup_goal):
+            continue
+        signups, goal = totals.get((past.year, past.month, team), (Decimal(0), Decimal(0)))
+        totals[(past.year, past.month, team)] = (signups + past.signups, goal + (past.signup_goal or 0))
+
+    columns = [Column("Day", "int", 50)]
+    for team in teams:
+        columns += [Column(team, "number", 95), Column(f"{team} expected", "number", 95)]
+    gap = len(columns)
+    columns += [Column("", "text", 24), Column("Month", "text", 80)]
+    columns += [Column(team, "percent", 95) for team in teams]
+
+    rows: list[tuple[Cell, ...]] = []
+    for index in range(max(days, len(history.months))):
+        cells: list[Cell] = []
+        if index < days:
+            day = index + 1
+            share = expected_fraction(date(today.year, today.month, day), goals.pace.calendar, goals.pace.holidays)
+            cells.append(day)
+            for team in teams:
+                actual = by_day.get((day, team)) if day <= today.day else None
+                team_goal = goals_by_team.get(team)
+                expected = (round(float(team_goal * share.numerator / share.denominator), 1)
+                            if team_goal else None)
+                cells += [number(actual), expected]
+        else:
+            cells += [None] * (gap)
+        cells.append(None)
+        if index < len(history.months):
+            year, month = history.months[index]
+            cells.append(month_label(year, month))
+            for team in teams:
+                signups, goal = totals.get((year, month, team), (Decimal(0), Decimal(0)))
+                cells.append(fraction(progress_percent(signups, goal)) if goal else None)
+        else:
+            cells += [None] * (1 + len(teams))
+        rows.append(tuple(cells))
+
+    charts: tuple[Chart, ...] = ()
+    if teams:
+        anchor = len(columns) + 1
+        month_name = f"{date(today.year, today.month, 1):%B %Y}"
+        charts = (
+            Chart(title=f"Signups in {month_name} by team (dashed: expected pace)", domain_column=0,
+                  series=tuple(ChartSeries(1 + 2 * i + offset, TEAM_COLOURS[i % len(TEAM_COLOURS)],
+                                           dashed=bool(offset))
+                               for i in range(len(teams)) for offset in (0, 1)),
+                  rows=days, anchor_row=1, anchor_column=anchor, x_title="Day of the month",
+                  y_title="Signups (cumulative)"),
+            Chart(title="Signup % of goal per team, last 12 months", domain_column=gap + 1,
+                  series=tuple(ChartSeries(gap + 2 + i, TEAM_COLOURS[i % len(TEAM_COLOURS)])
+                               for i in range(len(teams))),
+                  rows=len(history.months), anchor_row=1 + 400 // ROW_HEIGHT, anchor_column=anchor,
+                  x_title="Month", y_title="Signup % of goal"),
+        )
+    return OutputTable(tab=tab, layout=Layout(columns=tuple(columns), charts=charts), rows=tuple(rows))

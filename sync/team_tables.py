@@ -1,0 +1,59 @@
+"""The Team tab: one row per team for the current month. Pure (``now`` and settings passed in)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from models.rules.pace import expected_fraction
+from models.rules.periods import local_date
+from models.rules.teams import TeamStanding, team_standings
+from models.settings import GoalsSettings
+from models.values import RepStanding
+from sheets.tables import PACE_COLOURS, Cell, Column, Layout, OutputTable
+from sync.cell_values import expected_cell, fraction, number
+from sync.output_tables import PACE_TEXT
+
+TEAM_COLUMNS: tuple[Column, ...] = (
+    Column("Team", "text", 140),
+    Column("Members", "int", 75),
+    Column("Signups", "number", 75),
+    Column("Signup Goal", "int", 90),
+    Column("Signup %", "percent", 80),
+    Column("Revenue", "money", 110),
+    Column("Revenue Goal", "money", 110),
+    Column("Revenue %", "percent", 85),
+    Column("Expected %", "percent", 90),
+    Column("Pace", "text", 85),
+    Column("Ahead", "int", 60),
+    Column("On Track", "int", 70),
+    Column("Behind", "int", 60),
+    Column("Critical", "int", 65),
+    Column("Goals Not Set", "int", 105),
+    Column("Rank", "int", 55),
+)
+
+
+def pace_text(indicator: str | None) -> str | None:
+    """A pace indicator as the Summary shows it."""
+    return PACE_TEXT.get(indicator, indicator) if indicator is not None else None
+
+
+def _row(team: TeamStanding, expected: float) -> tuple[Cell, ...]:
+    return (
+        team.team, team.members, number(team.signups), team.signup_goal, fraction(team.signup_pct),
+        number(team.revenue), number(team.revenue_goal), fraction(team.revenue_pct), expected,
+        pace_text(team.pace.indicator), team.count("ahead"), team.count("on_track"), team.count("behind"),
+        team.count("critical"), team.goals_not_set, team.rank,
+    )
+
+
+def team_table(standings: Sequence[RepStanding], *, now: datetime, goals: GoalsSettings, tab: str,
+               tz: ZoneInfo) -> OutputTable:
+    """The Team tab: teams ranked by signup %, then revenue % (1, 2, 2, 4); reps without a team last."""
+    today = local_date(now, tz)
+    expected = expected_fraction(today, goals.pace.calendar, goals.pace.holidays)
+    teams = team_standings(standings, expected=expected, settings=goals.pace)
+    layout = Layout(columns=TEAM_COLUMNS, colour_column="Pace", colours=tuple(PACE_COLOURS.items()))
+    return OutputTable(tab=tab, layout=layout, rows=tuple(_row(team, expected_cell(expected)) for team in teams))
