@@ -51,11 +51,29 @@ def latest_check(now: datetime, tz: ZoneInfo, check_times: Sequence[str | time])
     return None  # unreachable: yesterday's checks are all in the past
 
 
-def next_moment(now: datetime, tz: ZoneInfo, check_times: Sequence[str | time]) -> datetime:
-    """The first midnight or reminder check strictly after ``now``: when the daemon should
-    run a turn even if its poll interval has not elapsed yet."""
+def next_moment(now: datetime, tz: ZoneInfo, check_times: Sequence[str | time],
+                weekly: tuple[int, str | time] | None = None) -> datetime:
+    """The first midnight, reminder check or weekly moment (``(weekday, time)``: the digest)
+    strictly after ``now``: when the daemon should run a turn even if its poll interval has
+    not elapsed yet."""
     require_aware(now)
     today = now.astimezone(tz).date()
     times = {time(0), *(parse_check_time(t) for t in check_times)}
     candidates = [local_moment(day, t, tz) for day in (today, today + timedelta(days=1)) for t in times]
+    if weekly is not None:
+        candidates.append(latest_weekly(now, tz, *weekly) + timedelta(days=7))
     return min(moment for moment in candidates if moment > now)
+
+
+def latest_weekly(now: datetime, tz: ZoneInfo, weekday: int, at: str | time) -> datetime:
+    """The latest ``weekday`` (0 = Monday) at wall-clock ``at`` at or before ``now`` (the digest moment)."""
+    require_aware(now)
+    today = now.astimezone(tz).date()
+    day = today - timedelta(days=(today.weekday() - weekday) % 7)
+    moment = local_moment(day, parse_check_time(at), tz)
+    return moment if moment <= now else local_moment(day - timedelta(days=7), parse_check_time(at), tz)
+
+
+def week_start(day: date) -> date:
+    """The Monday of ``day``'s week (pace alerts are limited to one per rep per week)."""
+    return day - timedelta(days=day.weekday())

@@ -37,8 +37,9 @@ class Notifier(Protocol):
         """Email one rep; True when delivered, else ``NotifyError``."""
         ...
 
-    def send_to_team(self, subject: str, body: str) -> bool:
-        """Post to every team channel; True when all accepted it, else ``NotifyError``."""
+    def send_to_team(self, subject: str, body: str, *, team: str | None = None) -> bool:
+        """Post to every team channel (``team``: only that team's); True when all accepted it, else
+        ``NotifyError``."""
         ...
 
 
@@ -90,8 +91,8 @@ class ApprisePoster:
 
     def __init__(self, settings: NotificationSettings) -> None:
         self._email_url = settings.email_url.get_secret_value().strip()
-        self._team_urls = [url.get_secret_value().strip() for url in settings.team_urls
-                           if url.get_secret_value().strip()]
+        self._settings = settings
+        self._team_urls = settings.all_team_urls()
         self._secrets = secrets_in_urls([self._email_url, *self._team_urls])
 
     @property
@@ -114,12 +115,13 @@ class ApprisePoster:
                    what=f"email {email}", setting="notifications.email_url")
         return True
 
-    def send_to_team(self, subject: str, body: str) -> bool:
-        """Post to every team channel. Raises ``NotifyError`` when any of them fails."""
-        if not self._team_urls:
+    def send_to_team(self, subject: str, body: str, *, team: str | None = None) -> bool:
+        """Post to every team channel (``team``: only that team's, when ``team_urls`` is a map).
+        Raises ``NotifyError`` when any of them fails."""
+        urls = self._team_urls if team is None else self._settings.urls_for_team(team)
+        if not urls:
             raise NotifyError("notifications.team_urls is empty, so there is no team channel")
-        self._post(self._team_urls, subject, body, what="post to the team channel",
-                   setting="notifications.team_urls")
+        self._post(urls, subject, body, what="post to the team channel", setting="notifications.team_urls")
         return True
 
     def _post(self, urls: Sequence[str], subject: str, body: str, *, what: str, setting: str) -> None:

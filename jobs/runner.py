@@ -37,11 +37,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from jobs.moments import latest_check, midnight, month_start
+from jobs.moments import latest_check, latest_weekly, midnight, month_start
 from jobs.notifier import ApprisePoster, Notifier
 from models import job_queries as q
 from models.errors import GoalsSyncError
-from models.settings import DEFAULT_SOURCE, Settings
+from models.settings import DEFAULT_SOURCE, WEEKDAYS, Settings
 
 if TYPE_CHECKING:
     from models.store import Store
@@ -52,25 +52,28 @@ log = logging.getLogger("jobs")
 Counts = Mapping[str, int | str]
 JobFunction = Callable[..., Counts]
 
-JOB_NAMES: tuple[str, ...] = ("snapshot", "achievements", "notify", "reminders")
+JOB_NAMES: tuple[str, ...] = ("snapshot", "achievements", "notify", "reminders", "pace_alerts", "digest")
 # The snapshot freezes the day that ended, so it belongs before the first cycle of the new day
 # (which would otherwise mix in edits made after midnight, and rewrite the Summary a second time
 # for the new trend point); the other jobs need the cycle's fresh data.
 BEFORE_CYCLE: tuple[str, ...] = ("snapshot",)
-AFTER_CYCLE: tuple[str, ...] = ("achievements", "notify", "reminders")
-EVERY_TURN: frozenset[str] = frozenset({"achievements", "notify"})
-_STOPPABLE: frozenset[str] = frozenset({"notify", "reminders"})
+AFTER_CYCLE: tuple[str, ...] = ("achievements", "notify", "reminders", "pace_alerts", "digest")
+EVERY_TURN: frozenset[str] = frozenset({"achievements", "notify", "pace_alerts"})
+_STOPPABLE: frozenset[str] = frozenset({"notify", "reminders", "pace_alerts", "digest"})
 # Each job's function as (module, name), imported when the job runs: a turn with nothing due loads none.
 _JOBS: dict[str, tuple[str, str]] = {
     "snapshot": ("jobs.snapshots", "take_snapshots"),
     "achievements": ("jobs.achievements", "detect_achievements"),
     "notify": ("jobs.notify", "announce"),
     "reminders": ("jobs.reminders", "process_reminders"),
+    "pace_alerts": ("jobs.pace_alerts", "alert_pace"),
+    "digest": ("jobs.digest", "send_digest"),
 }
 # Counts that mean "something happened": a quiet every-turn run is logged at DEBUG only.
 _NEWS: dict[str, tuple[str, ...]] = {
     "achievements": ("new",),
     "notify": ("emails", "team_posts", "announced", "failed"),
+    "pace_alerts": ("new", "emails", "failed"),
 }
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
@@ -114,6 +117,9 @@ def scheduled_moment(job: str, now: datetime, settings: Settings) -> datetime:
         start = month_start(now, tz)
         check = latest_check(now, tz, settings.jobs.reminder_times)
         return max(start, check) if check is not None else start
+    if job == "digest":
+        digest = settings.notifications.digest
+        return latest_weekly(now, tz, WEEKDAYS.index(digest.weekday), digest.time)
     if job in _JOBS:
         return midnight(now, tz)
     raise ValueError(f"unknown job {job!r}; use one of {', '.join(JOB_NAMES)}")
@@ -230,7 +236,10 @@ def run_due(store: Store, settings: Settings, notifier: Notifier, now: datetime,
             found = any(o.job == "achievements" and o.counts.get("new") for o in outcomes)
             if not ((notifier.can_email or notifier.has_team) and (due.pending_announcements or found)):
                 continue  # nothing waits to be announced, or nowhere to announce it
-        elif keys[job] in due.done:
+        elif job == "pace_alerts":
+            if not settings.notifications.pace_alerts:
+                continue  # opt-in; when on it runs every turn: a rep may turn critical at any cycle
+        elif keys[job] in due.done or (job == "digest" and not settings.notifications.digest.enabled):
             continue
         outcomes.append(run_job(store, settings, notifier, job, now, stop=stop, data_version=due.data_version))
     return outcomes

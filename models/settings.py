@@ -138,6 +138,14 @@ class GoalsSettings(_Model):
     streak_milestones: tuple[int, ...] = (3, 6, 12)
 
 
+def _check_time_of_day(text: str) -> str:
+    hours, _, minutes = text.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60
+            and len(minutes) == 2):
+        raise ValueError(f"{text!r} is not a time of day like 09:00")
+    return text
+
+
 class JobsSettings(_Model):
     reminder_times: tuple[str, ...] = ("09:00", "13:00", "17:00")
 
@@ -145,16 +153,85 @@ class JobsSettings(_Model):
     @classmethod
     def _hh_mm(cls, times: tuple[str, ...]) -> tuple[str, ...]:
         for text in times:
-            hours, _, minutes = text.partition(":")
-            if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60
-                    and len(minutes) == 2):
-                raise ValueError(f"{text!r} is not a time of day like 09:00")
+            _check_time_of_day(text)
         return tuple(sorted(times))
+
+
+WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class DigestSettings(_Model):
+    """When the weekly digest goes out (company time zone)."""
+
+    enabled: bool = True
+    weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
+    time: str = "08:00"
+
+    @field_validator("weekday", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("time")
+    @classmethod
+    def _hh_mm(cls, text: str) -> str:
+        return _check_time_of_day(text)
 
 
 class NotificationSettings(_Model):
     email_url: SecretStr = SecretStr("")
-    team_urls: tuple[SecretStr, ...] = ()
+    team_urls: tuple[SecretStr, ...] | dict[str, tuple[SecretStr, ...]] = ()
+    """Team channels: a list (every team's posts go to each URL) or a map team → its URLs."""
+    team_managers: dict[str, tuple[str, ...]] = {}
+    """Team → manager emails, for reps whose Manager Email is blank."""
+    digest: DigestSettings = DigestSettings()
+    pace_alerts: bool = False
+    """Email a rep who turns critical (at most once a week); their manager reads it in the digest."""
+
+    @field_validator("team_urls", mode="before")
+    @classmethod
+    def _urls_of_a_team(cls, value: object) -> object:
+        if isinstance(value, dict):  # one URL for a team may be written without a list
+            return {team: [urls] if isinstance(urls, str) else urls for team, urls in value.items()}
+        return value
+
+    @field_validator("team_managers", mode="before")
+    @classmethod
+    def _managers_of_a_team(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {team: [emails] if isinstance(emails, str) else emails for team, emails in value.items()}
+        return value
+
+    @field_validator("team_managers")
+    @classmethod
+    def _emails(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        cleaned = {}
+        for team, emails in value.items():
+            for email in emails:
+                if "@" not in email or " " in email.strip():
+                    raise ValueError(f"{email!r} (team {team}) is not an email address")
+            cleaned[team] = tuple(email.strip().lower() for email in emails)
+        return cleaned
+
+    def all_team_urls(self) -> list[str]:
+        """Every team channel URL (a list, or every team's of a map), without duplicates."""
+        urls = self.team_urls if isinstance(self.team_urls, tuple) else \
+            tuple(url for team_urls in self.team_urls.values() for url in team_urls)
+        return list(dict.fromkeys(url.get_secret_value().strip() for url in urls if url.get_secret_value().strip()))
+
+    def urls_for_team(self, team: str) -> list[str]:
+        """The channels a team's posts go to: every URL of a list, or the team's own of a map."""
+        if isinstance(self.team_urls, tuple):
+            return self.all_team_urls()
+        wanted = team.strip().casefold()
+        return [url.get_secret_value().strip() for name, urls in self.team_urls.items()
+                if name.strip().casefold() == wanted for url in urls if url.get_secret_value().strip()]
+
+    def managers_of_team(self, team: str) -> tuple[str, ...]:
+        """``team_managers`` of a team (names compared case-insensitively)."""
+        wanted = team.strip().casefold()
+        return tuple(email for name, emails in self.team_managers.items() if name.strip().casefold() == wanted
+                     for email in emails)
 
 
 class LoggingSettings(_Model):

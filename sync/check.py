@@ -22,7 +22,7 @@ def _config_lines(context: Context) -> list[_Line]:
     where = sheets.xlsx_path if sheets.backend == "xlsx" else f"spreadsheet {sheets.spreadsheet_id}"
     lines: list[_Line] = [(True, f"config {context.config_path}: valid (time zone {settings.timezone}, "
                                  f"backend {sheets.backend}: {where})")]
-    if not (settings.notifications.email_url.get_secret_value() or settings.notifications.team_urls):
+    if not (settings.notifications.email_url.get_secret_value() or settings.notifications.all_team_urls()):
         lines.append((True, "notifications: none configured (reminders and achievements are recorded, not sent)"))
     return lines
 

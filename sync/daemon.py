@@ -38,6 +38,7 @@ import schedule
 
 from jobs.moments import next_moment
 from models.errors import GoalsSyncError
+from models.settings import WEEKDAYS
 from models.values import CycleResult
 from sync.context import Context
 from sync.systemd import ServiceNotifier
@@ -107,7 +108,9 @@ class _Turn:
             turn = TurnResult(CycleResult(status="failed", now=now, error=f"unexpected error ({type(error).__name__})"))
         self.observe(turn)
         settings = context.settings
-        self.next_moment = next_moment(context.clock.now(), settings.tz, settings.jobs.reminder_times)
+        digest = settings.notifications.digest
+        weekly = (WEEKDAYS.index(digest.weekday), digest.time) if digest.enabled else None
+        self.next_moment = next_moment(context.clock.now(), settings.tz, settings.jobs.reminder_times, weekly)
         log.debug("turn at %s finished", now.isoformat())
 
 

@@ -63,7 +63,7 @@ def secrets_of(settings: Settings) -> list[str]:
     from jobs.notifier import secrets_in_urls
 
     notifications = secrets_in_urls([settings.notifications.email_url.get_secret_value(),
-                                     *(url.get_secret_value() for url in settings.notifications.team_urls)])
+                                     *settings.notifications.all_team_urls()])
     database = secrets_in_urls([settings.database.url.get_secret_value()], path_tokens=False)
     return sorted({*notifications, *database}, key=len, reverse=True)
 

@@ -96,8 +96,8 @@ def _walk(book: Book, settings: Settings, store: Store, smtp: Mailbox) -> list[t
 
 def test_a_month_of_jobs(jobs_settings: Callable[..., Settings], store: Store, smtp: Mailbox,
                          workbook_path: Path) -> None:
-    settings = jobs_settings(timezone="America/New_York", team=True,
-                             sheets={"xlsx_path": str(workbook_path)})
+    settings = jobs_settings(timezone="America/New_York", team=True, sheets={"xlsx_path": str(workbook_path)},
+                             notifications={"digest": {"enabled": False}})  # tests/managers walks the digest
     book = _workbook(workbook_path)
     received = _walk(book, settings, store, smtp)
 

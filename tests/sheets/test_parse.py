@@ -173,7 +173,7 @@ def test_frames_have_exactly_the_contract_columns_and_dtypes() -> None:
         {}, known_emails=frozenset(),
     )
     assert [p for p in parsed.problems if p.tab == "Actuals"] == []
-    expected = {"email": "string", "name": "string", "team": "string", "title": "string",
+    expected = {"email": "string", "name": "string", "team": "string", "title": "string", "manager_email": "string",
                 "is_active": "boolean", "monthly_signup_goal": "Int64", "yearly_signup_goal": "Int64",
                 "year": "Int64", "month": "Int64", "signup_goal": "Int64", "revenue_goal": "Float64",
                 "bonus_tier_goal": "Int64", "signups": "Float64", "revenue": "Float64", "row": "int64"}

@@ -66,7 +66,7 @@ def tab_grid(draw: st.DrawFn, kind: str) -> list[list[object]] | None:
     return [[] for _ in range(draw(st.integers(0, 2)))] + [header] + body
 
 
-EXPECTED_DTYPES = {"email": "string", "name": "string", "team": "string", "title": "string",
+EXPECTED_DTYPES = {"email": "string", "name": "string", "team": "string", "title": "string", "manager_email": "string",
                    "is_active": "boolean", "signups": "Float64", "revenue": "Float64", "revenue_goal": "Float64",
                    "row": "int64"}
 
