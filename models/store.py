@@ -214,6 +214,11 @@ class Transaction:
         return {row.tab: OutputState(row.content_hash, row.layout_hash, row.row_count, row.column_count)
                 for row in rows}
 
+    def forget_output_state(self, spreadsheet: str) -> None:
+        """Forget what was written to ``spreadsheet`` (its file was replaced): every tab is written next."""
+        self.connection.execute(text("DELETE FROM sheet_output_state WHERE spreadsheet = :spreadsheet"),
+                                {"spreadsheet": spreadsheet})
+
     def save_output_state(self, spreadsheet: str, states: dict[str, OutputState], now: datetime) -> None:
         """Remember what was just written (one statement for all tabs)."""
         if not states:

@@ -63,6 +63,8 @@ class Chart:
     width: int = 640
     """Pixels."""
     height: int = 360
+    y_percent: bool = False
+    """The values are fractions shown as percentages (the axis says 80 %, not 0.8)."""
 
 
 @dataclass(frozen=True, slots=True)

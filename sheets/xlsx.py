@@ -284,6 +284,9 @@ def _add_chart(ws: Worksheet, chart: Chart) -> None:
     line.x_axis.delete = False
     line.y_axis.delete = False
     line.legend.position = "b"
+    if chart.y_percent:
+        line.y_axis.number_format = "0%"
+        line.y_axis.numFmt.sourceLinked = False
     line.width = chart.width / _PIXELS_PER_CM
     line.height = chart.height / _PIXELS_PER_CM
     for series in chart.series:

@@ -39,6 +39,11 @@ def _teams(standings: Sequence[RepStanding]) -> list[str]:
     return sorted(names, key=lambda name: (name == NO_TEAM, name.casefold()))
 
 
+def _width(header: str) -> int:
+    """Pixels for a column whose header is ``header`` (bold, about 8 px a character)."""
+    return max(80, 8 * len(header) + 16)
+
+
 def charts_table(standings: Sequence[RepStanding], history: ManagerHistory, *, goals: GoalsSettings,
                  tab: str, today: date) -> OutputTable:
     """The Charts tab for ``today``'s month."""
@@ -73,10 +78,11 @@ def charts_table(standings: Sequence[RepStanding], history: ManagerHistory, *, g
 
     columns = [Column("Day", "int", 50)]
     for team in teams:
-        columns += [Column(team, "number", 95), Column(f"{team} expected", "number", 95)]
+        columns += [Column(team, "number", _width(team)), Column(f"{team} expected", "number",
+                                                                 _width(f"{team} expected"))]
     gap = len(columns)
     columns += [Column("", "text", 24), Column("Month", "text", 80)]
-    columns += [Column(team, "percent", 95) for team in teams]
+    columns += [Column(team, "percent", _width(team)) for team in teams]
 
     rows: list[tuple[Cell, ...]] = []
     for index in range(max(days, len(history.months))):
@@ -119,6 +125,6 @@ def charts_table(standings: Sequence[RepStanding], history: ManagerHistory, *, g
                   series=tuple(ChartSeries(gap + 2 + i, TEAM_COLOURS[i % len(TEAM_COLOURS)])
                                for i in range(len(teams))),
                   rows=len(history.months), anchor_row=1 + 400 // ROW_HEIGHT, anchor_column=anchor,
-                  x_title="Month", y_title="Signup % of goal"),
+                  x_title="Month", y_title="Signup % of goal", y_percent=True),
         )
     return OutputTable(tab=tab, layout=Layout(columns=tuple(columns), charts=charts), rows=tuple(rows))

@@ -8,12 +8,58 @@ database (``goals_demo`` on the embedded server) and its own workbook
 from __future__ import annotations
 
 import argparse
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sync.context import Context
 
+if TYPE_CHECKING:
+    from models.settings import Settings
+    from models.store import Store
+    from sheets.backend import SpreadsheetBackend
+
 DEMO_DATABASE = "goals_demo"
 DEMO_WORKBOOK = Path("var/demo-goals.xlsx")
+
+
+def _replay_month(settings: Settings, store: Store, backend: SpreadsheetBackend, now: datetime) -> None:
+    """Replay the month so far, as a daemon would have lived it: the team entered its goals
+    on the 2nd (by the deadline); each evening a cycle brings that day's actuals and each
+    midnight the snapshot freezes the day (the Summary's Trend, the Charts tab). The month
+    ends of the past year are snapshotted too (the History tab's final leaderboards)."""
+    from jobs.snapshots import take_snapshots
+    from models.rules.periods import local_date
+    from sheets.xlsx import create_workbook
+    from sync.cycle import run_cycle
+    from sync.demo_data import demo_workbook
+
+    today = local_date(now, settings.tz)
+    local = now.astimezone(settings.tz)
+    if today.day == 1:  # nothing to replay; the past months still need their month-end snapshots
+        create_workbook(DEMO_WORKBOOK, demo_workbook(today))
+        run_cycle(settings, store, backend, now)
+    for day in range(1, today.day):
+        # Only the inputs matter until the last cycle, which writes every output tab to the final file.
+        create_workbook(DEMO_WORKBOOK, demo_workbook(today, as_of=day))
+        run_cycle(settings, store, backend, local.replace(day=day, hour=9 if day <= 2 else 18, minute=0, second=0,
+                                                          microsecond=0))
+        if day == 1:
+            _month_ends(settings, store, now)
+        take_snapshots(store, settings, None, now, day=date(today.year, today.month, day))
+    if today.day == 1:
+        _month_ends(settings, store, now)
+
+
+def _month_ends(settings: Settings, store: Store, now: datetime) -> None:
+    """The last day of each of the past 12 months, snapshotted (its final leaderboard)."""
+    from jobs.snapshots import take_snapshots
+    from models.history import closed_months
+    from models.rules.periods import days_in_month, local_date
+
+    today = local_date(now, settings.tz)
+    for year, month in closed_months(today.year, today.month):
+        take_snapshots(store, settings, None, now, day=date(year, month, days_in_month(year, month)))
 
 
 def run_demo(context: Context, _args: argparse.Namespace) -> int:
@@ -22,6 +68,7 @@ def run_demo(context: Context, _args: argparse.Namespace) -> int:
     from models.engine import make_engine
     from models.rules.periods import local_date
     from models.store import Store
+    from sheets.factory import output_target
     from sheets.xlsx import XlsxBackend, create_workbook
     from sync.cycle import run_cycle
     from sync.demo_data import demo_workbook
@@ -43,10 +90,11 @@ def run_demo(context: Context, _args: argparse.Namespace) -> int:
     print(f"Database: embedded PostgreSQL, database {DEMO_DATABASE!r} under {settings.database.data_dir}")
     backend = XlsxBackend(DEMO_WORKBOOK, tabs=settings.sheets.tabs)
     try:
-        if today.day > 2:
-            # Replay the month: the team entered its goals on the 2nd (by the deadline),
-            # so the first cycle sees them then; today's cycle brings the actuals.
-            run_cycle(settings, store, backend, now.replace(day=2, hour=9, minute=0, second=0, microsecond=0))
+        print(f"Replaying {today:%B %Y} day by day (a cycle each evening, a snapshot each midnight)…")
+        _replay_month(settings, store, backend, now)
+        create_workbook(DEMO_WORKBOOK, demo_workbook(today))
+        with store.transaction(now) as tx:  # a new file: every output tab is written again
+            tx.forget_output_state(output_target(settings.sheets))
         result = run_cycle(settings, store, backend, now)
         print(f"Sync cycle: {result.status} in {result.seconds:.2f} s — {result.rows_read} rows read, "
               f"{result.rows_upserted} rows stored, {len(result.problems)} problems, "
@@ -60,7 +108,8 @@ def run_demo(context: Context, _args: argparse.Namespace) -> int:
                               tab=settings.sheets.tabs.summary, tz=settings.tz)
         print(f"\nSummary for {today:%B %Y} (day {today.day}):\n")
         print(summary_for_terminal(table))
-        print(f"\nOpen {DEMO_WORKBOOK} to see the Summary, Leaderboard and Sync Errors tabs it wrote.")
+        print(f"\nOpen {DEMO_WORKBOOK} to see the tabs it wrote: Summary, Leaderboard, Sync Errors, Team, "
+              "History and Charts.")
         return 0
     finally:
         store.dispose()

@@ -17,7 +17,8 @@ FIRST_YEAR = 2024
 
 HISTORY_MONTHS = 24
 
-REPS_HEADER = ["Email", "Name", "Team", "Title", "Active", "Monthly Signup Goal", "Yearly Signup Goal"]
+REPS_HEADER = ["Email", "Name", "Team", "Title", "Active", "Monthly Signup Goal", "Yearly Signup Goal",
+               "Manager Email"]
 MONTHLY_HEADER = ["Email", "Year", "Month", "Signup Goal", "Revenue Goal", "Bonus Tier Goal"]
 YEARLY_HEADER = ["Email", "Year", "Signup Goal", "Revenue Goal"]
 ACTUALS_HEADER = ["Email", "Year", "Month", "Signups", "Revenue"]
@@ -29,12 +30,14 @@ class _Team:
     base_goal: int
     """Typical monthly signup goal of a rep in this team."""
     revenue_per_signup: int
+    manager: str
+    """The team's manager (the reps' Manager Email; the weekly digest goes there)."""
 
 
 _TEAMS = (
-    _Team("Enterprise", 11, 4200),
-    _Team("Mid-Market", 18, 1800),
-    _Team("SMB", 26, 650),
+    _Team("Enterprise", 11, 4200, "harper.lewis@example.com"),
+    _Team("Mid-Market", 18, 1800, "rafael.ortiz@example.com"),
+    _Team("SMB", 26, 650, "mei.tanaka@example.com"),
 )
 
 # (name, team index, title); four reps per team.
@@ -80,12 +83,14 @@ def _half(value: float) -> float:
     return round(value * 2) / 2
 
 
-def demo_workbook(today: date, *, seed: int = 7) -> dict[str, list[list[object]]]:
+def demo_workbook(today: date, *, seed: int = 7, as_of: int | None = None) -> dict[str, list[list[object]]]:
     """The input tabs (Reps, Monthly Goals, Yearly Goals, Actuals) of a 12-rep team up to ``today``.
 
     Two years of history (never before 2024); the current month is partially
     elapsed, with some reps ahead, some behind, one who has not set this
     month's goals and one inactive rep. Same ``today`` and ``seed``, same workbook.
+    ``as_of``: a day of this month before today; this month's actuals are then what
+    they were at the end of that day (today's, scaled), for replaying the month.
     """
     if today.year < FIRST_YEAR:
         raise ValueError(f"the demo needs a date in {FIRST_YEAR} or later, got {today.isoformat()}")
@@ -110,7 +115,7 @@ def demo_workbook(today: date, *, seed: int = 7) -> dict[str, list[list[object]]
         active = index != _INACTIVE
         base_goal = max(10, min(30, team.base_goal + rng.randint(-2, 3)))
         skill = rng.uniform(0.85, 1.15)
-        reps.append([email, name, team.name, title, active, base_goal, base_goal * 12])
+        reps.append([email, name, team.name, title, active, base_goal, base_goal * 12, team.manager])
 
         rep_months = months if active else months[:-2]
         for year in sorted({year for year, _ in rep_months}):
@@ -124,6 +129,8 @@ def demo_workbook(today: date, *, seed: int = 7) -> dict[str, list[list[object]]
             share = elapsed * form[index] if (year, month) == current else skill * rng.uniform(0.75, 1.25)
             signups = _half(signup_goal * share * rng.uniform(0.95, 1.05))
             revenue = round(revenue_goal * share * rng.uniform(0.9, 1.1) + rng.random(), 2)
+            if (year, month) == current and as_of is not None:
+                signups, revenue = _half(signups * as_of / today.day), round(revenue * as_of / today.day, 2)
             if not ((year, month) == current and index == _UNSET_THIS_MONTH):
                 monthly_rows.append((year, month, index,
                                      [email, year, month, signup_goal, revenue_goal, tier_goal]))

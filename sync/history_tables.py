@@ -1,8 +1,5 @@
 """The History tab: the last 12 closed months per rep (signup % and tier reached, a grid), and
-below it each month's final top 10, newest month first. Pure.
-
-The top-10 section reuses the grid's columns, so its values line up with the
-grid's number formats: Signup % and Revenue % fall in percent columns.
+below it each month's final top 10 (ties included), newest month first. Pure.
 """
 
 from __future__ import annotations
@@ -18,8 +15,10 @@ from models.values import RepStanding
 from sheets.tables import Cell, Column, Layout, OutputTable
 from sync.cell_values import fraction
 
-TOP_TITLE = "Final leaderboard of each month (top 10, from the month's last daily snapshot)"
-TOP_HEADER: tuple[str, ...] = ("Month", "Rank", "Rep", "Team", "Signup %", "Tier", "Revenue %")
+TOP_TITLE = "Final leaderboard of each month: the top 10 of its last day's snapshot"
+TOP_HEADER: tuple[str, ...] = ("Team", "Signup %", "Tier", "Revenue %")
+"""Under the month's name (rank and rep in the first column: ``2. Ana``), lined up with the grid's
+Team, percent and tier columns so each value gets its column's format."""
 NO_SNAPSHOTS = "No month-end snapshot yet: the daemon (or cron) records one at each month's last midnight."
 
 
@@ -56,19 +55,25 @@ def history_table(standings: Sequence[RepStanding], history: ManagerHistory, *, 
             cells += [fraction(past.signup_pct), tier_name(past.bonus_tier, tiers)] if past else [None, None]
         rows.append(tuple(cells))
     width = 2 + 2 * len(history.months)
-    pad = (None,) * (width - len(TOP_HEADER))
-    rows.append((None,) * width)
+
+    def row(*cells: Cell) -> tuple[Cell, ...]:
+        return (*cells, *(None,) * (width - len(cells)))
+
+    rows.append(row())
     bold = [len(rows)]
-    rows.append((TOP_TITLE, *(None,) * (width - 1)))
-    if history.final_ranks:
-        bold.append(len(rows))
-        rows.append((*TOP_HEADER, *pad))
-        for rank in history.final_ranks:
-            rows.append((month_label(rank.year, rank.month), rank.rank, rank.name, rank.team or None,
-                         fraction(rank.signup_pct),
-                         tier_name(rank.bonus_tier, tiers) if rank.bonus_tier is not None else None,
-                         fraction(rank.revenue_pct), *pad))
-    else:
-        rows.append((NO_SNAPSHOTS, *(None,) * (width - 1)))
+    rows.append(row(TOP_TITLE))
+    if not history.final_ranks:
+        rows.append(row(NO_SNAPSHOTS))
+    shown: tuple[int, int] | None = None
+    for rank in history.final_ranks:
+        if (rank.year, rank.month) != shown:
+            if shown is not None:
+                rows.append(row())
+            shown = (rank.year, rank.month)
+            bold.append(len(rows))
+            rows.append(row(f"{date(rank.year, rank.month, 1):%B %Y}", *TOP_HEADER))
+        tier = tier_name(rank.bonus_tier, tiers) if rank.bonus_tier is not None else None
+        rows.append(row(f"{rank.rank}. {rank.name}", rank.team or None, fraction(rank.signup_pct), tier,
+                        fraction(rank.revenue_pct)))
     layout = Layout(columns=history_columns(history.months), bold_rows=tuple(bold))
     return OutputTable(tab=tab, layout=layout, rows=tuple(rows))

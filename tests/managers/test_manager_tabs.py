@@ -77,11 +77,11 @@ def test_history_tab_grid_and_final_top_ten(synced: dict[str, list[list[Any]]]) 
         ["Cy", "West", *blank_months, None, None, 1.2, "Silver"],
         ["Dee"],
         [],
-        ["Final leaderboard of each month (top 10, from the month's last daily snapshot)"],
-        ["Month", "Rank", "Rep", "Team", "Signup %", "Tier", "Revenue %"],
-        ["Feb 2026", 1, "Cy", "West", 1.2, "Silver"],
-        ["Feb 2026", 2, "Ana", "East", 1.0, "Bronze"],
-        ["Feb 2026", 3, "Bo", "East", 0.5, "Bronze"],
+        ["Final leaderboard of each month: the top 10 of its last day's snapshot"],
+        ["February 2026", "Team", "Signup %", "Tier", "Revenue %"],
+        ["1. Cy", "West", 1.2, "Silver"],
+        ["2. Ana", "East", 1.0, "Bronze"],
+        ["3. Bo", "East", 0.5, "Bronze"],
     ]
 
 

@@ -11,7 +11,8 @@ from sync.demo_data import demo_workbook
 
 TODAY = date(2026, 11, 17)
 TABS = {
-    "Reps": ["Email", "Name", "Team", "Title", "Active", "Monthly Signup Goal", "Yearly Signup Goal"],
+    "Reps": ["Email", "Name", "Team", "Title", "Active", "Monthly Signup Goal", "Yearly Signup Goal",
+             "Manager Email"],
     "Monthly Goals": ["Email", "Year", "Month", "Signup Goal", "Revenue Goal", "Bonus Tier Goal"],
     "Yearly Goals": ["Email", "Year", "Signup Goal", "Revenue Goal"],
     "Actuals": ["Email", "Year", "Month", "Signups", "Revenue"],
