@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import openpyxl
+
 from sheets.xlsx import create_workbook
 from tests.conftest import TEST_PGDATA
-from tests.cycle.conftest import run_cli
+from tests.cycle.conftest import ROOT, run_cli
 from tests.cycle.test_cycle_e2e import workbook
 
 
@@ -20,6 +22,19 @@ def test_demo_builds_a_workbook_and_prints_the_summary(write_config, tmp_path: P
     teams = [line.split()[2] for line in result.stdout.splitlines()
              if len(line.split()) > 2 and line.split()[2] in {"Enterprise", "Mid-Market", "SMB"}]
     assert len(teams) == 11 and set(teams) == {"Enterprise", "Mid-Market", "SMB"}  # 12 reps, one inactive
+
+    # Every tab a manager reads is filled: the month was replayed day by day.
+    book = openpyxl.load_workbook(ROOT / "var" / "demo-goals.xlsx")
+    summary = list(book["Summary"].iter_rows(min_row=2, max_col=25, values_only=True))
+    assert len(summary) == 11 and all(row[24] and len(row[24]) == 14 for row in summary)  # 14-day Trend
+    assert [row[0] for row in book["Team"].iter_rows(min_row=2, values_only=True)] == ["SMB", "Mid-Market",
+                                                                                        "Enterprise"]
+    history = [row[0] for row in book["History"].iter_rows(values_only=True)]
+    assert history.count("October 2026") == 1 and "1." in str(history[history.index("October 2026") + 1])
+    charts = book["Charts"]
+    assert len(charts._charts) == 2
+    enterprise = [row[1] for row in charts.iter_rows(min_row=2, max_row=31, values_only=True)]
+    assert all(value is not None for value in enterprise[:17]) and set(enterprise[17:]) == {None}  # to the 17th
 
 
 def test_check_reports_ok_and_what_to_fix(fresh_db_url: str, write_config, tmp_path: Path) -> None:
