@@ -71,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in [("snapshot", "progress and leaderboard snapshots due now"),
                        ("achievements", "detect and record achievements"),
                        ("reminders", "create this month's reminders and send the due ones"),
-                       ("notify", "send pending achievement announcements")]:
+                       ("notify", "send pending achievement announcements"),
+                       ("pace_alerts", "email reps who turned critical (notifications.pace_alerts)"),
+                       ("digest", "send this week's digest to managers and team channels")]:
         job_names.add_parser(name, parents=[common], help=text)
 
     db = commands.add_parser("db", help="database maintenance")
