@@ -33,7 +33,8 @@ MASK_TARGETS = {
     "UpdateNamedRangeRequest": "NamedRange",
     "UpdateFilterViewRequest": "FilterView",
     "UpdateBandingRequest": "BandedRange",
-    "UpdateEmbeddedObjectPositionRequest": "EmbeddedObjectPosition",
+    # "The fields of OverlayPosition ... The root newPosition.overlayPosition is implied" (its description).
+    "UpdateEmbeddedObjectPositionRequest": "OverlayPosition",
     "UpdateDeveloperMetadataRequest": "DeveloperMetadata",
     "UpdateSlicerSpecRequest": "SlicerSpec",
     "UpdateDataSourceRequest": "DataSource",
