@@ -1,6 +1,6 @@
 """Reads for the managers' tabs (History, Charts): past months, final leaderboards, daily points.
 
-Three queries per cycle, whatever the number of reps; the values are plain frozen
+Four queries per cycle, whatever the number of reps; the values are plain frozen
 dataclasses, so ``sync`` arranges them into cells without knowing SQL.
 """
 
@@ -47,11 +47,23 @@ class FinalRank:
 
 @dataclass(frozen=True, slots=True)
 class DailyPoint:
-    """A rep's signups at the end of one day of the current month (the daily snapshot)."""
+    """A team's signups at the end of one day of the current month (its active reps' daily
+    snapshots; ``team`` None for the reps without a team)."""
 
-    rep_id: int
+    team: str | None
     day: date
-    signups: Decimal | None
+    signups: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class TeamMonth:
+    """A team's signups and signup goals in a past month (its active reps with a set goal)."""
+
+    team: str | None
+    year: int
+    month: int
+    signups: Decimal
+    signup_goal: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +75,7 @@ class ManagerHistory:
     rep_months: tuple[RepMonth, ...]
     final_ranks: tuple[FinalRank, ...]
     daily: tuple[DailyPoint, ...]
+    team_months: tuple[TeamMonth, ...] = ()
 
 
 def closed_months(year: int, month: int, count: int = HISTORY_MONTHS) -> tuple[tuple[int, int], ...]:
@@ -101,14 +114,25 @@ def manager_history(connection: Connection, *, year: int, month: int,
           AND l.rank <= 10
         ORDER BY l.snapshot_date DESC, l.rank, r.name, r.email
     """), {"first_year": months[0][0], "first_month": months[0][1], "year": year, "month": month}).all()
+    # Summed per team in the database: a month of daily rows per rep is too many to ship every cycle.
     daily_rows = connection.execute(text("""
-        SELECT sales_rep_id, snapshot_date, signups_to_date FROM goal_progress_snapshots
-        WHERE snapshot_type = 'daily' AND snapshot_date >= make_date(:year, :month, 1)
-          AND snapshot_date < make_date(:year, :month, 1) + interval '1 month'
-        ORDER BY snapshot_date, sales_rep_id
+        SELECT nullif(btrim(r.team), '') AS team, s.snapshot_date, sum(s.signups_to_date)
+        FROM goal_progress_snapshots s JOIN sales_reps r ON r.id = s.sales_rep_id AND r.is_active
+        WHERE s.snapshot_type = 'daily' AND s.signups_to_date IS NOT NULL
+          AND s.snapshot_date >= make_date(:year, :month, 1)
+          AND s.snapshot_date < make_date(:year, :month, 1) + interval '1 month'
+        GROUP BY 1, 2 ORDER BY 2, 1
     """), {"year": year, "month": month}).all()
+    team_rows = connection.execute(text("""
+        SELECT nullif(btrim(r.team), '') AS team, g.goal_year, g.goal_month, sum(g.signups_actual),
+               sum(g.signup_goal)::int
+        FROM rep_monthly_goals g JOIN sales_reps r ON r.id = g.sales_rep_id AND r.is_active
+        WHERE g.goal_year * 12 + g.goal_month - 1 BETWEEN :first AND :current - 1 AND g.signup_goal > 0
+        GROUP BY 1, 2, 3 ORDER BY 2, 3, 1
+    """), window).all()
     return ManagerHistory(
         months=months,
+        team_months=tuple(TeamMonth(*row) for row in team_rows),
         rep_months=tuple(RepMonth(*row) for row in rep_rows),
         final_ranks=tuple(FinalRank(*row) for row in rank_rows),
         daily=tuple(DailyPoint(*row) for row in daily_rows),

@@ -17,13 +17,14 @@ from decimal import Decimal
 from models.history import ManagerHistory
 from models.rules.pace import expected_fraction
 from models.rules.periods import days_in_month
-from models.rules.progress import goal_is_set, progress_percent
+from models.rules.progress import progress_percent
 from models.rules.teams import NO_TEAM, team_of
 from models.settings import GoalsSettings
 from models.values import RepStanding
 from sheets.tables import Cell, Chart, ChartSeries, Column, Layout, OutputTable
 from sync.cell_values import fraction, number
 from sync.history_tables import month_label
+from sync.output_tables import RowMemo
 
 TEAM_COLOURS: tuple[str, ...] = ("#4285f4", "#ea4335", "#fbbc04", "#34a853", "#ff6d01", "#46bdc6",
                                  "#7e57c2", "#ec407a", "#8d6e63", "#78909c")
@@ -45,36 +46,41 @@ def _width(header: str) -> int:
 
 
 def charts_table(standings: Sequence[RepStanding], history: ManagerHistory, *, goals: GoalsSettings,
-                 tab: str, today: date) -> OutputTable:
-    """The Charts tab for ``today``'s month."""
+                 tab: str, today: date, memo: RowMemo | None = None) -> OutputTable:
+    """The Charts tab for ``today``'s month. ``memo``: the previous call's tab, reused when its
+    inputs are unchanged."""
+    key = (tuple((s.rep_id, s.team, s.signups, s.signup_goal) for s in standings), history.months,
+           history.team_months, history.daily, today, goals.pace.model_dump_json())
+    memo = memo if memo is not None else RowMemo()
+    reused = memo.begin()
+    table: OutputTable = reused.get(key, lambda: _charts_table(standings, history, goals=goals, tab=tab,
+                                                               today=today))
+    memo.keep(reused)
+    return table
+
+
+def _charts_table(standings: Sequence[RepStanding], history: ManagerHistory, *, goals: GoalsSettings,
+                  tab: str, today: date) -> OutputTable:
     teams = _teams(standings)
-    team_of_rep = {s.rep_id: team_of(s) for s in standings}
     days = days_in_month(today.year, today.month)
 
     # Cumulative signups at the end of each day, per team: the daily snapshots, today the live numbers.
     by_day: dict[tuple[int, str], Decimal] = {}
     for point in history.daily:
-        team = team_of_rep.get(point.rep_id)
-        if team is not None and point.day < today and point.signups is not None:
-            key = (point.day.day, team)
+        if point.day < today:
+            key = (point.day.day, point.team or NO_TEAM)
             by_day[key] = by_day.get(key, Decimal(0)) + point.signups
     for standing in standings:
         key = (today.day, team_of(standing))
         by_day[key] = by_day.get(key, Decimal(0)) + standing.signups
     goals_by_team: dict[str, Decimal] = {}
     for standing in standings:
-        if goal_is_set(standing.signup_goal):
+        if standing.signup_goal:
             team = team_of(standing)
             goals_by_team[team] = goals_by_team.get(team, Decimal(0)) + Decimal(standing.signup_goal or 0)
 
-    # Each month's signup % per team: the members' signups over their set goals.
-    totals: dict[tuple[int, int, str], tuple[Decimal, Decimal]] = {}
-    for past in history.rep_months:
-        team = team_of_rep.get(past.rep_id)
-        if team is None or not goal_is_set(past.signup_goal):
-            continue
-        signups, goal = totals.get((past.year, past.month, team), (Decimal(0), Decimal(0)))
-        totals[(past.year, past.month, team)] = (signups + past.signups, goal + (past.signup_goal or 0))
+    # Each month's signup % per team: the members' signups over their set goals (summed in the database).
+    totals = {(t.year, t.month, t.team or NO_TEAM): (t.signups, Decimal(t.signup_goal)) for t in history.team_months}
 
     columns = [Column("Day", "int", 50)]
     for team in teams:

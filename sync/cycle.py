@@ -43,11 +43,15 @@ def input_titles(settings: Settings) -> dict[InputKind, str]:
 @dataclass
 class CycleMemo:
     """What a long-running process remembers from one cycle to the next, to skip work whose
-    inputs did not change: each tab's parse, each Summary row, the Leaderboard."""
+    inputs did not change: each tab's parse, each Summary row, the Leaderboard, each rep's
+    pace on the Team tab, the History and Charts tabs."""
 
     parse: ParseMemo = field(default_factory=ParseMemo)
     summary: RowMemo = field(default_factory=RowMemo)
     leaderboard: RowMemo = field(default_factory=RowMemo)
+    team: RowMemo = field(default_factory=RowMemo)
+    history: RowMemo = field(default_factory=RowMemo)
+    charts: RowMemo = field(default_factory=RowMemo)
 
 
 def run_cycle(settings: Settings, store: Store, backend: SpreadsheetBackend, now: datetime, *,
@@ -254,9 +258,9 @@ def _output_tables(tx: Transaction, settings: Settings, now: datetime, problems:
                       tz=settings.tz, memo=memo.summary),
         leaderboard_table(standings, goals=goals, tab=tabs.leaderboard, memo=memo.leaderboard),
         errors_table(problems, tab=tabs.errors),
-        team_table(standings, now=now, goals=goals, tab=tabs.team, tz=settings.tz),
-        history_table(standings, history, goals=goals, tab=tabs.history),
-        charts_table(standings, history, goals=goals, tab=tabs.charts, today=today),
+        team_table(standings, now=now, goals=goals, tab=tabs.team, tz=settings.tz, memo=memo.team),
+        history_table(standings, history, goals=goals, tab=tabs.history, memo=memo.history),
+        charts_table(standings, history, goals=goals, tab=tabs.charts, today=today, memo=memo.charts),
     ]
 
 

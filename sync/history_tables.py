@@ -14,6 +14,7 @@ from models.settings import GoalsSettings
 from models.values import RepStanding
 from sheets.tables import Cell, Column, Layout, OutputTable
 from sync.cell_values import fraction
+from sync.output_tables import RowMemo
 
 TOP_TITLE = "Final leaderboard of each month: the top 10 of its last day's snapshot"
 TOP_HEADER: tuple[str, ...] = ("Team", "Signup %", "Tier", "Revenue %")
@@ -42,8 +43,20 @@ def _sort_key(standing: RepStanding) -> tuple[bool, str, str, str]:
 
 
 def history_table(standings: Sequence[RepStanding], history: ManagerHistory, *, goals: GoalsSettings,
-                  tab: str) -> OutputTable:
-    """The History tab for the active reps of ``standings`` (sorted by team, then name)."""
+                  tab: str, memo: RowMemo | None = None) -> OutputTable:
+    """The History tab for the active reps of ``standings`` (sorted by team, then name). ``memo``:
+    the previous call's tab, reused when its inputs are unchanged (closed months rarely change)."""
+    key = (tuple((s.rep_id, s.name, s.email, s.team) for s in standings), history.months,
+           history.rep_months, history.final_ranks, goals.bonus.model_dump_json())
+    memo = memo if memo is not None else RowMemo()
+    reused = memo.begin()
+    table: OutputTable = reused.get(key, lambda: _history_table(standings, history, goals=goals, tab=tab))
+    memo.keep(reused)
+    return table
+
+
+def _history_table(standings: Sequence[RepStanding], history: ManagerHistory, *, goals: GoalsSettings,
+                   tab: str) -> OutputTable:
     tiers = goals.bonus.tiers
     by_rep = {(m.rep_id, m.year, m.month): m for m in history.rep_months}
     rows: list[tuple[Cell, ...]] = []

@@ -6,14 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from models.rules.pace import expected_fraction
+from models.rules.pace import PaceResult, expected_fraction
 from models.rules.periods import local_date
-from models.rules.teams import TeamStanding, team_standings
+from models.rules.teams import TeamStanding, rep_pace, team_standings
 from models.settings import GoalsSettings
 from models.values import RepStanding
 from sheets.tables import PACE_COLOURS, Cell, Column, Layout, OutputTable
 from sync.cell_values import expected_cell, fraction, number
-from sync.output_tables import PACE_TEXT
+from sync.output_tables import PACE_TEXT, RowMemo
 
 TEAM_COLUMNS: tuple[Column, ...] = (
     Column("Team", "text", 140),
@@ -50,10 +50,20 @@ def _row(team: TeamStanding, expected: float) -> tuple[Cell, ...]:
 
 
 def team_table(standings: Sequence[RepStanding], *, now: datetime, goals: GoalsSettings, tab: str,
-               tz: ZoneInfo) -> OutputTable:
-    """The Team tab: teams ranked by signup %, then revenue % (1, 2, 2, 4); reps without a team last."""
+               tz: ZoneInfo, memo: RowMemo | None = None) -> OutputTable:
+    """The Team tab: teams ranked by signup %, then revenue % (1, 2, 2, 4); reps without a team last.
+    ``memo``: the previous call's rep paces, reused for reps whose inputs are unchanged."""
     today = local_date(now, tz)
     expected = expected_fraction(today, goals.pace.calendar, goals.pace.holidays)
-    teams = team_standings(standings, expected=expected, settings=goals.pace)
+    context = (expected, goals.pace.model_dump_json())
+    memo = memo if memo is not None else RowMemo()
+    reused = memo.begin()
+
+    def pace_of(standing: RepStanding) -> PaceResult | None:
+        return reused.get((standing, context),  # type: ignore[no-any-return]
+                          lambda: rep_pace(standing, expected=expected, settings=goals.pace))
+
+    teams = team_standings(standings, expected=expected, settings=goals.pace, pace_of=pace_of)
+    memo.keep(reused)
     layout = Layout(columns=TEAM_COLUMNS, colour_column="Pace", colours=tuple(PACE_COLOURS.items()))
     return OutputTable(tab=tab, layout=layout, rows=tuple(_row(team, expected_cell(expected)) for team in teams))

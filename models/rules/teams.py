@@ -3,13 +3,13 @@ and its rank. Pure: the standings, the elapsed share and the thresholds are pass
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
 
 from models.rules.pace import JUDGED_INDICATORS, Indicator, PaceResult, pace
-from models.rules.progress import goal_is_set, progress_percent
+from models.rules.progress import progress_percent
 from models.rules.ranking import competition_ranks
 from models.settings import PaceSettings
 from models.values import RepStanding
@@ -56,13 +56,22 @@ class TeamStanding:
 
 
 def _goal_sum(goals: Iterable[Decimal | int | None]) -> Decimal | None:
-    set_goals = [Decimal(goal) for goal in goals if goal is not None and goal_is_set(goal)]
+    # Stored goals are ints and Decimals: compared directly (exact), no Fraction needed.
+    set_goals = [Decimal(goal) for goal in goals if goal is not None and goal > 0]
     return sum(set_goals, Decimal(0)) if set_goals else None
 
 
-def team_standings(standings: Sequence[RepStanding], *, expected: Fraction,
-                   settings: PaceSettings) -> list[TeamStanding]:
-    """Every team's standing, ranked (ties share a rank and are listed by name); ``NO_TEAM`` last."""
+def team_standings(standings: Sequence[RepStanding], *, expected: Fraction, settings: PaceSettings,
+                   pace_of: Callable[[RepStanding], PaceResult | None] | None = None) -> list[TeamStanding]:
+    """Every team's standing, ranked (ties share a rank and are listed by name); ``NO_TEAM`` last.
+
+    ``pace_of``: each rep's pace (default :func:`rep_pace` at ``expected``); a caller may pass
+    one that reuses earlier results.
+    """
+    if pace_of is None:
+        def pace_of(standing: RepStanding) -> PaceResult | None:
+            return rep_pace(standing, expected=expected, settings=settings)
+
     teams: dict[str, list[RepStanding]] = {}
     for standing in standings:
         teams.setdefault(team_of(standing), []).append(standing)
@@ -73,7 +82,7 @@ def team_standings(standings: Sequence[RepStanding], *, expected: Fraction,
         signup_goal = _goal_sum(m.signup_goal for m in members)
         revenue_goal = _goal_sum(m.revenue_goal for m in members)
         signup_pct, revenue_pct = progress_percent(signups, signup_goal), progress_percent(revenue, revenue_goal)
-        paces = [rep_pace(m, expected=expected, settings=settings) for m in members]
+        paces = [pace_of(m) for m in members]
         unranked.append(TeamStanding(
             team=name, members=len(members), signups=signups,
             signup_goal=int(signup_goal) if signup_goal is not None else None, signup_pct=signup_pct,
