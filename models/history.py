@@ -76,6 +76,8 @@ class ManagerHistory:
     final_ranks: tuple[FinalRank, ...]
     daily: tuple[DailyPoint, ...]
     team_months: tuple[TeamMonth, ...] = ()
+    version: tuple[object, ...] = ()
+    """Changes whenever any of the rows read could have: row counts and latest change times."""
 
 
 def closed_months(year: int, month: int, count: int = HISTORY_MONTHS) -> tuple[tuple[int, int], ...]:
@@ -88,13 +90,36 @@ def _index(year: int, month: int) -> int:
     return year * 12 + month - 1
 
 
-def manager_history(connection: Connection, *, year: int, month: int,
-                    count: int = HISTORY_MONTHS) -> ManagerHistory:
+_VERSION = text("""
+SELECT CAST(:first AS int), CAST(:current AS int),
+       (SELECT count(*) || '/' || coalesce(max(updated_at)::text, '') FROM rep_monthly_goals
+        WHERE goal_year * 12 + goal_month - 1 BETWEEN :first AND :current - 1),
+       (SELECT count(*) || '/' || coalesce(max(updated_at)::text, '') FROM sales_reps),
+       (SELECT count(*) || '/' || coalesce(max(created_at)::text, '') FROM leaderboard_snapshots
+        WHERE snapshot_date >= make_date(:first_year, :first_month, 1) AND snapshot_date < make_date(:year, :month, 1)),
+       (SELECT count(*) || '/' || coalesce(max(created_at)::text, '') FROM goal_progress_snapshots
+        WHERE snapshot_type = 'daily' AND snapshot_date >= make_date(:year, :month, 1)
+          AND snapshot_date < make_date(:year, :month, 1) + interval '1 month')
+""")
+
+
+def manager_history(connection: Connection, *, year: int, month: int, count: int = HISTORY_MONTHS,
+                    previous: ManagerHistory | None = None) -> ManagerHistory:
     """The last ``count`` closed months of every active rep, each month's final top 10 (ties
-    included) and the current month's daily signups."""
+    included) and the current month's daily signups.
+
+    ``previous``: the last call's result, returned as it is when nothing it read has changed
+    since (one cheap query instead of four, on a daemon's unchanged cycles). Rows of these
+    tables are only inserted or updated (``updated_at`` moves with every real change) or
+    deleted (the counts drop), so equal counts and latest times mean equal rows.
+    """
     months = closed_months(year, month, count)
     first, current = _index(*months[0]), _index(year, month)
     window = {"first": first, "current": current}
+    version = tuple(connection.execute(_VERSION, {**window, "first_year": months[0][0], "first_month": months[0][1],
+                                                  "year": year, "month": month}).one())
+    if previous is not None and previous.version == version:
+        return previous
     rep_rows = connection.execute(text("""
         SELECT g.sales_rep_id, g.goal_year, g.goal_month, g.signups_actual, g.signup_goal,
                g.signup_progress_percent, g.revenue_actual, g.revenue_goal, g.revenue_progress_percent,
@@ -133,6 +158,7 @@ def manager_history(connection: Connection, *, year: int, month: int,
     return ManagerHistory(
         months=months,
         team_months=tuple(TeamMonth(*row) for row in team_rows),
+        version=version,
         rep_months=tuple(RepMonth(*row) for row in rep_rows),
         final_ranks=tuple(FinalRank(*row) for row in rank_rows),
         daily=tuple(DailyPoint(*row) for row in daily_rows),

@@ -201,9 +201,11 @@ class Transaction:
         return readings.standings(self.connection, year=year, month=month,
                                   deadline_day=settings.goals.deadline_day, timezone=settings.timezone)
 
-    def manager_history(self, *, year: int, month: int) -> history.ManagerHistory:
-        """Past months, final leaderboards and this month's daily points (History and Charts tabs)."""
-        return history.manager_history(self.connection, year=year, month=month)
+    def manager_history(self, *, year: int, month: int,
+                        previous: history.ManagerHistory | None = None) -> history.ManagerHistory:
+        """Past months, final leaderboards and this month's daily points (History and Charts tabs);
+        ``previous`` is returned again when none of it changed."""
+        return history.manager_history(self.connection, year=year, month=month, previous=previous)
 
     def output_state(self, spreadsheet: str) -> dict[str, OutputState]:
         """What was last written to each output tab of ``spreadsheet``."""

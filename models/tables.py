@@ -486,5 +486,8 @@ Index(
     LeaderboardSnapshot.snapshot_date.desc(),
 )
 Index("idx_sync_log_started", SheetsSyncLog.started_at.desc())
+# The Charts tab (and the Summary's trend) read a month of daily snapshots every cycle.
+Index("idx_progress_snapshots_daily_date", GoalProgressSnapshot.snapshot_date,
+      postgresql_where=text("snapshot_type = 'daily'"))
 
 metadata = Base.metadata

@@ -49,8 +49,8 @@ def charts_table(standings: Sequence[RepStanding], history: ManagerHistory, *, g
                  tab: str, today: date, memo: RowMemo | None = None) -> OutputTable:
     """The Charts tab for ``today``'s month. ``memo``: the previous call's tab, reused when its
     inputs are unchanged."""
-    key = (tuple((s.rep_id, s.team, s.signups, s.signup_goal) for s in standings), history.months,
-           history.team_months, history.daily, today, goals.pace.model_dump_json())
+    key = (tuple((s.rep_id, s.team, s.signups, s.signup_goal) for s in standings), history.version or history,
+           today, goals.pace.model_dump_json())
     memo = memo if memo is not None else RowMemo()
     reused = memo.begin()
     table: OutputTable = reused.get(key, lambda: _charts_table(standings, history, goals=goals, tab=tab,

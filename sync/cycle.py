@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from models.errors import GoalsSyncError, LockHeld
+from models.history import ManagerHistory
 from models.rules.periods import local_date
 from models.settings import Settings
 from models.store import OutputState, Store, Transaction
@@ -52,6 +53,7 @@ class CycleMemo:
     team: RowMemo = field(default_factory=RowMemo)
     history: RowMemo = field(default_factory=RowMemo)
     charts: RowMemo = field(default_factory=RowMemo)
+    manager_history: ManagerHistory | None = None
 
 
 def run_cycle(settings: Settings, store: Store, backend: SpreadsheetBackend, now: datetime, *,
@@ -251,7 +253,8 @@ def _output_tables(tx: Transaction, settings: Settings, now: datetime, problems:
     """Every output tab as it should look now: Summary, Leaderboard, Sync Errors, Team, History, Charts."""
     today = local_date(now, settings.tz)
     standings = tx.standings(settings, year=today.year, month=today.month)
-    history = tx.manager_history(year=today.year, month=today.month)
+    history = tx.manager_history(year=today.year, month=today.month, previous=memo.manager_history)
+    memo.manager_history = history
     tabs, goals = settings.sheets.tabs, settings.goals
     return [
         summary_table(standings, now=now, goals=goals, status=cycle_status, tab=tabs.summary,

@@ -46,8 +46,8 @@ def history_table(standings: Sequence[RepStanding], history: ManagerHistory, *, 
                   tab: str, memo: RowMemo | None = None) -> OutputTable:
     """The History tab for the active reps of ``standings`` (sorted by team, then name). ``memo``:
     the previous call's tab, reused when its inputs are unchanged (closed months rarely change)."""
-    key = (tuple((s.rep_id, s.name, s.email, s.team) for s in standings), history.months,
-           history.rep_months, history.final_ranks, goals.bonus.model_dump_json())
+    key = (tuple((s.rep_id, s.name, s.email, s.team) for s in standings), history.version or history,
+           goals.bonus.model_dump_json())
     memo = memo if memo is not None else RowMemo()
     reused = memo.begin()
     table: OutputTable = reused.get(key, lambda: _history_table(standings, history, goals=goals, tab=tab))

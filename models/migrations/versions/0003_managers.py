@@ -1,4 +1,5 @@
-"""For managers: the reps' Manager Email, pace alerts and weekly digest deliveries.
+"""For managers: the reps' Manager Email, pace alerts, weekly digest deliveries, and an index of
+daily snapshots by date (read by the Charts tab every cycle).
 
 ``pace_alerts`` keeps at most one alert per rep per local week (its Monday);
 ``digest_deliveries`` one row per digest moment and recipient, so a digest is
@@ -63,8 +64,15 @@ def upgrade() -> None:
     )
 
 
+    # The Charts tab (and the Summary's trend) read a month of daily snapshots every cycle.
+    op.create_index("idx_progress_snapshots_daily_date", "goal_progress_snapshots", ["snapshot_date"],
+                    postgresql_where=sa.text("snapshot_type = 'daily'"))
+
+
 def downgrade() -> None:
-    """Drop the tables and the column again."""
+    """Drop the index, the tables and the column again."""
+    op.drop_index("idx_progress_snapshots_daily_date", table_name="goal_progress_snapshots",
+                  postgresql_where=sa.text("snapshot_type = 'daily'"))
     op.drop_table("digest_deliveries")
     op.drop_table("pace_alerts")
     op.drop_constraint(op.f("ck_sales_reps_manager_email_lower"), "sales_reps", type_="check")
