@@ -59,7 +59,7 @@ CYCLE_TABLES = ("users", "sales_reps", "rep_monthly_goals", "rep_yearly_goals", 
                 "sheet_output_state")
 """What a sync cycle writes (besides its sheets_sync_log row). ``run --once`` also runs the
 jobs, each in its own transaction: the midnight snapshot before the cycle, the rest after."""
-OUTPUT_TABS = ("Summary", "Leaderboard", "Sync Errors")
+OUTPUT_TABS = ("Summary", "Leaderboard", "Sync Errors", "Team", "History", "Charts")
 
 
 def workbook() -> dict[str, list[list[Any]]]:
