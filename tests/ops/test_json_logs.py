@@ -37,7 +37,7 @@ def test_run_once_logs_counts_status_source_and_durations_as_json_fields(
     assert cycle["rows_read"] == 15 and cycle["problems"] == 6
     assert cycle["rows_upserted"] > 0 and cycle["api_reads"] == 1
     assert isinstance(cycle["seconds"], float) and 0 < cycle["seconds"] < 60
-    assert set(cycle["tabs_written"]) == {"Summary", "Leaderboard", "Sync Errors"}
+    assert set(cycle["tabs_written"]) == {"Summary", "Leaderboard", "Sync Errors", "Team", "History", "Charts"}
     jobs = {r["job"]: r for r in records if r.get("event") == "job"}
     assert jobs["snapshot"]["status"] == "success" and jobs["snapshot"]["source"] == "default"
     assert jobs["snapshot"]["counts"]["day"] == "2026-11-02"
