@@ -68,15 +68,24 @@ def database_url(settings: Settings) -> str:
     return embedded_url(Path(settings.database.data_dir))
 
 
-def make_engine(url: str) -> Engine:
-    """A pooled engine for ``url``; it connects only when first used."""
+def make_engine(url: str, schema: str | None = None) -> Engine:
+    """A pooled engine for ``url``; it connects only when first used.
+
+    ``schema``: every connection works in that schema only (``search_path``), so the same
+    unqualified SQL reaches one source's tables; ``None`` or ``public`` leaves the server's
+    default search path (what a one-spreadsheet deployment always used).
+    """
+    connect_args: dict[str, object] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    if schema and schema != "public":
+        # Schema names are validated (lowercase letters, digits, underscore): no quoting needed.
+        connect_args["options"] = f"-c search_path={schema}"
     try:
         return create_engine(
             normalise_url(url),
             pool_pre_ping=True,
             echo=False,
             hide_parameters=True,
-            connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+            connect_args=connect_args,
         )
     except ArgumentError as exc:
         raise ConfigError(f"the database URL {safe_url(url)} is not valid: {exc}") from None

@@ -55,7 +55,7 @@ def job_lock(store: Store, job: str) -> Iterator[bool]:
     try:
         connection = store.engine.connect()
         got = bool(connection.execute(text("SELECT pg_try_advisory_lock(:ns, hashtext(:job))"),
-                                      {"ns": _JOB_LOCK_NAMESPACE, "job": job}).scalar())
+                                      {"ns": _JOB_LOCK_NAMESPACE, "job": store.lock_name(job)}).scalar())
         connection.commit()
     except SQLAlchemyError as error:
         raise store_error(error, store.engine.url) from None
@@ -65,7 +65,7 @@ def job_lock(store: Store, job: str) -> Iterator[bool]:
         try:
             if got:
                 connection.execute(text("SELECT pg_advisory_unlock(:ns, hashtext(:job))"),
-                                   {"ns": _JOB_LOCK_NAMESPACE, "job": job})
+                                   {"ns": _JOB_LOCK_NAMESPACE, "job": store.lock_name(job)})
                 connection.commit()
         except SQLAlchemyError:
             pass  # closing the connection releases it anyway

@@ -60,28 +60,41 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(target: Engine | Connection | str, revision: str = "head") -> None:
+def upgrade(target: Engine | Connection | str, revision: str = "head", *, schema: str = "public") -> None:
     """Apply every migration up to ``revision`` (safe to run concurrently and repeatedly).
 
-    ``target`` is an engine, an open connection (the caller commits) or a URL.
+    ``target`` is an engine, an open connection (the caller commits) or a URL. ``schema`` is
+    the source's schema, which must be the connection's search path (``make_engine(url,
+    schema)``): it is created if missing, and its functions are pinned to it afterwards.
     """
-    from alembic import command
-
     if isinstance(target, Connection):
         try:
-            command.upgrade(alembic_config(connection=target), revision)
+            _upgrade_in(target, revision, schema)
         except SQLAlchemyError as exc:
             raise store_error(exc, target.engine.url, "upgrade the database schema") from None
         return
-    engine = make_engine(target) if isinstance(target, str) else target
+    engine = make_engine(target, schema) if isinstance(target, str) else target
     try:
         with engine.begin() as connection:
-            command.upgrade(alembic_config(connection=connection), revision)
+            _upgrade_in(connection, revision, schema)
     except SQLAlchemyError as exc:
         raise store_error(exc, engine.url, "upgrade the database schema") from None
     finally:
         if isinstance(target, str):
             engine.dispose()
+
+
+def _upgrade_in(connection: Connection, revision: str, schema: str) -> None:
+    from alembic import command
+
+    from models.schemas import MIGRATION_LOCK_KEY, pin_functions, prepare_schema
+
+    # The same lock env.py takes (re-entrant within this transaction): the schema is created
+    # and the roll-up dropped by one process at a time.
+    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    prepare_schema(connection, schema)
+    command.upgrade(alembic_config(connection=connection), revision)
+    pin_functions(connection, schema)
 
 
 def is_current(engine: Engine) -> bool:
@@ -98,9 +111,12 @@ def downgrade(url: str, revision: str = "base") -> None:
     """Revert migrations down to ``revision`` (``base`` drops everything the migrations created)."""
     from alembic import command
 
+    from models.schemas import ROLLUP_VIEW
+
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
+            connection.execute(text(f"DROP VIEW IF EXISTS public.{ROLLUP_VIEW}"))  # it depends on our views
             command.downgrade(alembic_config(connection=connection), revision)
     except SQLAlchemyError as exc:
         raise store_error(exc, engine.url, "downgrade the database schema") from None

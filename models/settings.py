@@ -6,9 +6,12 @@ Every model forbids unknown keys so a typo is reported instead of ignored.
 from __future__ import annotations
 
 import itertools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -66,12 +69,9 @@ class SheetsSettings(_Model):
     headers: dict[str, str | list[str]] = {}
     """Extra header texts per field, e.g. ``{signups: "Deals Closed"}``."""
     retry: RetrySettings = RetrySettings()
-
-    @model_validator(mode="after")
-    def _google_needs_id(self) -> SheetsSettings:
-        if self.backend == "google" and not self.spreadsheet_id:
-            raise ValueError("sheets.spreadsheet_id is required when sheets.backend is google")
-        return self
+    requests_per_minute: int = Field(60, ge=1, le=100_000)
+    """Sheets API requests per service account over any sliding 60 s window, across every
+    process that syncs this database (Google's default quota is 60 per minute per user)."""
 
 
 class SyncSettings(_Model):
@@ -253,6 +253,82 @@ class MetricsSettings(_Model):
     """The address to listen on; ``0.0.0.0`` lets a Prometheus server on another machine scrape."""
 
 
+SOURCE_SHEETS_KEYS = ("backend", "xlsx_path", "spreadsheet_id", "summary_spreadsheet_id", "credentials_file", "tabs")
+"""The ``sheets`` keys a ``sources:`` entry may set for itself (the rest comes from ``sheets:``)."""
+_SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+class SourceSettings(_Model):
+    """One entry of ``sources:``: a spreadsheet with its own reps, time zone, goals and poll interval.
+
+    Keys left out come from the global ``sheets:``, ``timezone``, ``goals`` and ``sync:`` blocks;
+    ``goals`` is merged key by key (``goals: {deadline_day: 3}`` keeps the global pace and tiers).
+    """
+
+    name: str
+    backend: Literal["xlsx", "google"] | None = None
+    xlsx_path: str | None = None
+    spreadsheet_id: str | None = None
+    summary_spreadsheet_id: str | None = None
+    credentials_file: str | None = None
+    tabs: TabNames | None = None
+    timezone: str | None = None
+    goals: dict[str, Any] | None = None
+    poll_seconds: float | None = Field(None, ge=1)
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, name: str) -> str:
+        if not _SOURCE_NAME.match(name):
+            raise ValueError(f"source name {name!r} must be lowercase letters, digits and underscores, "
+                             "starting with a letter (at most 40 characters), e.g. emea or branch_2")
+        return name
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str | None) -> str | None:
+        return None if name is None else _check_zone(name)
+
+
+def _check_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (use a name like Europe/Berlin)") from None
+    return name
+
+
+def _merged(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``override`` laid over it, nested mappings merged key by key."""
+    merged = dict(base)
+    for key, value in override.items():
+        old = merged.get(key)
+        merged[key] = _merged(old, value) if isinstance(old, Mapping) and isinstance(value, Mapping) else value
+    return merged
+
+
+@dataclass(frozen=True)
+class Source:
+    """A spreadsheet the service syncs, with the settings in effect for it.
+
+    ``schema`` is its PostgreSQL schema: ``public`` for ``default`` (so a deployment that
+    had one ``sheets:`` block keeps its data), ``source_<name>`` for every other source.
+    """
+
+    name: str
+    settings: Settings
+
+    @property
+    def schema(self) -> str:
+        """The PostgreSQL schema holding this source's tables, triggers and views."""
+        return schema_for(self.name)
+
+
+def schema_for(name: str) -> str:
+    """The schema of source ``name`` (``public`` for the default source)."""
+    return "public" if name == DEFAULT_SOURCE else f"source_{name}"
+
+
 class Settings(_Model):
     timezone: str = "UTC"
     database: DatabaseSettings = DatabaseSettings()
@@ -263,15 +339,48 @@ class Settings(_Model):
     notifications: NotificationSettings = NotificationSettings()
     logging: LoggingSettings = LoggingSettings()
     metrics: MetricsSettings = MetricsSettings()
+    sources: tuple[SourceSettings, ...] = ()
+    """Several spreadsheets; empty: the ``sheets:`` block is the one source ``default``."""
 
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, name: str) -> str:
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {name!r} (use a name like Europe/Berlin)") from None
-        return name
+        return _check_zone(name)
+
+    @model_validator(mode="after")
+    def _sources_complete(self) -> Settings:
+        names = [entry.name for entry in self.sources]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"sources: each name may appear once; repeated: {', '.join(repeated)}")
+        for source in self.source_list():
+            sheets = source.settings.sheets
+            if sheets.backend == "google" and not sheets.spreadsheet_id:
+                where = "sheets" if not self.sources else f"sources ({source.name})"
+                raise ValueError(f"{where}: spreadsheet_id is required when the backend is google")
+        return self
+
+    def source_list(self) -> list[Source]:
+        """Every source with its effective settings (the ``sheets:`` block alone is ``default``)."""
+        if not self.sources:
+            return [Source(DEFAULT_SOURCE, self)]
+        return [Source(entry.name, self._for(entry)) for entry in self.sources]
+
+    def _for(self, entry: SourceSettings) -> Settings:
+        sheets = {key: getattr(entry, key) for key in SOURCE_SHEETS_KEYS if getattr(entry, key) is not None}
+        goals = self.goals
+        if entry.goals:
+            try:
+                goals = GoalsSettings.model_validate(_merged(self.goals.model_dump(), entry.goals))
+            except ValueError as error:
+                raise ValueError(f"sources ({entry.name}).goals: {error}") from None
+        return self.model_copy(update={
+            "timezone": entry.timezone or self.timezone,
+            "sheets": self.sheets.model_copy(update=sheets),
+            "sync": self.sync.model_copy(update={"poll_seconds": entry.poll_seconds or self.sync.poll_seconds}),
+            "goals": goals,
+            "sources": (),
+        })
 
     @property
     def tz(self) -> ZoneInfo:

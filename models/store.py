@@ -23,10 +23,11 @@ from models import derived, history, readings, upserts
 from models.engine import database_url, make_engine, store_error
 from models.errors import LockHeld
 from models.migrate import is_current, upgrade, write_app_settings
-from models.settings import Settings
+from models.schemas import lock_key
+from models.settings import DEFAULT_SOURCE, Settings, schema_for
 from models.values import CycleResult, Problem, RepStanding
 
-CYCLE_LOCK_KEY = 0x676F616C73  # "goals": one key for every process that syncs this database
+CYCLE_LOCK_KEY = 0x676F616C73  # "goals": the default source's key; other sources hash their name in
 SYSTEM_USER_EMAIL = "goals-sync@system.local"
 
 
@@ -43,8 +44,10 @@ class OutputState:
 class Store:
     """The database behind the product."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, source: str = DEFAULT_SOURCE) -> None:
         self.engine = engine
+        self.source = source
+        self.cycle_lock_key = lock_key(CYCLE_LOCK_KEY, source)
         self._statements = 0
         event.listen(engine, "before_cursor_execute", self._count)
 
@@ -57,20 +60,34 @@ class Store:
         return self._statements
 
     @classmethod
-    def open(cls, settings: Settings, *, migrate: bool = True) -> Store:
-        """Connect to the configured database (starting the embedded one if needed) and migrate it."""
+    def open(cls, settings: Settings, *, source: str = DEFAULT_SOURCE, migrate: bool = True) -> Store:
+        """Connect to the configured database (starting the embedded one if needed), working in
+        ``source``'s schema, and migrate that schema."""
         url = database_url(settings)
-        store = cls(make_engine(url))
+        store = cls(make_engine(url, schema_for(source)), source)
         if migrate:
             store.upgrade()
         return store
 
+    @property
+    def schema(self) -> str:
+        """The PostgreSQL schema of this store's source."""
+        return schema_for(self.source)
+
+    def lock_name(self, name: str) -> str:
+        """``name`` scoped to this source, for the jobs' named advisory locks (the default
+        source keeps the bare name, as before sources existed)."""
+        return name if self.source == DEFAULT_SOURCE else f"{self.source}/{name}"
+
+    def _for_source(self) -> str:
+        return "" if self.source == DEFAULT_SOURCE else f" for source {self.source!r}"
+
     def upgrade(self) -> None:
-        """Apply any pending migration."""
+        """Apply any pending migration to this source's schema."""
         if is_current(self.engine):
             return
         try:
-            upgrade(self.engine)
+            upgrade(self.engine, schema=self.schema)
         except SQLAlchemyError as error:
             raise store_error(error, self.engine.url, "migrate the database") from None
 
@@ -83,18 +100,19 @@ class Store:
         """Hold the cycle's advisory lock; raise ``LockHeld`` when another process has it."""
         try:
             connection = self.engine.connect()
-            got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": CYCLE_LOCK_KEY}).scalar()
+            got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.cycle_lock_key}).scalar()
             connection.commit()
         except SQLAlchemyError as error:
             raise store_error(error, self.engine.url) from None
         try:
             if not got:
-                raise LockHeld("another sync cycle is running on this database; this one was skipped")
+                raise LockHeld(f"another sync cycle is running on this database{self._for_source()}; "
+                               "this one was skipped")
             yield
         finally:
             try:
                 if got:
-                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": CYCLE_LOCK_KEY})
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.cycle_lock_key})
                     connection.commit()
             except SQLAlchemyError:
                 pass  # the lock dies with the session anyway

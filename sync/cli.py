@@ -12,8 +12,12 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from models.errors import GoalsSyncError
+
+if TYPE_CHECKING:
+    from sync.context import Deployment
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -44,6 +48,8 @@ def _common() -> argparse.ArgumentParser:
                         help=f"config file (default: ./{DEFAULT_CONFIG})")
     common.add_argument("--now", metavar="ISO-8601",
                         help="pretend the clock reads this (no offset: company time zone)")
+    common.add_argument("--source", action="append", metavar="NAME",
+                        help="work on this source only (repeat for several; default: every source)")
     return common
 
 
@@ -82,28 +88,58 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _handler(args: argparse.Namespace) -> Callable[..., int]:
+# Exit codes from least to most serious: with several sources a command exits with the most
+# serious of theirs. Skipped because another process holds the lock (75) is benign: the work is
+# being done; rejected input (3) needs a person; a failed cycle (1) is worse; bad usage (2) worst.
+_SEVERITY = (EXIT_OK, EXIT_LOCKED, EXIT_REJECTED_INPUT, EXIT_FAILED, EXIT_USAGE)
+
+
+def worst_exit_code(codes: Sequence[int]) -> int:
+    """The most serious of the sources' exit codes (an unknown code counts as a failure)."""
+    def rank(code: int) -> int:
+        return _SEVERITY.index(code) if code in _SEVERITY else _SEVERITY.index(EXIT_FAILED)
+    return max(codes, key=rank, default=EXIT_OK)
+
+
+def _per_source(args: argparse.Namespace) -> Callable[..., int]:
+    """The handler of a command that runs once per source: ``run --once``, check, status, jobs."""
     # Imported here so each command loads only what it uses.
     if args.command == "run":
-        if args.once:
-            from sync.commands import run_once
-            return run_once
-        from sync.daemon import run_daemon
-        return run_daemon
-    if args.command == "demo":
-        from sync.demo import run_demo
-        return run_demo
+        from sync.commands import run_once
+        return run_once
     if args.command == "check":
         from sync.check import run_check
         return run_check
     if args.command == "status":
         from sync.commands import show_status
         return show_status
-    if args.command == "jobs":
-        from sync.commands import run_job
-        return run_job
-    from sync.commands import db_upgrade
-    return db_upgrade
+    from sync.commands import run_job
+    return run_job
+
+
+def _run(deployment: Deployment, args: argparse.Namespace) -> int:
+    if args.command == "demo":
+        from sync.demo import run_demo
+        return run_demo(deployment.contexts[0], args)
+    if args.command == "run" and not args.once:
+        from sync.daemon import run_daemon
+        return run_daemon(deployment, args)
+    if args.command == "db":
+        from sync.commands import db_upgrade
+        return db_upgrade(deployment, args)
+    handler = _per_source(args)
+    codes = []
+    for context in deployment.contexts:
+        if deployment.many:
+            print(f"== source {context.source} ==", flush=True)
+        try:
+            codes.append(handler(context, args))
+        except GoalsSyncError as error:  # one source failing does not stop the others
+            print(f"error: {error}", file=sys.stderr)
+            codes.append(error.exit_code)
+    if args.command == "run" and not args.dry_run:
+        deployment.refresh_rollup()
+    return worst_exit_code(codes)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -114,18 +150,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:
         return int(exit_.code or 0) and EXIT_USAGE
     collecting = gc.isenabled()
-    if not (args.command == "run" and not args.once):
+    if not (args.command == "run" and not args.once) and args.command != "worker":
         # A one-shot command imports some 1,500 modules and exits within seconds: the cyclic
         # collector would walk their long-lived objects again and again for nothing (about a
-        # tenth of start-up); reference counting frees the rest. The daemon keeps it.
+        # tenth of start-up); reference counting frees the rest. The daemon and workers keep it.
         gc.disable()
-    try:
-        from sync.context import Context
+    from sync.context import Deployment
 
+    try:
         # The demo needs no config: from any directory it builds everything under ./var.
         optional = args.command == "demo" and args.config is None
-        context = Context.load(Path(args.config or DEFAULT_CONFIG), args.now, missing_ok=optional)
-        return _handler(args)(context, args)
+        deployment = Deployment.load(Path(args.config or DEFAULT_CONFIG), args.now, args.source, missing_ok=optional)
+        try:
+            return _run(deployment, args)
+        finally:
+            deployment.close()
     except GoalsSyncError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code

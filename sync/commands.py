@@ -6,7 +6,8 @@ import argparse
 import logging
 import sys
 
-from sync.context import Context
+from models.settings import DEFAULT_SOURCE
+from sync.context import Context, Deployment
 
 log = logging.getLogger("sync")
 
@@ -69,9 +70,12 @@ def run_job(context: Context, args: argparse.Namespace) -> int:
         context.close()
 
 
-def db_upgrade(context: Context, _args: argparse.Namespace) -> int:
-    """Apply migrations (they also run on every start)."""
-    store = context.store()
-    store.dispose()
-    print("database is up to date")
+def db_upgrade(deployment: Deployment, _args: argparse.Namespace) -> int:
+    """Apply migrations to every selected source's schema (they also run on every start), then
+    rebuild the company roll-up view if the set of sources changed."""
+    for context in deployment.contexts:
+        store = context.store()
+        store.dispose()
+        print(f"database is up to date{'' if context.source == DEFAULT_SOURCE else f' (source {context.source})'}")
+    deployment.refresh_rollup()
     return 0

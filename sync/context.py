@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from models.settings import Settings
+from models.errors import ConfigError, GoalsSyncError
+from models.settings import DEFAULT_SOURCE, Settings, schema_for
 from sync.clock import Clock, parse_now
 from sync.config import load_settings
 from sync.logs import configure_logging
@@ -17,34 +20,36 @@ if TYPE_CHECKING:
     from sync.cycle import CycleMemo
 
 
+log = logging.getLogger("sync")
+
+
 @dataclass
 class Context:
-    """Settings and clock for one command; the store and backend are opened on first use."""
+    """One source's settings and clock for a command; its store and backend are opened on first use.
+
+    ``settings`` are the settings in effect for ``source`` (its own sheets, time zone, goals and
+    poll interval laid over the global ones).
+    """
 
     settings: Settings
     clock: Clock
     config_path: Path
+    source: str = DEFAULT_SOURCE
     _store: Store | None = field(default=None, repr=False)
     _backend: SpreadsheetBackend | None = field(default=None, repr=False)
     _cycle_memo: CycleMemo | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, config_path: Path, now: str | None = None, *, missing_ok: bool = False) -> Context:
-        """Load and validate the config, set up logging, build the clock from ``--now``.
-
-        ``missing_ok``: a config file that does not exist means the defaults (the demo).
-        """
-        settings = Settings() if missing_ok and not config_path.exists() else load_settings(config_path)
-        configure_logging(settings)
-        start = parse_now(now, settings.tz) if now else None
-        return cls(settings=settings, clock=Clock.create(settings.tz, start), config_path=config_path)
+        """The first configured source's context (the only one without ``sources:``)."""
+        return Deployment.load(config_path, now, missing_ok=missing_ok).contexts[0]
 
     def store(self) -> Store:
-        """The database, connected and migrated on first use."""
+        """This source's database schema, connected and migrated on first use."""
         if self._store is None:
             from models.store import Store
 
-            self._store = Store.open(self.settings)
+            self._store = Store.open(self.settings, source=self.source)
         return self._store
 
     def backend(self) -> SpreadsheetBackend:
@@ -73,3 +78,58 @@ class Context:
         """Release database connections."""
         if self._store is not None:
             self._store.dispose()
+
+
+@dataclass
+class Deployment:
+    """The whole config and the contexts of the sources a command works on (``--source``)."""
+
+    settings: Settings
+    contexts: list[Context]
+
+    @classmethod
+    def load(cls, config_path: Path, now: str | None = None, names: Sequence[str] | None = None, *,
+             missing_ok: bool = False) -> Deployment:
+        """Load and validate the config, set up logging, build each source's clock from ``--now``
+        (a time without an offset is in the global ``timezone``) and pick the sources named.
+
+        ``missing_ok``: a config file that does not exist means the defaults (the demo).
+        """
+        settings = Settings() if missing_ok and not config_path.exists() else load_settings(config_path)
+        configure_logging(settings)
+        start = parse_now(now, settings.tz) if now else None
+        sources = settings.source_list()
+        known = [source.name for source in sources]
+        unknown = [name for name in names or () if name not in known]
+        if unknown:
+            raise ConfigError(f"--source {', '.join(unknown)}: no such source in {config_path} "
+                              f"(configured: {', '.join(known)})")
+        chosen = [source for source in sources if not names or source.name in names]
+        contexts = [Context(settings=source.settings, clock=Clock.create(source.settings.tz, start),
+                            config_path=config_path, source=source.name) for source in chosen]
+        return cls(settings=settings, contexts=contexts)
+
+    @property
+    def many(self) -> bool:
+        """More than one source selected (output is then labelled by source)."""
+        return len(self.contexts) > 1
+
+    def refresh_rollup(self) -> None:
+        """Rebuild the company roll-up view if the set of migrated sources changed; a database
+        that cannot be reached is logged, not raised (the sources' own work reports it)."""
+        from models.engine import database_url, make_engine
+        from models.schemas import refresh_rollup
+
+        try:
+            engine = make_engine(database_url(self.settings))
+            try:
+                refresh_rollup(engine, [(s.name, schema_for(s.name)) for s in self.settings.source_list()])
+            finally:
+                engine.dispose()
+        except GoalsSyncError as error:
+            log.warning("company roll-up view not refreshed: %s", error)
+
+    def close(self) -> None:
+        """Release every source's database connections."""
+        for context in self.contexts:
+            context.close()

@@ -38,9 +38,9 @@ import schedule
 
 from jobs.moments import next_moment
 from models.errors import GoalsSyncError
-from models.settings import WEEKDAYS
+from models.settings import DEFAULT_SOURCE, WEEKDAYS
 from models.values import CycleResult
-from sync.context import Context
+from sync.context import Context, Deployment
 from sync.systemd import ServiceNotifier
 
 if TYPE_CHECKING:
@@ -81,11 +81,16 @@ class _StopFlag:
 
 
 class _Turn:
-    """One sync cycle plus the due jobs, never raising (except for an abort)."""
+    """One source's sync cycle plus its due jobs, never raising (except for an abort).
+
+    ``release``: close the source's pooled connections after the turn (a daemon serving many
+    sources would otherwise keep two idle connections per source open).
+    """
 
     def __init__(self, context: Context, *, dry_run: bool, stop: _StopFlag,
-                 observe: Callable[[TurnResult], None]) -> None:
+                 observe: Callable[[TurnResult, Context], None], release: bool = False) -> None:
         self.context, self.dry_run, self.stop, self.observe = context, dry_run, stop, observe
+        self.release = release
         self.next_moment: datetime | None = None
 
     def __call__(self) -> None:
@@ -99,26 +104,32 @@ class _Turn:
             log.debug("turn at %s: sync cycle starting", now.isoformat())
             turn = run_turn(context, now, dry_run=self.dry_run, stop=self.stop)
             if turn.cycle.status == "failed":
-                log.warning("the cycle failed; the next one runs in %gs", poll)
+                log.warning("the cycle%s failed; the next one runs in %gs", self.of(), poll)
         except GoalsSyncError as error:
-            log.error("turn failed: %s; retrying in %gs", error, poll)
+            log.error("turn%s failed: %s; retrying in %gs", self.of(), error, poll)
             turn = TurnResult(CycleResult(status="failed", now=now, error=str(error)))
         except Exception as error:
             log.exception("unexpected error in a turn; the daemon keeps running")
             turn = TurnResult(CycleResult(status="failed", now=now, error=f"unexpected error ({type(error).__name__})"))
-        self.observe(turn)
+        self.observe(turn, context)
+        if self.release:
+            context.close()
         settings = context.settings
         digest = settings.notifications.digest
         weekly = (WEEKDAYS.index(digest.weekday), digest.time) if digest.enabled else None
         self.next_moment = next_moment(context.clock.now(), settings.tz, settings.jobs.reminder_times, weekly)
         log.debug("turn at %s finished", now.isoformat())
 
+    def of(self) -> str:
+        """`` of source NAME`` for log lines (nothing for the default source)."""
+        return "" if self.context.source == DEFAULT_SOURCE else f" of source {self.context.source}"
+
 
 class _Observers:
     """Where each turn is reported: the service manager, and the metrics and health when served."""
 
-    def __init__(self, context: Context, notifier: ServiceNotifier, port: int | None) -> None:
-        self.context, self.notifier = context, notifier
+    def __init__(self, deployment: Deployment, notifier: ServiceNotifier, port: int | None) -> None:
+        self.notifier = notifier
         self.metrics: DaemonMetrics | None = None
         self.health: Health | None = None
         self.server: MetricsServer | None = None
@@ -126,19 +137,19 @@ class _Observers:
             from sync.health import Health
             from sync.metrics import DaemonMetrics, MetricsServer, health_and_metrics_app
 
-            self.metrics = DaemonMetrics()
-            self.health = Health(context.settings.sync.poll_seconds)
+            self.metrics = DaemonMetrics([c.source for c in deployment.contexts])
+            self.health = Health(min(c.settings.sync.poll_seconds for c in deployment.contexts))
             self.server = MetricsServer(health_and_metrics_app(self.metrics, self.health),
-                                        context.settings.metrics.host, port)
+                                        deployment.settings.metrics.host, port)
             log.info("metrics at %s/metrics, health at %s/healthz", self.server.address, self.server.address)
 
-    def __call__(self, turn: TurnResult) -> None:
+    def __call__(self, turn: TurnResult, context: Context) -> None:
         cycle = turn.cycle
         if self.health is not None:
             self.health.record(cycle)
         if self.metrics is not None:
-            requests, retries = self.context.sheets_requests()
-            self.metrics.record(turn, requests=requests, retries=retries)
+            requests, retries = context.sheets_requests()
+            self.metrics.record(turn, requests=requests, retries=retries, source=context.source)
         counts = f"{cycle.rows_read} rows read, {len(cycle.problems)} problems" if cycle.status != "failed" \
             else (cycle.error or "see the log")
         self.notifier.watchdog(f"cycle {cycle.status} at {cycle.now:%Y-%m-%d %H:%M:%S} "
@@ -149,32 +160,46 @@ class _Observers:
             self.server.close()
 
 
-def run_daemon(context: Context, args: argparse.Namespace) -> int:
-    """Run turns until SIGTERM/SIGINT; exit 0 after a clean stop."""
-    settings = context.settings
+def run_daemon(deployment: Deployment, args: argparse.Namespace) -> int:
+    """Run every selected source's turns until SIGTERM/SIGINT; exit 0 after a clean stop.
+
+    Sources take turns one at a time, each at its own ``poll_seconds``; a failing source is
+    logged and does not hold up the others.
+    """
     notifier = ServiceNotifier()
-    port = getattr(args, "metrics_port", None) or settings.metrics.port
+    port = getattr(args, "metrics_port", None) or deployment.settings.metrics.port
     try:
-        observers = _Observers(context, notifier, port)
+        observers = _Observers(deployment, notifier, port)
     except GoalsSyncError:
-        context.close()
+        deployment.close()
         raise
     stop = _StopFlag(heartbeat=notifier.watchdog_if_due)
-    turn = _Turn(context, dry_run=bool(getattr(args, "dry_run", False)), stop=stop, observe=observers)
+    dry_run = bool(getattr(args, "dry_run", False))
     scheduler = schedule.Scheduler()
-    # schedule annotates ``interval`` as int, but it only builds a timedelta from it: a float works
-    poll = scheduler.every(settings.sync.poll_seconds).seconds.do(turn)  # type: ignore[arg-type]
+    polls: list[tuple[_Turn, schedule.Job]] = []
+    for context in deployment.contexts:
+        settings = context.settings
+        turn = _Turn(context, dry_run=dry_run, stop=stop, observe=observers, release=deployment.many)
+        # schedule annotates ``interval`` as int, but it only builds a timedelta from it: a float works
+        polls.append((turn, scheduler.every(settings.sync.poll_seconds).seconds.do(turn)))  # type: ignore[arg-type]
+        log.info("daemon started%s: a sync every %gs, reminder checks at %s (%s), clock at %s", turn.of(),
+                 settings.sync.poll_seconds, ", ".join(settings.jobs.reminder_times) or "no time",
+                 settings.timezone, context.clock.now().isoformat(timespec="seconds"))
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = {sig: signal.signal(sig, stop.handle) for sig in _SIGNALS} if in_main_thread else {}
-    log.info("daemon started: a sync every %gs, reminder checks at %s (%s), clock at %s", settings.sync.poll_seconds,
-             ", ".join(settings.jobs.reminder_times) or "no time", settings.timezone,
-             context.clock.now().isoformat(timespec="seconds"))
-    notifier.ready(f"started: a sync every {settings.sync.poll_seconds:g} s")
+    shortest = min(c.settings.sync.poll_seconds for c in deployment.contexts)
+    notifier.ready(f"started: a sync every {shortest:g} s" + (f" ({len(polls)} sources)" if deployment.many else ""))
     try:
-        poll.run()  # the first turn at once, then every poll_seconds
+        for _turn, poll in polls:  # the first turns at once, then every poll_seconds
+            if not stop.event.is_set():
+                poll.run()
+        if not dry_run and not stop.event.is_set():
+            deployment.refresh_rollup()
         while not stop():  # stop() also pings the watchdog when due, so long idle waits are covered
-            if turn.next_moment is not None and context.clock.now() >= turn.next_moment:
-                poll.run()  # a midnight or check time passed: run now, poll again from here
+            late = [poll for turn, poll in polls
+                    if turn.next_moment is not None and turn.context.clock.now() >= turn.next_moment]
+            if late:
+                late[0].run()  # a midnight or check time passed: run now, poll again from here
                 continue
             scheduler.run_pending()
             idle = scheduler.idle_seconds
@@ -187,6 +212,6 @@ def run_daemon(context: Context, args: argparse.Namespace) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         observers.close()
-        context.close()
+        deployment.close()
         notifier.close()
     return 0

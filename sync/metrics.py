@@ -12,7 +12,7 @@ import logging
 import socketserver
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -38,8 +38,8 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 class DaemonMetrics:
     """The daemon's Prometheus metrics, in a registry of their own (plus process and GC metrics)."""
 
-    def __init__(self, source: str = DEFAULT_SOURCE) -> None:
-        self.source = source
+    def __init__(self, sources: Sequence[str] = (DEFAULT_SOURCE,)) -> None:
+        self.sources = tuple(sources)
         self.registry = registry = CollectorRegistry()
         ProcessCollector(registry=registry)
         GCCollector(registry=registry)
@@ -62,17 +62,19 @@ class DaemonMetrics:
                                 "failed, skipped)", [*by_source, "job", "status"], registry=registry)
         self.last_success = Gauge("goals_sync_last_success_timestamp_seconds", "Unix time at which the "
                                   "last successful sync cycle finished", by_source, registry=registry)
-        for status in CYCLE_STATUSES:  # every series exists from the start, so rate() works at once
-            self.cycles.labels(source, status)
-        for metric in (self.cycle_seconds, self.rows_read, self.rows_stored, self.problems, self.requests,
-                       self.retries, self.last_success):
-            metric.labels(source)
-        self._seen_requests = 0
-        self._seen_retries = 0
+        for source in self.sources:  # every series exists from the start, so rate() works at once
+            for status in CYCLE_STATUSES:
+                self.cycles.labels(source, status)
+            for metric in (self.cycle_seconds, self.rows_read, self.rows_stored, self.problems, self.requests,
+                           self.retries, self.last_success):
+                metric.labels(source)
+        self._seen_requests: dict[str, int] = dict.fromkeys(self.sources, 0)
+        self._seen_retries: dict[str, int] = dict.fromkeys(self.sources, 0)
 
-    def record(self, turn: TurnResult, *, requests: int, retries: int, now: Callable[[], float] = time.time) -> None:
-        """Count one turn; ``requests``/``retries`` are the spreadsheet backend's running totals."""
-        cycle, source = turn.cycle, self.source
+    def record(self, turn: TurnResult, *, requests: int, retries: int, source: str = DEFAULT_SOURCE,
+               now: Callable[[], float] = time.time) -> None:
+        """Count one turn of ``source``; ``requests``/``retries`` are its backend's running totals."""
+        cycle = turn.cycle
         self.cycles.labels(source, cycle.status).inc()
         self.cycle_seconds.labels(source).observe(cycle.seconds)
         self.rows_read.labels(source).inc(cycle.rows_read)
@@ -83,9 +85,9 @@ class DaemonMetrics:
             self.last_success.labels(source).set(now())
         for job in turn.jobs:
             self.job_runs.labels(source, job.job, job.status).inc()
-        self.requests.labels(source).inc(_growth(requests, self._seen_requests))
-        self.retries.labels(source).inc(_growth(retries, self._seen_retries))
-        self._seen_requests, self._seen_retries = requests, retries
+        self.requests.labels(source).inc(_growth(requests, self._seen_requests.get(source, 0)))
+        self.retries.labels(source).inc(_growth(retries, self._seen_retries.get(source, 0)))
+        self._seen_requests[source], self._seen_retries[source] = requests, retries
 
 
 def _growth(total: int, seen: int) -> int:

@@ -14,10 +14,8 @@ from alembic import context
 from sqlalchemy import Connection, create_engine, pool, text
 
 from models.engine import normalise_url
+from models.schemas import MIGRATION_LOCK_KEY
 from models.tables import metadata
-
-# An arbitrary constant ("goalmigr"), different from the cycle's lock key.
-MIGRATION_LOCK_KEY = 0x676F616C6D696772
 
 
 def _run(connection: Connection) -> None:
