@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from models.settings import SheetsSettings
 from sheets.backend import SpreadsheetBackend
 
 
-def open_backend(settings: SheetsSettings) -> SpreadsheetBackend:
-    """The configured backend; nothing is read or connected until it is used."""
+def open_backend(settings: SheetsSettings, *, gate: Callable[[str], None] | None = None) -> SpreadsheetBackend:
+    """The configured backend; nothing is read or connected until it is used. ``gate(account)``
+    runs before every Google API request (the quota shared through the database)."""
     if settings.backend == "google":
         from sheets.google import GoogleSheetsBackend
 
-        return GoogleSheetsBackend(settings)
+        return GoogleSheetsBackend(settings, gate=gate)
     from sheets.xlsx import XlsxBackend
 
     return XlsxBackend(Path(settings.xlsx_path), tabs=settings.tabs)

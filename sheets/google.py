@@ -8,6 +8,7 @@ most once per backend, and only when a tab is missing or formatting is due.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -129,8 +130,10 @@ class GoogleSheetsBackend:
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
         environ: Mapping[str, str] | None = None,
+        gate: Callable[[str], None] | None = None,
     ) -> None:
-        """Load the credentials (no network yet). ``sleep``/``rng``/``clock`` are for fast tests."""
+        """Load the credentials (no network yet). ``sleep``/``rng``/``clock`` are for fast tests;
+        ``gate(account)`` is called before every HTTP request (the shared Sheets quota)."""
         self._settings = settings
         self._input_id = settings.spreadsheet_id
         self._output_id = settings.summary_spreadsheet_id or settings.spreadsheet_id
@@ -140,9 +143,11 @@ class GoogleSheetsBackend:
         self._account_email = loaded.email
         self.credentials_source = loaded.source
         """Where the credentials came from (for ``check``; never a secret)."""
+        account = loaded.email or f"anonymous@{self._endpoint}"
         self._http = SheetsHttpClient(loaded.credentials, retry=settings.retry, base_url=self._endpoint,
                                       account_email=loaded.email, credentials_source=loaded.source,
-                                      sleep=sleep, rng=rng, clock=clock)
+                                      sleep=sleep, rng=rng, clock=clock,
+                                      gate=functools.partial(gate, account) if gate is not None else None)
         self._indexes: dict[str, _SheetIndex] = {}
         self._listed_at: dict[str, float] = {}
         self._clock = clock

@@ -115,7 +115,9 @@ class SheetsHttpClient(HTTPClient):
 
     ``base_url`` replaces ``https://sheets.googleapis.com`` in gspread's URLs
     (a Sheets-API-compatible server). ``account_email`` is named in 403
-    messages. ``sleep``, ``rng`` and ``clock`` are injectable for fast tests.
+    messages. ``gate`` is called before every HTTP request, retries included
+    (the quota shared by all processes blocks there while the window is full).
+    ``sleep``, ``rng`` and ``clock`` are injectable for fast tests.
     """
 
     def __init__(
@@ -130,8 +132,9 @@ class SheetsHttpClient(HTTPClient):
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
+        gate: Callable[[], None] | None = None,
     ) -> None:
-        self._counter = RequestCounter()
+        self._counter = RequestCounter(before=gate)
         super().__init__(auth, session or authorized_session(auth, self._counter))
         self.retry = retry or RetrySettings()
         self.base_url = (base_url or GOOGLE_SHEETS_ROOT).rstrip("/")

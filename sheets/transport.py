@@ -9,6 +9,7 @@ the wire.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -18,14 +19,22 @@ from requests.adapters import HTTPAdapter
 
 
 class RequestCounter:
-    """A thread-safe count of HTTP requests sent."""
+    """A thread-safe count of HTTP requests sent.
 
-    def __init__(self) -> None:
+    ``before`` runs before each request is counted and sent: the Sheets quota shared by every
+    process (it may wait there until the sliding window has room), so it sees exactly the
+    requests counted here, token requests and retries included.
+    """
+
+    def __init__(self, before: Callable[[], None] | None = None) -> None:
         self._lock = threading.Lock()
         self._count = 0
+        self._before = before
 
     def add(self) -> None:
-        """Count one request."""
+        """Count one request (after the quota, if any, let it through)."""
+        if self._before is not None:
+            self._before()
         with self._lock:
             self._count += 1
 

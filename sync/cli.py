@@ -68,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--metrics-port", type=_port, metavar="PORT",
                      help="serve Prometheus /metrics and /healthz on this port (config: metrics.port)")
 
+    worker = commands.add_parser("worker", parents=[common],
+                                 help="a Procrastinate worker: run several, on several machines")
+    worker.add_argument("--concurrency", type=int, default=1, metavar="N",
+                        help="tasks this worker runs at once (default 1; one per core is plenty)")
+    worker.add_argument("--name", metavar="NAME", help="worker name in logs (default: host-pid)")
+
     commands.add_parser("demo", parents=[common], help="sample workbook + database + one cycle, print Summary")
     commands.add_parser("check", parents=[common], help="validate config, database, spreadsheet, tabs, headers")
     commands.add_parser("status", parents=[common], help="the current month per rep in the terminal")
@@ -124,6 +130,9 @@ def _run(deployment: Deployment, args: argparse.Namespace) -> int:
     if args.command == "run" and not args.once:
         from sync.daemon import run_daemon
         return run_daemon(deployment, args)
+    if args.command == "worker":
+        from sync.worker import run_worker
+        return run_worker(deployment, args)
     if args.command == "db":
         from sync.commands import db_upgrade
         return db_upgrade(deployment, args)

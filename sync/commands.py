@@ -78,4 +78,12 @@ def db_upgrade(deployment: Deployment, _args: argparse.Namespace) -> int:
         store.dispose()
         print(f"database is up to date{'' if context.source == DEFAULT_SOURCE else f' (source {context.source})'}")
     deployment.refresh_rollup()
+    from models.shared import SharedStore
+    from sync.worker import queue_schema_sql
+
+    shared = SharedStore.open(deployment.settings)
+    try:
+        shared.prepare(queue_schema_sql())
+    finally:
+        shared.dispose()
     return 0

@@ -15,6 +15,7 @@ from sync.config import load_settings
 from sync.logs import configure_logging
 
 if TYPE_CHECKING:
+    from models.shared import RequestQuota
     from models.store import Store
     from sheets.backend import SpreadsheetBackend
     from sync.cycle import CycleMemo
@@ -38,6 +39,7 @@ class Context:
     _store: Store | None = field(default=None, repr=False)
     _backend: SpreadsheetBackend | None = field(default=None, repr=False)
     _cycle_memo: CycleMemo | None = field(default=None, repr=False)
+    _quota: RequestQuota | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, config_path: Path, now: str | None = None, *, missing_ok: bool = False) -> Context:
@@ -57,8 +59,16 @@ class Context:
         if self._backend is None:
             from sheets.factory import open_backend
 
-            self._backend = open_backend(self.settings.sheets)
+            self._backend = open_backend(self.settings.sheets, gate=self.quota())
         return self._backend
+
+    def quota(self) -> RequestQuota | None:
+        """The Sheets quota shared through the database (Google backend only), made on first use."""
+        if self._quota is None and self.settings.sheets.backend == "google":
+            from models.shared import RequestQuota, SharedStore
+
+            self._quota = RequestQuota(SharedStore.open(self.settings), self.settings.sheets.requests_per_minute)
+        return self._quota
 
     def cycle_memo(self) -> CycleMemo:
         """What this process's cycles remember from one to the next (the daemon reuses it)."""
@@ -78,6 +88,8 @@ class Context:
         """Release database connections."""
         if self._store is not None:
             self._store.dispose()
+        if self._quota is not None:
+            self._quota.shared.dispose()
 
 
 @dataclass

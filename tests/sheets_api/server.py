@@ -16,6 +16,7 @@ import copy
 import json
 import socket
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -71,6 +72,8 @@ class RecordedRequest:
     """None when the connection was closed without an answer."""
     fault: str | None = None
     authorization: str | None = None
+    received_at: float = field(default_factory=time.time)
+    """Wall-clock arrival (seconds since the epoch), to check rate limits across processes."""
 
 
 @dataclass

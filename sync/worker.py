@@ -1,0 +1,206 @@
+"""``python -m sync worker``: a Procrastinate worker; run several, on several machines.
+
+Procrastinate is a PostgreSQL-based task queue (its tables live in schema ``procrastinate``
+of our database: no other server). Tasks:
+
+- ``goals.tick`` — periodic (every ``tick_seconds``): puts back any job of a worker whose
+  heartbeat stopped (killed, machine lost), then defers ``goals.turn`` for every source whose
+  ``poll_seconds`` have passed (``goals_shared.source_turns``, shared by all workers).
+- ``goals.turn(source)`` — the midnight snapshot if due, then the source's sync cycle; after a
+  cycle that neither failed nor was skipped it defers ``goals.jobs(source)``.
+- ``goals.jobs(source)`` — achievements, notify and reminders that are due, as ``run`` does.
+
+Turn and jobs of a source share the Procrastinate ``lock`` ``source:<name>`` (never two at
+once, run in the order deferred) and each has a queueing lock (at most one waiting); the
+source's PostgreSQL advisory cycle lock still guards the cycle itself, so even a job put
+back while its old worker was merely slow cannot run a source twice at the same time.
+Each source has its own queue ``source_<name>``; ``--source`` limits a worker to some.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from models.errors import GoalsSyncError
+from sync.context import Context, Deployment
+
+if TYPE_CHECKING:
+    import procrastinate
+
+    from models.shared import SharedStore
+
+log = logging.getLogger("sync.worker")
+
+TICK_QUEUE = "goals_tick"
+_TICK_CHOICES = (1, 2, 3, 4, 5, 6, 10)  # seconds that divide a minute: a regular cron
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How often the worker ticks, beats and polls, from the shortest ``poll_seconds``.
+
+    A killed worker's job is put back once its heartbeat is ``stalled_seconds`` old; the
+    next tick notices, and a worker fetches it within ``fetch_seconds``: all well inside two
+    poll intervals (``stalled + tick + fetch <= 0.5 + 0.25 + 0.25`` of a poll, capped).
+    """
+
+    tick_seconds: int
+    heartbeat_seconds: float
+    stalled_seconds: float
+    fetch_seconds: float
+
+    @classmethod
+    def for_poll(cls, poll_seconds: float) -> Timing:
+        """The timing for a deployment whose shortest poll interval is ``poll_seconds``."""
+        tick = max([t for t in _TICK_CHOICES if t <= poll_seconds / 4] or [1])
+        heartbeat = min(max(poll_seconds / 10, 0.5), 10.0)
+        stalled = min(max(poll_seconds / 2, 3 * heartbeat), 30.0)
+        return cls(tick_seconds=tick, heartbeat_seconds=heartbeat, stalled_seconds=stalled,
+                   fetch_seconds=min(max(poll_seconds / 4, 0.5), 5.0))
+
+
+def queue_of(source: str) -> str:
+    """The Procrastinate queue of ``source``'s tasks."""
+    return f"source_{source}"
+
+
+class _Sources:
+    """The worker's contexts by source name, with the turn and jobs each task runs."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        self.deployment = deployment
+        self.by_name: dict[str, Context] = {c.source: c for c in deployment.contexts}
+
+    def turn(self, source: str) -> str:
+        """Snapshot if due, then the cycle; returns the cycle's status."""
+        from jobs.runner import BEFORE_CYCLE, run_due_jobs
+        from sync.cycle import run_cycle
+
+        context = self.by_name[source]
+        now = context.clock.now()
+        log.info("turn of source %s", source)
+        run_due_jobs(context, now, jobs=BEFORE_CYCLE)
+        result = run_cycle(context.settings, context.store(), context.backend(), now, memo=context.cycle_memo())
+        return result.status
+
+    def jobs(self, source: str) -> None:
+        """The jobs due after a cycle."""
+        from jobs.runner import AFTER_CYCLE, run_due_jobs
+
+        context = self.by_name[source]
+        run_due_jobs(context, context.clock.now(), jobs=AFTER_CYCLE)
+
+
+def _conninfo(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def build_app(deployment: Deployment, shared: SharedStore, timing: Timing) -> procrastinate.App:
+    """The Procrastinate app: its connector (schema ``procrastinate``) and the three tasks."""
+    import procrastinate
+
+    from models.engine import database_url
+    from models.shared import QUEUE_SCHEMA
+
+    connector = procrastinate.PsycopgConnector(
+        conninfo=_conninfo(database_url(deployment.settings)),
+        kwargs={"options": f"-c search_path={QUEUE_SCHEMA}"}, min_size=1, max_size=4,
+    )
+    app = procrastinate.App(connector=connector)
+    sources = _Sources(deployment)
+    polls = {c.source: c.settings.sync.poll_seconds for c in deployment.contexts}
+
+    @app.task(name="goals.jobs", pass_context=False)
+    def jobs_task(source: str) -> None:
+        sources.jobs(source)
+
+    @app.task(name="goals.turn", pass_context=False)
+    def turn_task(source: str) -> str:
+        status = sources.turn(source)
+        if status not in {"failed", "skipped"}:
+            _defer(jobs_task, source, f"jobs:{source}")
+        return status
+
+    async def tick(timestamp: int) -> list[str]:
+        stalled = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=timing.stalled_seconds)
+        for job in stalled:
+            log.warning("job %s of %s: its worker stopped beating; putting it back", job.id, job.task_name)
+            await app.job_manager.retry_job(job)
+        due = await asyncio.to_thread(shared.due_sources, polls)
+        for source in due:
+            await _defer_async(turn_task, source, f"turn:{source}")
+        return due
+
+    app.periodic(cron=f"*/{timing.tick_seconds} * * * * *", periodic_id="tick")(
+        app.task(name="goals.tick", queue=TICK_QUEUE, pass_context=False)(tick))
+    return app
+
+
+def _configured(task: Any, source: str, queueing_lock: str) -> Any:
+    return task.configure(queue=queue_of(source), lock=f"source:{source}", queueing_lock=queueing_lock)
+
+
+def _defer(task: Any, source: str, queueing_lock: str) -> None:
+    import procrastinate.exceptions
+
+    # One already waiting will see the newest data anyway.
+    with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
+        _configured(task, source, queueing_lock).defer(source=source)
+
+
+async def _defer_async(task: Any, source: str, queueing_lock: str) -> None:
+    import procrastinate.exceptions
+
+    try:
+        await _configured(task, source, queueing_lock).defer_async(source=source)
+    except procrastinate.exceptions.AlreadyEnqueued:
+        log.debug("turn of %s already waiting", source)
+
+
+def queue_schema_sql() -> str:
+    """Procrastinate's own schema (tables, functions, triggers) as it ships it."""
+    from procrastinate.schema import SchemaManager
+
+    return SchemaManager.get_schema()
+
+
+def prepare(deployment: Deployment) -> SharedStore:
+    """Migrate every selected source, rebuild the roll-up, create the shared and queue schemas."""
+    from models.shared import SharedStore
+
+    for context in deployment.contexts:
+        context.store()
+    deployment.refresh_rollup()
+    shared = SharedStore.open(deployment.settings)
+    shared.prepare(queue_schema_sql())
+    return shared
+
+
+def run_worker(deployment: Deployment, args: argparse.Namespace) -> int:
+    """Run the worker until SIGTERM/SIGINT (it finishes the task in hand, then exits 0)."""
+    shared = prepare(deployment)
+    timing = Timing.for_poll(min(c.settings.sync.poll_seconds for c in deployment.contexts))
+    app = build_app(deployment, shared, timing)
+    queues = [TICK_QUEUE, *(queue_of(c.source) for c in deployment.contexts)]
+    name = args.name or f"{socket.gethostname()}-{os.getpid()}"
+    log.info("worker %s started for sources %s (tick every %ds, heartbeat %.1fs, stalled after %.1fs)", name,
+             ", ".join(c.source for c in deployment.contexts), timing.tick_seconds, timing.heartbeat_seconds,
+             timing.stalled_seconds)
+    try:
+        app.run_worker(queues=queues, name=name, concurrency=args.concurrency, delete_jobs="successful",
+                       update_heartbeat_interval=timing.heartbeat_seconds,
+                       stalled_worker_timeout=timing.stalled_seconds,
+                       fetch_job_polling_interval=timing.fetch_seconds, install_signal_handlers=True)
+    except GoalsSyncError:
+        raise
+    finally:
+        shared.dispose()
+    log.info("worker %s stopped", name)
+    return 0

@@ -1,0 +1,187 @@
+"""``python -m sync worker`` as real processes on one database and the local Sheets API server.
+
+Three sources, two workers: every source is synced, one source's cycles never overlap, jobs
+and emails happen once; a worker killed with SIGKILL has its source picked up by the other
+within two poll intervals; the Sheets quota holds across both processes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.jobs.mailbox import Mailbox
+from tests.sheets_api.server import FakeSheetsServer
+from tests.sources.test_sources_cli import rows
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = ("north", "south", "west")
+POLL = 5.0
+
+
+def sheet(index: int) -> dict[str, list[list[Any]]]:
+    """One source's tabs: two reps of its own; the first has met this month's goal."""
+    a, b = f"a{index}@example.com", f"b{index}@example.com"
+    return {
+        "Reps": [["Email", "Name", "Team", "Title", "Active", "Monthly Signup Goal", "Yearly Signup Goal"],
+                 [a, f"Ann {index}", "T", "AE", True, 5, 60], [b, f"Ben {index}", "T", "AE", True, 5, 60]],
+        "Monthly Goals": [["Email", "Year", "Month", "Signup Goal", "Revenue Goal"]],
+        "Yearly Goals": [["Email", "Year", "Signup Goal", "Revenue Goal"]],
+        "Actuals": [["Email", "Year", "Month", "Signups", "Revenue"]],
+    }
+
+
+@pytest.fixture
+def workers_config(sheets_server: FakeSheetsServer, fresh_db_url: str, smtp: Mailbox,
+                   write_config: Callable[..., Path]) -> Callable[..., Path]:
+    """Three sources on the local Sheets server (anonymous), email to the local SMTP server."""
+    today = time.gmtime()
+    for index, name in enumerate(SOURCES):
+        tabs = sheet(index)
+        tabs["Actuals"].append([f"a{index}@example.com", today.tm_year, today.tm_mon, 7, 100])
+        sheets_server.create_spreadsheet(name, tabs)
+
+    def make(**sheets: Any) -> Path:
+        return write_config(
+            fresh_db_url,
+            sheets={"backend": "google", "api_endpoint": sheets_server.url,
+                    "retry": {"timeout_seconds": 10, "max_attempts": 2, "max_total_seconds": 20}, **sheets},
+            sync={"poll_seconds": POLL},
+            sources=[{"name": name, "spreadsheet_id": name} for name in SOURCES],
+            notifications={"email_url": smtp.url()},
+            logging={"level": "INFO"},
+        )
+    return make
+
+
+class Worker:
+    """``python -m sync worker`` in its own process, its log in a file."""
+
+    def __init__(self, config: Path, name: str, log_dir: Path) -> None:
+        self.log = log_dir / f"worker-{name}.log"
+        environment = {k: v for k, v in os.environ.items() if k != "GOALS_DATABASE_URL"}
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "sync", "worker", "--config", str(config), "--name", name],
+                cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def text(self) -> str:
+        return self.log.read_text()
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path) -> Iterator[Callable[[Path, str], Worker]]:
+    started: list[Worker] = []
+
+    def start(config: Path, name: str) -> Worker:
+        worker = Worker(config, name, tmp_path)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
+
+
+def cycles(url: str, source: str) -> list[tuple[float, float, str]]:
+    """(started, finished, status) of every logged cycle of ``source``, oldest first (epoch seconds)."""
+    return rows(url, f"""SELECT extract(epoch FROM started_at)::float8, extract(epoch FROM finished_at)::float8,
+                                status FROM source_{source}.sheets_sync_log ORDER BY started_at""")
+
+
+def test_two_workers_share_three_sources_and_take_over_from_a_killed_one(
+        workers_config: Callable[..., Path], start_worker: Callable[[Path, str], Worker],
+        sheets_server: FakeSheetsServer, fresh_db_url: str, smtp: Mailbox) -> None:
+    config = workers_config()
+    sheets_server.inject(delay=1.0, kind="values.batchGet", times=None)  # a turn takes a while
+    first = start_worker(config, "a")
+    first_id = wait_for(lambda: rows(fresh_db_url, "SELECT to_regclass('procrastinate.procrastinate_workers')")[0][0]
+                        and rows(fresh_db_url, "SELECT min(id) FROM procrastinate.procrastinate_workers")[0][0],
+                        60, "worker a to register")
+    second = start_worker(config, "b")
+
+    # Every source is synced, by both workers between them.
+    wait_for(lambda: all(len(cycles(fresh_db_url, s)) >= 2 for s in SOURCES), 90, "two cycles of every source")
+
+    # Kill worker a in the middle of a source's turn.
+    def a_busy() -> list[tuple[Any, ...]]:
+        return rows(fresh_db_url, f"""SELECT args->>'source' FROM procrastinate.procrastinate_jobs
+                                     WHERE status = 'doing' AND task_name = 'goals.turn' AND worker_id = {first_id}""")
+    busy = wait_for(a_busy, 60, "worker a to be in a turn")
+    os.kill(first.process.pid, signal.SIGKILL)
+    killed_at = time.time()
+    first.process.wait()
+    source = busy[0][0]
+    taken = wait_for(lambda: [c for c in cycles(fresh_db_url, source) if c[0] > killed_at], 4 * POLL,
+                     f"worker b to sync {source} after the kill")
+    assert taken[0][0] - killed_at <= 2 * POLL, f"{source} picked up {taken[0][0] - killed_at:.1f}s after the kill"
+    # The others keep going too.
+    wait_for(lambda: all(any(c[0] > killed_at for c in cycles(fresh_db_url, s)) for s in SOURCES), 4 * POLL,
+             "every source synced after the kill")
+    second.stop()
+    assert second.process.returncode == 0, second.text()[-3000:]
+
+    for name in SOURCES:
+        logged = cycles(fresh_db_url, name)
+        assert {status for *_, status in logged} == {"success"}, logged
+        for (_, finished, _), (started, _, _) in itertools.pairwise(logged):
+            assert finished <= started, f"two cycles of {name} overlapped: {logged}"
+        # Jobs ran once per source: one snapshot per rep today, one achievement of its own kind.
+        schema = f"source_{name}"
+        snapshots = f"SELECT count(*), count(DISTINCT sales_rep_id) FROM {schema}.goal_progress_snapshots"
+        assert rows(fresh_db_url, snapshots + " WHERE snapshot_type = 'daily'") in ([(0, 0)], [(2, 2)])
+        achievements = rows(fresh_db_url, f"SELECT r.email, a.achievement_type FROM {schema}.goal_achievements a "
+                                          f"JOIN {schema}.sales_reps r ON r.id = a.sales_rep_id")
+        assert achievements and len(achievements) == len(set(achievements))
+    mails = smtp.take()
+    assert mails, "no email was sent"
+    assert len({(m.to, m.subject, m.body) for m in mails}) == len(mails), "an email went out twice"
+    assert {m.to[0] for m in mails} >= {f"a{i}@example.com" for i in range(len(SOURCES))}
+
+
+def test_the_sheets_quota_holds_across_two_workers(
+        workers_config: Callable[..., Path], start_worker: Callable[[Path, str], Worker],
+        sheets_server: FakeSheetsServer, fresh_db_url: str) -> None:
+    limit = 8
+    config = workers_config(requests_per_minute=limit)
+    started = time.time()
+    workers = [start_worker(config, "a"), start_worker(config, "b")]
+    # Three sources polled every 5 s want far more than 8 requests a minute.
+    wait_for(lambda: sheets_server.count() >= limit, 60, f"{limit} Sheets requests")
+    time.sleep(12)
+    sent = sorted(r.received_at for r in sheets_server.requests if r.kind != "token")
+    window = [t for t in sent if t - sent[0] < 60]
+    assert len(window) == limit, f"{len(window)} requests in the first 60 s (limit {limit})"
+    assert sent[-1] - started < 60
+    for worker in workers:
+        worker.stop()
+    turns = [worker.text().count("turn of source") for worker in workers]
+    assert all(turns), f"each worker should have taken turns: {turns}"
