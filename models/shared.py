@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from models.engine import database_url, make_engine, store_error
@@ -85,6 +85,8 @@ class SharedStore:
         does not exist yet, under the migration lock (two workers starting together)."""
         try:
             with self.engine.begin() as connection:
+                if self._ready(connection, queue=queue_schema_sql is not None):
+                    return
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
                 connection.exec_driver_sql(_SHARED_DDL)
                 present = connection.execute(text("SELECT to_regclass(:t)"),
@@ -97,6 +99,17 @@ class SharedStore:
                     log.info("job queue schema created (schema %s)", QUEUE_SCHEMA)
         except SQLAlchemyError as error:
             raise store_error(error, self.engine.url, "prepare the shared schema") from None
+
+    @staticmethod
+    def _ready(connection: Connection, *, queue: bool) -> bool:
+        """Everything already there (one query; the usual case after the first start)."""
+        found = connection.execute(text("""
+            SELECT to_regprocedure(:function) IS NOT NULL AND to_regclass(:turns) IS NOT NULL
+                   AND (NOT :queue OR to_regclass(:jobs) IS NOT NULL)
+        """), {"function": f"{SHARED_SCHEMA}.take_sheets_request(text, integer)",
+               "turns": f"{SHARED_SCHEMA}.source_turns", "queue": queue,
+               "jobs": f"{QUEUE_SCHEMA}.procrastinate_jobs"}).scalar()
+        return bool(found)
 
     def due_sources(self, polls: Mapping[str, float]) -> list[str]:
         """The sources whose turn is due now (new ones at once); each is marked due again
@@ -137,8 +150,12 @@ class RequestQuota:
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.shared, self.per_minute, self._sleep = shared, per_minute, sleep
         self.waited_seconds = 0.0
+        self._prepared = False
 
     def __call__(self, account: str) -> None:
+        if not self._prepared:  # the shared schema appears with the first process that needs it
+            self.shared.prepare()
+            self._prepared = True
         while (wait := self.shared.take_request(account, self.per_minute)) > 0:
             log.debug("Sheets quota of %s full (%d per minute): waiting %.2f s", account, self.per_minute, wait)
             self.waited_seconds += wait
