@@ -84,20 +84,22 @@ def _workers(config: Path, count: int, logs: Path) -> Iterator[None]:
 
 
 def _round(url: str, names: list[str], timeout: float = 1800) -> float:
-    """Make every source due now; return the seconds until each has a new sync log row and no
-    turn or jobs task is waiting or running."""
+    """Make every source due now; return the seconds from the first turn's cycle start until
+    each source has a new sync log row and no turn or jobs task is waiting or running (both
+    moments on the database's clock, so the wait for the next tick is not counted)."""
     with psycopg.connect(_libpq(url), autocommit=True) as conn:
         started = time.perf_counter()
         marker = conn.execute("SELECT now()").fetchone()[0]  # type: ignore[index]
         conn.execute("UPDATE goals_shared.source_turns SET due_at = now()")
         logs = " UNION ALL ".join(
-            f"SELECT '{n}' AS s, max(started_at) AS t FROM source_{n}.sheets_sync_log" for n in names)
+            f"SELECT min(started_at) AS t FROM source_{n}.sheets_sync_log WHERE started_at >= %(m)s" for n in names)
         while time.perf_counter() - started < timeout:
             pending = conn.execute("""SELECT count(*) FROM procrastinate.procrastinate_jobs
                                       WHERE status IN ('todo', 'doing') AND task_name <> 'goals.tick'""").fetchone()
-            fresh = conn.execute(f"SELECT count(*) FROM ({logs}) l WHERE t >= %s", (marker,)).fetchone()
-            if pending == (0,) and fresh == (len(names),):
-                return time.perf_counter() - started
+            fresh = conn.execute(f"SELECT count(t), extract(epoch FROM now() - min(t)) FROM ({logs}) l",
+                                 {"m": marker}).fetchone()
+            if pending == (0,) and fresh is not None and fresh[0] == len(names):
+                return float(fresh[1])
             time.sleep(0.05)
     raise RuntimeError(f"the round did not finish within {timeout:g} s")
 

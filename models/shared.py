@@ -14,6 +14,7 @@ schema (Procrastinate's, in schema ``procrastinate``) is applied here too when m
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping
 
@@ -21,6 +22,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from models.engine import database_url, make_engine, store_error
+from models.errors import GoalsSyncError
 from models.schemas import MIGRATION_LOCK_KEY
 from models.settings import Settings
 
@@ -63,6 +65,10 @@ BEGIN
 END
 $$;
 """
+
+
+class QuotaWaitStopped(GoalsSyncError):
+    """The process is stopping while a request waited for the quota."""
 
 
 class SharedStore:
@@ -144,11 +150,17 @@ class SharedStore:
 
 class RequestQuota:
     """``quota(account)`` blocks until ``account`` may send one more Sheets request: at most
-    ``per_minute`` requests in any sliding 60 s, counted in the database across every process."""
+    ``per_minute`` requests in any sliding 60 s, counted in the database across every process.
+
+    ``stop``: when it turns true during a wait (SIGTERM), ``QuotaWaitStopped`` is raised at once
+    instead of keeping a stopping process waiting for up to a minute.
+    """
+
+    SLICE_SECONDS = 0.5
 
     def __init__(self, shared: SharedStore, per_minute: int, *,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.shared, self.per_minute, self._sleep = shared, per_minute, sleep
+                 sleep: Callable[[float], None] = time.sleep, stop: Callable[[], bool] | None = None) -> None:
+        self.shared, self.per_minute, self._sleep, self.stop = shared, per_minute, sleep, stop
         self.waited_seconds = 0.0
         self._prepared = False
 
@@ -158,5 +170,11 @@ class RequestQuota:
             self._prepared = True
         while (wait := self.shared.take_request(account, self.per_minute)) > 0:
             log.debug("Sheets quota of %s full (%d per minute): waiting %.2f s", account, self.per_minute, wait)
-            self.waited_seconds += wait
-            self._sleep(wait)
+            for _ in range(max(1, math.ceil(wait / self.SLICE_SECONDS))):
+                if self.stop is not None and self.stop():
+                    raise QuotaWaitStopped("stopping: the Sheets request waiting for the shared quota "
+                                           "(sheets.requests_per_minute) was not sent; the next turn syncs")
+                step = min(self.SLICE_SECONDS, wait)
+                self._sleep(step)
+                self.waited_seconds += step
+                wait -= step

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +36,8 @@ class Context:
     clock: Clock
     config_path: Path
     source: str = DEFAULT_SOURCE
+    stop: Callable[[], bool] | None = field(default=None, repr=False)
+    """Set by ``run`` and ``worker``: true once SIGTERM/SIGINT asked the process to stop."""
     _store: Store | None = field(default=None, repr=False)
     _backend: SpreadsheetBackend | None = field(default=None, repr=False)
     _cycle_memo: CycleMemo | None = field(default=None, repr=False)
@@ -67,7 +69,8 @@ class Context:
         if self._quota is None and self.settings.sheets.backend == "google":
             from models.shared import RequestQuota, SharedStore
 
-            self._quota = RequestQuota(SharedStore.open(self.settings), self.settings.sheets.requests_per_minute)
+            self._quota = RequestQuota(SharedStore.open(self.settings), self.settings.sheets.requests_per_minute,
+                                       stop=lambda: self.stop is not None and self.stop())
         return self._quota
 
     def cycle_memo(self) -> CycleMemo:

@@ -179,6 +179,7 @@ def run_daemon(deployment: Deployment, args: argparse.Namespace) -> int:
     polls: list[tuple[_Turn, schedule.Job]] = []
     for context in deployment.contexts:
         settings = context.settings
+        context.stop = stop  # a wait for the Sheets quota gives up on a stop
         turn = _Turn(context, dry_run=dry_run, stop=stop, observe=observers, release=deployment.many)
         # schedule annotates ``interval`` as int, but it only builds a timedelta from it: a float works
         polls.append((turn, scheduler.every(settings.sync.poll_seconds).seconds.do(turn)))  # type: ignore[arg-type]

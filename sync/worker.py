@@ -24,11 +24,12 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from models.errors import GoalsSyncError
 from sync.context import Context, Deployment
 
 if TYPE_CHECKING:
@@ -138,7 +139,8 @@ def build_app(deployment: Deployment, shared: SharedStore, timing: Timing) -> pr
             await _defer_async(turn_task, source, f"turn:{source}")
         return due
 
-    app.periodic(cron=f"*/{timing.tick_seconds} * * * * *", periodic_id="tick")(
+    # croniter reads a sixth field as seconds (the last field, not the first).
+    app.periodic(cron=f"* * * * * */{timing.tick_seconds}", periodic_id="tick")(
         app.task(name="goals.tick", queue=TICK_QUEUE, pass_context=False)(tick))
     return app
 
@@ -193,13 +195,30 @@ def run_worker(deployment: Deployment, args: argparse.Namespace) -> int:
     log.info("worker %s started for sources %s (tick every %ds, heartbeat %.1fs, stalled after %.1fs)", name,
              ", ".join(c.source for c in deployment.contexts), timing.tick_seconds, timing.heartbeat_seconds,
              timing.stalled_seconds)
+    stopping = threading.Event()
+    for context in deployment.contexts:
+        context.stop = stopping.is_set  # a turn waiting for the Sheets quota gives up at once
+
+    async def work() -> None:
+        async with app.open_async():
+            task = asyncio.create_task(app.run_worker_async(
+                queues=queues, name=name, concurrency=args.concurrency, delete_jobs="successful",
+                update_heartbeat_interval=timing.heartbeat_seconds, stalled_worker_timeout=timing.stalled_seconds,
+                fetch_job_polling_interval=timing.fetch_seconds, install_signal_handlers=False))
+
+            def on_signal(signum: signal.Signals) -> None:
+                log.info("received %s: finishing the task in hand, then stopping", signum.name)
+                stopping.set()
+                task.cancel()  # procrastinate's worker then stops gracefully (no new task)
+
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, on_signal, signum)
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     try:
-        app.run_worker(queues=queues, name=name, concurrency=args.concurrency, delete_jobs="successful",
-                       update_heartbeat_interval=timing.heartbeat_seconds,
-                       stalled_worker_timeout=timing.stalled_seconds,
-                       fetch_job_polling_interval=timing.fetch_seconds, install_signal_handlers=True)
-    except GoalsSyncError:
-        raise
+        asyncio.run(work())
     finally:
         shared.dispose()
     log.info("worker %s stopped", name)

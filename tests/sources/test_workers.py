@@ -181,7 +181,19 @@ def test_the_sheets_quota_holds_across_two_workers(
     window = [t for t in sent if t - sent[0] < 60]
     assert len(window) == limit, f"{len(window)} requests in the first 60 s (limit {limit})"
     assert sent[-1] - started < 60
-    for worker in workers:
+    for worker in workers:  # a turn waiting for the quota does not hold up a stop
+        began = time.monotonic()
         worker.stop()
+        assert worker.process.returncode == 0 and time.monotonic() - began < 15, worker.text()[-2000:]
     turns = [worker.text().count("turn of source") for worker in workers]
     assert all(turns), f"each worker should have taken turns: {turns}"
+
+
+@pytest.mark.parametrize("poll", [1, 5, 60, 3600])
+def test_a_killed_workers_source_is_due_again_within_two_polls_by_construction(poll: float) -> None:
+    from sync.worker import Timing
+
+    timing = Timing.for_poll(poll)
+    assert 60 % timing.tick_seconds == 0
+    assert timing.stalled_seconds >= 3 * timing.heartbeat_seconds  # a slow beat is not a death
+    assert timing.stalled_seconds + timing.tick_seconds + timing.fetch_seconds <= max(2 * poll, 8)
