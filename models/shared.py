@@ -74,17 +74,30 @@ class QuotaWaitStopped(GoalsSyncError):
 class SharedStore:
     """The shared schema, over its own engine (no source's search path)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine | Callable[[], Engine]) -> None:
+        self._engine = engine
+
+    @property
+    def engine(self) -> Engine:
+        """The engine, made on first use (finding the URL may start the embedded server)."""
+        if not isinstance(self._engine, Engine):
+            self._engine = self._engine()
+        return self._engine
 
     @classmethod
     def open(cls, settings: Settings) -> SharedStore:
         """An engine on the configured database (nothing is connected yet)."""
         return cls(make_engine(database_url(settings)))
 
+    @classmethod
+    def lazy(cls, settings: Settings) -> SharedStore:
+        """Like ``open``, but the database URL is only worked out when first needed."""
+        return cls(lambda: make_engine(database_url(settings)))
+
     def dispose(self) -> None:
-        """Close pooled connections."""
-        self.engine.dispose()
+        """Close pooled connections (nothing to do if it never connected)."""
+        if isinstance(self._engine, Engine):
+            self._engine.dispose()
 
     def prepare(self, queue_schema_sql: str | None = None) -> None:
         """Create the shared schema, and the job queue's schema from ``queue_schema_sql`` when it

@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--concurrency", type=int, default=1, metavar="N",
                         help="tasks this worker runs at once (default 1; one per core is plenty)")
     worker.add_argument("--name", metavar="NAME", help="worker name in logs (default: host-pid)")
+    worker.add_argument("--metrics-port", type=_port, metavar="PORT",
+                        help="serve Prometheus /metrics (labelled by source) and /healthz (config: metrics.port)")
 
     commands.add_parser("demo", parents=[common], help="sample workbook + database + one cycle, print Summary")
     commands.add_parser("check", parents=[common], help="validate config, database, spreadsheet, tabs, headers")

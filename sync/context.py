@@ -15,7 +15,7 @@ from sync.config import load_settings
 from sync.logs import configure_logging
 
 if TYPE_CHECKING:
-    from models.shared import RequestQuota
+    from models.shared import RequestQuota, SharedStore
     from models.store import Store
     from sheets.backend import SpreadsheetBackend
     from sync.cycle import CycleMemo
@@ -42,6 +42,8 @@ class Context:
     _backend: SpreadsheetBackend | None = field(default=None, repr=False)
     _cycle_memo: CycleMemo | None = field(default=None, repr=False)
     _quota: RequestQuota | None = field(default=None, repr=False)
+    _shared: SharedStore | None = field(default=None, repr=False)
+    """The shared schema's store, one per process (set by ``Deployment.load`` for every source)."""
 
     @classmethod
     def load(cls, config_path: Path, now: str | None = None, *, missing_ok: bool = False) -> Context:
@@ -69,7 +71,9 @@ class Context:
         if self._quota is None and self.settings.sheets.backend == "google":
             from models.shared import RequestQuota, SharedStore
 
-            self._quota = RequestQuota(SharedStore.open(self.settings), self.settings.sheets.requests_per_minute,
+            if self._shared is None:
+                self._shared = SharedStore.open(self.settings)
+            self._quota = RequestQuota(self._shared, self.settings.sheets.requests_per_minute,
                                        stop=lambda: self.stop is not None and self.stop())
         return self._quota
 
@@ -120,8 +124,13 @@ class Deployment:
             raise ConfigError(f"--source {', '.join(unknown)}: no such source in {config_path} "
                               f"(configured: {', '.join(known)})")
         chosen = [source for source in sources if not names or source.name in names]
+        shared = None
+        if any(source.settings.sheets.backend == "google" for source in chosen):
+            from models.shared import SharedStore
+
+            shared = SharedStore.lazy(settings)  # one pool for every source's quota checks
         contexts = [Context(settings=source.settings, clock=Clock.create(source.settings.tz, start),
-                            config_path=config_path, source=source.name) for source in chosen]
+                            config_path=config_path, source=source.name, _shared=shared) for source in chosen]
         return cls(settings=settings, contexts=contexts)
 
     @property

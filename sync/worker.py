@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     import procrastinate
 
     from models.shared import SharedStore
+    from sync.health import Health
+    from sync.metrics import DaemonMetrics
 
 log = logging.getLogger("sync.worker")
 
@@ -73,10 +75,12 @@ def queue_of(source: str) -> str:
 
 
 class _Sources:
-    """The worker's contexts by source name, with the turn and jobs each task runs."""
+    """The worker's contexts by source name, with the turn and jobs each task runs, and the
+    metrics and health they report to when ``--metrics-port`` is given."""
 
-    def __init__(self, deployment: Deployment) -> None:
-        self.deployment = deployment
+    def __init__(self, deployment: Deployment, metrics: DaemonMetrics | None = None,
+                 health: Health | None = None) -> None:
+        self.deployment, self.metrics, self.health = deployment, metrics, health
         self.by_name: dict[str, Context] = {c.source: c for c in deployment.contexts}
 
     def turn(self, source: str) -> str:
@@ -87,8 +91,20 @@ class _Sources:
         context = self.by_name[source]
         now = context.clock.now()
         log.info("turn of source %s", source)
-        run_due_jobs(context, now, jobs=BEFORE_CYCLE)
-        result = run_cycle(context.settings, context.store(), context.backend(), now, memo=context.cycle_memo())
+        try:
+            before = run_due_jobs(context, now, jobs=BEFORE_CYCLE)
+            result = run_cycle(context.settings, context.store(), context.backend(), now,
+                               memo=context.cycle_memo())
+        finally:
+            self._release(context)
+        if self.health is not None:
+            self.health.record(result)
+        if self.metrics is not None:
+            from sync.turn import TurnResult
+
+            requests, retries = context.sheets_requests()
+            self.metrics.record(TurnResult(result, tuple(before)), requests=requests, retries=retries,
+                                source=source)
         return result.status
 
     def jobs(self, source: str) -> None:
@@ -96,14 +112,27 @@ class _Sources:
         from jobs.runner import AFTER_CYCLE, run_due_jobs
 
         context = self.by_name[source]
-        run_due_jobs(context, context.clock.now(), jobs=AFTER_CYCLE)
+        try:
+            outcomes = run_due_jobs(context, context.clock.now(), jobs=AFTER_CYCLE)
+        finally:
+            self._release(context)
+        if self.metrics is not None:
+            for outcome in outcomes:
+                self.metrics.job_runs.labels(source, outcome.job, outcome.status).inc()
+
+    def _release(self, context: Context) -> None:
+        """Close the source's pooled connections when the worker serves several: 40 sources with
+        idle pools would exhaust PostgreSQL's connection limit (the next task reconnects)."""
+        if self.deployment.many:
+            context.close()
 
 
 def _conninfo(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-def build_app(deployment: Deployment, shared: SharedStore, timing: Timing) -> procrastinate.App:
+def build_app(deployment: Deployment, shared: SharedStore, timing: Timing,
+              metrics: DaemonMetrics | None = None, health: Health | None = None) -> procrastinate.App:
     """The Procrastinate app: its connector (schema ``procrastinate``) and the three tasks."""
     import procrastinate
 
@@ -115,7 +144,7 @@ def build_app(deployment: Deployment, shared: SharedStore, timing: Timing) -> pr
         kwargs={"options": f"-c search_path={QUEUE_SCHEMA}"}, min_size=1, max_size=4,
     )
     app = procrastinate.App(connector=connector)
-    sources = _Sources(deployment)
+    sources = _Sources(deployment, metrics, health)
     polls = {c.source: c.settings.sync.poll_seconds for c in deployment.contexts}
 
     @app.task(name="goals.jobs", pass_context=False)
@@ -188,8 +217,18 @@ def prepare(deployment: Deployment) -> SharedStore:
 def run_worker(deployment: Deployment, args: argparse.Namespace) -> int:
     """Run the worker until SIGTERM/SIGINT (it finishes the task in hand, then exits 0)."""
     shared = prepare(deployment)
-    timing = Timing.for_poll(min(c.settings.sync.poll_seconds for c in deployment.contexts))
-    app = build_app(deployment, shared, timing)
+    shortest = min(c.settings.sync.poll_seconds for c in deployment.contexts)
+    timing = Timing.for_poll(shortest)
+    metrics, health, server = None, None, None
+    port = getattr(args, "metrics_port", None) or deployment.settings.metrics.port
+    if port is not None:
+        from sync.health import Health
+        from sync.metrics import DaemonMetrics, MetricsServer, health_and_metrics_app
+
+        metrics, health = DaemonMetrics([c.source for c in deployment.contexts]), Health(shortest)
+        server = MetricsServer(health_and_metrics_app(metrics, health), deployment.settings.metrics.host, port)
+        log.info("metrics at %s/metrics, health at %s/healthz", server.address, server.address)
+    app = build_app(deployment, shared, timing, metrics, health)
     queues = [TICK_QUEUE, *(queue_of(c.source) for c in deployment.contexts)]
     name = args.name or f"{socket.gethostname()}-{os.getpid()}"
     log.info("worker %s started for sources %s (tick every %ds, heartbeat %.1fs, stalled after %.1fs)", name,
@@ -221,5 +260,7 @@ def run_worker(deployment: Deployment, args: argparse.Namespace) -> int:
         asyncio.run(work())
     finally:
         shared.dispose()
+        if server is not None:
+            server.close()
     log.info("worker %s stopped", name)
     return 0

@@ -13,13 +13,14 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.jobs.mailbox import Mailbox
+from tests.jobs.mailbox import Mailbox, free_port
 from tests.sheets_api.server import FakeSheetsServer
 from tests.sources.test_sources_cli import rows
 
@@ -66,12 +67,12 @@ def workers_config(sheets_server: FakeSheetsServer, fresh_db_url: str, smtp: Mai
 class Worker:
     """``python -m sync worker`` in its own process, its log in a file."""
 
-    def __init__(self, config: Path, name: str, log_dir: Path) -> None:
+    def __init__(self, config: Path, name: str, log_dir: Path, *extra: str) -> None:
         self.log = log_dir / f"worker-{name}.log"
         environment = {k: v for k, v in os.environ.items() if k != "GOALS_DATABASE_URL"}
         with self.log.open("w") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "sync", "worker", "--config", str(config), "--name", name],
+                [sys.executable, "-m", "sync", "worker", "--config", str(config), "--name", name, *extra],
                 cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT)
 
     def stop(self) -> None:
@@ -88,11 +89,11 @@ class Worker:
 
 
 @pytest.fixture
-def start_worker(tmp_path: Path) -> Iterator[Callable[[Path, str], Worker]]:
+def start_worker(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
     started: list[Worker] = []
 
-    def start(config: Path, name: str) -> Worker:
-        worker = Worker(config, name, tmp_path)
+    def start(config: Path, name: str, *extra: str) -> Worker:
+        worker = Worker(config, name, tmp_path, *extra)
         started.append(worker)
         return worker
 
@@ -118,7 +119,7 @@ def cycles(url: str, source: str) -> list[tuple[float, float, str]]:
 
 
 def test_two_workers_share_three_sources_and_take_over_from_a_killed_one(
-        workers_config: Callable[..., Path], start_worker: Callable[[Path, str], Worker],
+        workers_config: Callable[..., Path], start_worker: Callable[..., Worker],
         sheets_server: FakeSheetsServer, fresh_db_url: str, smtp: Mailbox) -> None:
     config = workers_config()
     sheets_server.inject(delay=1.0, kind="values.batchGet", times=None)  # a turn takes a while
@@ -126,7 +127,8 @@ def test_two_workers_share_three_sources_and_take_over_from_a_killed_one(
     first_id = wait_for(lambda: rows(fresh_db_url, "SELECT to_regclass('procrastinate.procrastinate_workers')")[0][0]
                         and rows(fresh_db_url, "SELECT min(id) FROM procrastinate.procrastinate_workers")[0][0],
                         60, "worker a to register")
-    second = start_worker(config, "b")
+    port = free_port()
+    second = start_worker(config, "b", "--metrics-port", str(port))
 
     # Every source is synced, by both workers between them.
     wait_for(lambda: all(len(cycles(fresh_db_url, s)) >= 2 for s in SOURCES), 90, "two cycles of every source")
@@ -146,6 +148,10 @@ def test_two_workers_share_three_sources_and_take_over_from_a_killed_one(
     # The others keep going too.
     wait_for(lambda: all(any(c[0] > killed_at for c in cycles(fresh_db_url, s)) for s in SOURCES), 4 * POLL,
              "every source synced after the kill")
+    # Worker b serves metrics labelled by source.
+    scraped = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+    for name in SOURCES:
+        assert f'goals_sync_cycles_total{{source="{name}",status="success"}}' in scraped
     second.stop()
     assert second.process.returncode == 0, second.text()[-3000:]
 
@@ -168,7 +174,7 @@ def test_two_workers_share_three_sources_and_take_over_from_a_killed_one(
 
 
 def test_the_sheets_quota_holds_across_two_workers(
-        workers_config: Callable[..., Path], start_worker: Callable[[Path, str], Worker],
+        workers_config: Callable[..., Path], start_worker: Callable[..., Worker],
         sheets_server: FakeSheetsServer, fresh_db_url: str) -> None:
     limit = 8
     config = workers_config(requests_per_minute=limit)
