@@ -238,6 +238,17 @@ def run_worker(deployment: Deployment, args: argparse.Namespace) -> int:
     for context in deployment.contexts:
         context.stop = stopping.is_set  # a turn waiting for the Sheets quota gives up at once
 
+    from sync.systemd import ServiceNotifier
+
+    notifier = ServiceNotifier()
+
+    async def keep_alive() -> None:
+        # systemd's watchdog (deploy/goals-sync-worker.service): the event loop, which also
+        # sends the worker's heartbeats to the database, is alive.
+        while True:
+            notifier.watchdog_if_due()
+            await asyncio.sleep(1)
+
     async def work() -> None:
         async with app.open_async():
             task = asyncio.create_task(app.run_worker_async(
@@ -247,19 +258,26 @@ def run_worker(deployment: Deployment, args: argparse.Namespace) -> int:
 
             def on_signal(signum: signal.Signals) -> None:
                 log.info("received %s: finishing the task in hand, then stopping", signum.name)
+                notifier.stopping("stopping: finishing the task in hand")
                 stopping.set()
                 task.cancel()  # procrastinate's worker then stops gracefully (no new task)
 
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, on_signal, signum)
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            notifier.ready(f"worker {name}: {len(deployment.contexts)} source(s)")
+            pinger = asyncio.create_task(keep_alive())
+            try:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            finally:
+                pinger.cancel()
 
     try:
         asyncio.run(work())
     finally:
         shared.dispose()
+        notifier.close()
         if server is not None:
             server.close()
     log.info("worker %s stopped", name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -67,9 +68,9 @@ def workers_config(sheets_server: FakeSheetsServer, fresh_db_url: str, smtp: Mai
 class Worker:
     """``python -m sync worker`` in its own process, its log in a file."""
 
-    def __init__(self, config: Path, name: str, log_dir: Path, *extra: str) -> None:
+    def __init__(self, config: Path, name: str, log_dir: Path, *extra: str, env: dict[str, str] | None = None) -> None:
         self.log = log_dir / f"worker-{name}.log"
-        environment = {k: v for k, v in os.environ.items() if k != "GOALS_DATABASE_URL"}
+        environment = {k: v for k, v in os.environ.items() if k != "GOALS_DATABASE_URL"} | (env or {})
         with self.log.open("w") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "sync", "worker", "--config", str(config), "--name", name, *extra],
@@ -92,8 +93,8 @@ class Worker:
 def start_worker(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
     started: list[Worker] = []
 
-    def start(config: Path, name: str, *extra: str) -> Worker:
-        worker = Worker(config, name, tmp_path, *extra)
+    def start(config: Path, name: str, *extra: str, env: dict[str, str] | None = None) -> Worker:
+        worker = Worker(config, name, tmp_path, *extra, env=env)
         started.append(worker)
         return worker
 
@@ -203,3 +204,19 @@ def test_a_killed_workers_source_is_due_again_within_two_polls_by_construction(p
     assert 60 % timing.tick_seconds == 0
     assert timing.stalled_seconds >= 3 * timing.heartbeat_seconds  # a slow beat is not a death
     assert timing.stalled_seconds + timing.tick_seconds + timing.fetch_seconds <= max(2 * poll, 8)
+
+
+def test_the_worker_speaks_the_systemd_notify_protocol(
+        workers_config: Callable[..., Path], start_worker: Callable[..., Worker], tmp_path: Path) -> None:
+    address = str(tmp_path / "notify.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as listener:
+        listener.bind(address)
+        listener.settimeout(90)
+        worker = start_worker(workers_config(), "n", env={"NOTIFY_SOCKET": address})
+        first = listener.recv(4096).decode()
+        assert first.startswith("READY=1") and "3 source(s)" in first
+        worker.process.send_signal(signal.SIGTERM)
+        messages = []
+        while not any(m.startswith("STOPPING=1") for m in messages):
+            messages.append(listener.recv(4096).decode())
+        assert worker.process.wait(timeout=60) == 0
