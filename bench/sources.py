@@ -148,6 +148,7 @@ def run_sources(sources: int = 40, reps: int = 500, months: int = 12, *,
             subprocess.run([sys.executable, "-m", "sync", "run", "--once", "--config", str(config)], cwd=ROOT,
                            env=child_environment(), check=False, capture_output=True)
             cold = time.perf_counter() - began
+            progress(f"cold: {cold:.1f} s")
             rounds: list[Round] = []
             for count in (1, 2):
                 progress(f"{count} worker(s): a warm-up round, then the measured round")
@@ -158,6 +159,7 @@ def run_sources(sources: int = 40, reps: int = 500, months: int = 12, *,
                     seconds = _round(url, names)
                     sent = [r.received_at for r in server.requests if r.kind != "token"]
                     rounds.append(Round("unchanged", count, seconds, len(sent), _busiest_minute(sent)))
+                    progress(f"{rounds[-1]}")
             for per_minute in (UNLIMITED, 60):
                 label = "every sheet changed" + ("" if per_minute == UNLIMITED else ", quota 60/min")
                 progress(f"2 workers: {label}")
@@ -174,6 +176,7 @@ def run_sources(sources: int = 40, reps: int = 500, months: int = 12, *,
                     seconds = _round(url, names)
                     sent = [r.received_at for r in server.requests if r.kind != "token"]
                     rounds.append(Round(label, 2, seconds, len(sent), _busiest_minute(sent)))
+                    progress(f"{rounds[-1]}")
     finally:
         server.stop()
     return {"sources": sources, "reps": reps, "months": months, "rows_per_source": rows,

@@ -141,11 +141,13 @@ def build_app(deployment: Deployment, shared: SharedStore, timing: Timing,
 
     connector = procrastinate.PsycopgConnector(
         conninfo=_conninfo(database_url(deployment.settings)),
-        kwargs={"options": f"-c search_path={QUEUE_SCHEMA}"}, min_size=1, max_size=4,
+        kwargs={"options": f"-c search_path={QUEUE_SCHEMA}"}, min_size=1, max_size=3,
     )
     app = procrastinate.App(connector=connector)
     sources = _Sources(deployment, metrics, health)
-    polls = {c.source: c.settings.sync.poll_seconds for c in deployment.contexts}
+    # Every configured source, not only this worker's: a tick may be run by a worker limited to
+    # some sources (--source), and must still defer every source's turn into its queue.
+    polls = {s.name: s.settings.sync.poll_seconds for s in deployment.settings.source_list()}
 
     @app.task(name="goals.jobs", pass_context=False)
     def jobs_task(source: str) -> None:
