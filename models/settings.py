@@ -76,6 +76,8 @@ class SheetsSettings(_Model):
 
 class SyncSettings(_Model):
     poll_seconds: float = Field(60, ge=1)
+    log_retention_days: int = Field(90, ge=0)
+    """Days of ``sheets_sync_log`` rows kept (older ones are pruned by the cycle); 0 keeps all."""
 
 
 class PaceSettings(_Model):

@@ -8,6 +8,7 @@ error leaving here is a ``StoreError`` whose message has no password in it.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +30,14 @@ from models.values import CycleResult, Problem, RepStanding
 
 CYCLE_LOCK_KEY = 0x676F616C73  # "goals": the default source's key; other sources hash their name in
 SYSTEM_USER_EMAIL = "goals-sync@system.local"
+LOG_PROBLEMS_KEPT = 100
+"""Problems stored per ``sheets_sync_log`` row (``rows_rejected`` has the full count)."""
+LOG_TEXT_CHARS = 300
+"""Longest value or message stored per problem in the sync log."""
+LOG_ERROR_CHARS = 2000
+"""Longest cycle error stored in the sync log."""
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -96,37 +105,25 @@ class Store:
         self.engine.dispose()
 
     @contextmanager
-    def cycle_lock(self) -> Iterator[None]:
-        """Hold the cycle's advisory lock; raise ``LockHeld`` when another process has it."""
-        try:
-            connection = self.engine.connect()
-            got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.cycle_lock_key}).scalar()
-            connection.commit()
-        except SQLAlchemyError as error:
-            raise store_error(error, self.engine.url) from None
-        try:
-            if not got:
-                raise LockHeld(f"another sync cycle is running on this database{self._for_source()}; "
-                               "this one was skipped")
-            yield
-        finally:
-            try:
-                if got:
-                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.cycle_lock_key})
-                    connection.commit()
-            except SQLAlchemyError:
-                pass  # the lock dies with the session anyway
-            finally:
-                connection.close()
-
-    @contextmanager
-    def transaction(self, now: datetime, *, commit: bool = True) -> Iterator[Transaction]:
+    def transaction(self, now: datetime, *, commit: bool = True, cycle_lock: bool = False) -> Iterator[Transaction]:
         """One unit of work; ``now`` reaches triggers and views. Rolled back on error or when
-        ``commit`` is false (dry runs)."""
+        ``commit`` is false (dry runs).
+
+        ``cycle_lock``: first take the cycle's advisory lock *inside this transaction* (raise
+        ``LockHeld`` when another process has it). The lock then lives exactly as long as the
+        work it protects: if this session is terminated (``pg_terminate_backend``, an idle or
+        failover timeout), the lock and the uncommitted work go together, and the commit fails
+        instead of a second cycle running beside this one. A lock held by a separate session could
+        be lost while the cycle carried on.
+        """
         try:
             with self.engine.connect() as connection:
                 transaction = connection.begin()
                 try:
+                    if cycle_lock and not connection.execute(text("SELECT pg_try_advisory_xact_lock(:key)"),
+                                                             {"key": self.cycle_lock_key}).scalar():
+                        raise LockHeld(f"another sync cycle is running on this database{self._for_source()}; "
+                                       "this one was skipped")
                     connection.execute(text("SELECT set_config('goals.now', :now, true)"),
                                        {"now": now.isoformat()})
                     yield Transaction(connection, self)
@@ -266,27 +263,67 @@ class Transaction:
         """)).mappings().first()
         return dict(row) if row else None
 
-    def log_cycle(self, result: CycleResult, *, spreadsheet: str) -> None:
+    def log_cycle(self, result: CycleResult, *, spreadsheet: str) -> int:
         """Insert one ``sheets_sync_log`` row (the cycle's clock is its start; ``finished_at`` adds
-        the seconds it took)."""
-        self.connection.execute(text("""
+        the seconds it took); its id. ``rows_rejected`` holds the count of problems, ``problems``
+        only the first ``LOG_PROBLEMS_KEPT`` of them, each field cut to ``LOG_TEXT_CHARS``, so one
+        row stays small however bad the sheet (the Sync Errors tab and the log line show the rest)."""
+        return int(self.connection.execute(text("""
             INSERT INTO sheets_sync_log (started_at, finished_at, cycle_now, status, spreadsheet, rows_read,
                 rows_upserted, rows_unchanged, rows_rejected, api_reads, api_writes, sql_statements, error,
                 problems)
             VALUES (:started_at, :finished_at, :cycle_now, :status, :spreadsheet, :rows_read, :rows_upserted,
                 :rows_unchanged, :rows_rejected, :api_reads, :api_writes, :sql_statements, :error,
                 CAST(:problems AS jsonb))
+            RETURNING id
         """), {
             "started_at": result.now, "finished_at": result.now + timedelta(seconds=result.seconds),
             "cycle_now": result.now, "status": result.status, "spreadsheet": spreadsheet,
             "rows_read": result.rows_read, "rows_upserted": result.rows_upserted,
             "rows_unchanged": result.rows_unchanged, "rows_rejected": len(result.problems),
             "api_reads": result.api_reads, "api_writes": result.api_writes,
-            "sql_statements": result.sql_statements, "error": result.error,
-            "problems": json.dumps([_problem_dict(p) for p in result.problems]),
-        })
+            "sql_statements": result.sql_statements, "error": _cut(result.error),
+            "problems": json.dumps([_problem_dict(p) for p in result.problems[:LOG_PROBLEMS_KEPT]]),
+        }).scalar_one())
+
+    def amend_cycle_log(self, log_id: int, result: CycleResult) -> None:
+        """Record, on the cycle's log row, the API writes and the time the spreadsheet write took.
+
+        Runs after the spreadsheet was written, so it is kept apart in a savepoint: if it fails,
+        the row keeps its pre-write figures and the cycle still commits (undoing the cycle for
+        a statistic would leave the sheet showing values the database rolled back).
+        """
+        try:
+            with self.connection.begin_nested():
+                self.connection.execute(text("""
+                    UPDATE sheets_sync_log SET api_writes = :api_writes, finished_at = :finished_at,
+                        sql_statements = :sql_statements
+                    WHERE id = :id
+                """), {"id": log_id, "api_writes": result.api_writes,
+                       "finished_at": result.now + timedelta(seconds=result.seconds),
+                       "sql_statements": result.sql_statements})
+        except SQLAlchemyError as error:
+            log.warning("could not add the write figures to sync log row %d: %s", log_id,
+                        store_error(error, self.connection.engine.url, "update the sync log"))
+
+    def prune_cycle_log(self, now: datetime, *, keep_days: int) -> int:
+        """Delete sync log rows older than ``keep_days`` before ``now`` (0: keep every row); the
+        number deleted. Uses the ``started_at`` index, so a turn with nothing to prune costs
+        one index probe; running it again deletes nothing more."""
+        if keep_days <= 0:
+            return 0
+        return self.connection.execute(text("DELETE FROM sheets_sync_log WHERE started_at < :cutoff"),
+                                       {"cutoff": now - timedelta(days=keep_days)}).rowcount
+
+
+def _cut(text_: str | None, limit: int = LOG_ERROR_CHARS) -> str | None:
+    """``text_`` cut to ``limit`` characters, saying so."""
+    if text_ is None or len(text_) <= limit:
+        return text_
+    return text_[:limit - 1] + "…"
 
 
 def _problem_dict(problem: Problem) -> dict[str, str]:
-    return {"tab": problem.tab, "cell": problem.cell, "email": problem.email, "value": problem.value,
-            "problem": problem.problem}
+    return {key: _cut(value, LOG_TEXT_CHARS) or "" for key, value in (
+        ("tab", problem.tab), ("cell", problem.cell), ("email", problem.email), ("value", problem.value),
+        ("problem", problem.problem))}

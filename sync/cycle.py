@@ -1,8 +1,9 @@
-"""One sync cycle, top to bottom: read → validate → store → derive → write → log.
+"""One sync cycle, top to bottom: lock → read → validate → store → derive → log → write → commit.
 
-The clock is read once; the database work is one transaction that also covers
-the write to the spreadsheet, so a failed write leaves the database unchanged
-and the next cycle simply tries again.
+The clock is read once; the database work is one transaction that holds the
+cycle lock and also covers the write to the spreadsheet, which comes last: a
+failed write leaves the database unchanged and the next cycle simply tries
+again, and a failed statement leaves the spreadsheet untouched.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from models.errors import GoalsSyncError, LockHeld
@@ -98,28 +99,33 @@ class _Cycle:
 
     def run(self) -> CycleResult:
         try:
-            with self.store.cycle_lock():
-                try:
-                    return self._locked()
-                except GoalsSyncError as error:
-                    return self._failed(str(error))
-                except Exception as error:  # a bug, not a fault: keep the daemon alive and say so
-                    log.exception("unexpected error in the sync cycle")
-                    return self._failed(f"unexpected error ({type(error).__name__}); see the log for details")
+            return self._locked()
         except LockHeld as error:
             return self._finish("skipped", error=str(error))
-        except GoalsSyncError as error:  # the lock could not be asked for: the database is unreachable
-            return self._finish("failed", error=str(error))
+        except GoalsSyncError as error:
+            return self._failed(str(error))
+        except Exception as error:  # a bug, not a fault: keep the daemon alive and say so
+            log.exception("unexpected error in the sync cycle")
+            return self._failed(f"unexpected error ({type(error).__name__}); see the log for details")
 
     def _locked(self) -> CycleResult:
+        """The cycle inside one transaction that holds the cycle lock from the first read to the commit.
 
+        Order matters: everything that can fail in the database (the stores, the output
+        state, the sync log row, the pruning) happens *before* the spreadsheet is written,
+        and the commit comes right after the write. A failing statement therefore leaves the
+        sheet untouched; a failing write rolls the database back (the output state with it,
+        so the next cycle rewrites every tab that did not match). Only a commit failing in
+        the instant after the write can leave the sheet ahead of the database, and the next
+        cycle then stores the same input and rewrites the same tabs.
+        """
         settings, now = self.settings, self.now
         titles = input_titles(settings)
-        grids = self.backend.read_tabs(list(titles.values()))
-        reads = self.backend.request_count - self.requests_before
         today = local_date(now, settings.tz)
 
-        with self.store.transaction(now, commit=not self.dry_run) as tx:
+        with self.store.transaction(now, commit=not self.dry_run, cycle_lock=True) as tx:
+            grids = self.backend.read_tabs(list(titles.values()))
+            reads = self.backend.request_count - self.requests_before
             tx.write_settings(settings)
             user = tx.system_user()
             parsed = parse_inputs({kind: grids.get(title) for kind, title in titles.items()}, titles,
@@ -135,27 +141,25 @@ class _Cycle:
             tables = _output_tables(tx, settings, now, problems, cycle_status, memo=self.memo)
             protect = settings.sheets.protect_output_tabs
             writes = _plan_writes(tables, tx.output_state(self.target), protect=protect)
-            changes: tuple[str, ...] = ()
-            written: tuple[str, ...] = ()
-            api_writes = 0
+            figures = {"problems": tuple(problems), "rows_read": parsed.rows_read, "rows_upserted": upserted,
+                       "rows_unchanged": max(stored.staged - upserted, 0), "api_reads": reads}
             if self.dry_run:
-                changes = _dry_run_changes(stored, writes)
-            elif writes:
-                before = self.backend.request_count
-                self.backend.write_tabs(writes)
-                # Every request the writes sent: metadata, retries and token refreshes included.
-                api_writes = self.backend.request_count - before
-                written = tuple(w.table.tab for w in writes)
+                result = self._result("dry_run", changes=_dry_run_changes(stored, writes), **figures)
+            else:
                 tx.save_output_state(self.target, {w.table.tab: _state_of(w.table, protect=protect)
                                                    for w in writes}, now)
-            result = self._result(
-                "dry_run" if self.dry_run else status, problems=tuple(problems), rows_read=parsed.rows_read,
-                rows_upserted=upserted, rows_unchanged=max(stored.staged - upserted, 0), api_reads=reads,
-                api_writes=api_writes, tabs_written=written, changes=changes,
-                sql_statements=self.store.statement_count - self.statements_before + 1,  # + the log row
-            )
-            if not self.dry_run:
-                tx.log_cycle(result, spreadsheet=self.target)
+                tx.prune_cycle_log(now, keep_days=settings.sync.log_retention_days)
+                result = self._result(status, tabs_written=tuple(w.table.tab for w in writes), **figures,
+                                      sql_statements=self.store.statement_count - self.statements_before + 1)
+                log_id = tx.log_cycle(result, spreadsheet=self.target)
+                if writes:  # the last step before the commit
+                    before = self.backend.request_count
+                    self.backend.write_tabs(writes)
+                    # Every request the writes sent: metadata, retries and token refreshes included.
+                    result = replace(result, api_writes=self.backend.request_count - before,
+                                     seconds=time.monotonic() - self.started,
+                                     sql_statements=self.store.statement_count - self.statements_before + 1)
+                    tx.amend_cycle_log(log_id, result)
         return self._logged(result)
 
     def _failed(self, error: str) -> CycleResult:

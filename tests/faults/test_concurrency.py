@@ -19,17 +19,29 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from jobs.notifier import ApprisePoster
 from jobs.runner import AFTER_CYCLE, BEFORE_CYCLE, run_due
 from models.engine import make_engine
 from models.settings import Settings
-from models.store import Store
+from models.store import CYCLE_LOCK_KEY, Store
 from sheets.google import GoogleSheetsBackend
 from sync.clock import parse_now
 from sync.cycle import run_cycle
-from tests.faults.support import Databases, GoogleSheet, dump, monthly, query, repo_root, sync_log, workbook
+from tests.faults.support import (
+    Databases,
+    GoogleSheet,
+    dump,
+    libpq,
+    monthly,
+    query,
+    repo_root,
+    sync_log,
+    workbook,
+)
 from tests.jobs.mailbox import TEAM_ADDRESS, Mailbox
 from tests.sheets_api.server import FakeSheetsServer
 
@@ -191,3 +203,49 @@ def test_three_daemons_for_a_month_do_what_one_daemon_does(
                                         "WHERE snapshot_type = 'daily'")[0][0]
     # One day ended before each moment; 31 October, before the first, had no goals to snapshot.
     assert snapshot_days == len(month_of_edits()) - 1
+
+
+# --- the lock lives as long as the cycle ------------------------------------------------
+
+def _lock_holder(url: str, timeout: float = 30) -> int:
+    """The server pid of the session holding the cycle lock, once someone holds it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = query(url, """
+            SELECT pid FROM pg_locks
+            WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND objid = %s AND classid = %s
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        """, (CYCLE_LOCK_KEY & 0xFFFFFFFF, CYCLE_LOCK_KEY >> 32))
+        if rows:
+            return int(rows[0][0])
+        time.sleep(0.05)
+    raise AssertionError("no process took the cycle lock")
+
+
+@pytest.mark.parametrize("how", ["pg_terminate_backend", "idle_session_timeout"])
+def test_a_lost_lock_never_lets_two_cycles_run(cli_config: Callable[..., Path], sheets_server: FakeSheetsServer,
+                                              fresh_db_url: str, how: str) -> None:
+    config = cli_config(sheets={"retry": {"timeout_seconds": 20, "max_attempts": 2, "max_total_seconds": 30}})
+    if how == "idle_session_timeout":  # a server that closes idle sessions after one second
+        with psycopg.connect(libpq(fresh_db_url), autocommit=True) as conn:
+            conn.execute(sql.SQL("ALTER DATABASE {} SET idle_session_timeout = '1s'").format(
+                sql.Identifier(conn.info.dbname)))
+    sheets_server.inject(delay=6, kind="values.batchGet")  # the first cycle's read is slow
+
+    first = spawn_once(config, "2026-11-03T09:00")
+    holder = _lock_holder(fresh_db_url)
+    if how == "pg_terminate_backend":
+        assert query(fresh_db_url, "SELECT pg_terminate_backend(%s)", (holder,)) == [(True,)]
+    else:
+        time.sleep(1.5)  # longer than the timeout, while the first cycle waits for the sheet
+    second = spawn_once(config, "2026-11-03T09:00")
+    results = [(process.wait(60), *process.communicate()) for process in (first, second)]
+
+    statuses = [status for status, _ in sync_log(fresh_db_url)]
+    assert statuses.count("success") == 1, (statuses, results)
+    codes = [code for code, _, _ in results]
+    if how == "pg_terminate_backend":  # the first cycle lost its lock and its work: it stops
+        assert codes == [1, 0], results
+        assert "could not" in results[0][2] and "database" in results[0][2]
+    else:  # the lock is taken inside the cycle's transaction, which the idle timeout spares
+        assert codes == [0, 75], results

@@ -11,12 +11,26 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
+import psycopg
 import pytest
 
 from models.errors import StoreError
+from tests.cycle.conftest import run_cli
 from tests.faults.conftest import InProcess
-from tests.faults.support import DatabaseProxy, GoogleSheet, dump, edited_workbook, libpq, monthly, query, sync_log
+from tests.faults.support import (
+    CYCLE_TABLES,
+    OUTPUT_TABS,
+    DatabaseProxy,
+    GoogleSheet,
+    dump,
+    edited_workbook,
+    libpq,
+    monthly,
+    query,
+    sync_log,
+)
 from tests.sheets_api.server import FakeSheetsServer
 
 SLOW_WRITE_RETRY = {"timeout_seconds": 5, "max_attempts": 2, "max_total_seconds": 10,
@@ -140,3 +154,43 @@ def test_proxy_really_cuts_connections(proxy: DatabaseProxy) -> None:
     proxy.up()
     with psycopg.connect(libpq(proxy.url)) as again:
         assert again.execute("SELECT 1").fetchone() == (1,)
+
+
+# --- the sheet is written only after every database statement succeeded -------------------
+
+REFUSE_SYNC_LOG = """
+    CREATE FUNCTION refuse_sync_log() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF NEW.status <> 'failed' THEN RAISE EXCEPTION 'the sync log refuses new rows'; END IF;
+        RETURN NEW;
+    END $$;
+    CREATE TRIGGER refuse_sync_log BEFORE INSERT ON sheets_sync_log
+        FOR EACH ROW EXECUTE FUNCTION refuse_sync_log();
+"""
+
+
+def test_a_failing_sync_log_insert_leaves_the_sheet_as_it_was(
+        cli_config: Callable[..., Path], google_sheet: GoogleSheet, fresh_db_url: str) -> None:
+    config = cli_config()
+    assert run_cli("run", "--once", "--now", "2026-11-03T09:00", config=config).returncode == 0
+    google_sheet.put(edited_workbook())
+    sheet_before = {tab: google_sheet.output(tab) for tab in OUTPUT_TABS}
+    before = dump(fresh_db_url, CYCLE_TABLES)
+    with psycopg.connect(libpq(fresh_db_url), autocommit=True) as conn:
+        conn.execute(REFUSE_SYNC_LOG)  # type: ignore[arg-type]
+
+    refused = run_cli("run", "--once", "--now", "2026-11-03T10:00", config=config)
+
+    assert refused.returncode == 1, refused.stderr
+    assert "the sync log refuses new rows" in refused.stderr
+    # The Summary does not claim a sync the database rolled back.
+    assert {tab: google_sheet.output(tab) for tab in OUTPUT_TABS} == sheet_before
+    assert dump(fresh_db_url, CYCLE_TABLES) == before
+    assert sync_log(fresh_db_url)[-1][0] == "failed"
+
+    with psycopg.connect(libpq(fresh_db_url), autocommit=True) as conn:
+        conn.execute("DROP TRIGGER refuse_sync_log ON sheets_sync_log")
+    healed = run_cli("run", "--once", "--now", "2026-11-03T10:05", config=config)
+    assert healed.returncode == 0, healed.stderr
+    assert monthly(fresh_db_url)["ann@example.com"]["signup_goal"] == 11
+    assert "dan@example.com" in {row[1] for row in google_sheet.output("Summary")[1:]}
