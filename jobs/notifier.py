@@ -9,14 +9,14 @@ Apprise logs about them reaches our messages unmasked.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Protocol
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote
 
 from models.errors import NotifyError
+from models.redact import mask_secrets, secrets_in_urls
 from models.settings import NotificationSettings
 
-_MASK = "***"
 _APP_ID = "Goals Sync"
 
 
@@ -41,36 +41,6 @@ class Notifier(Protocol):
         """Post to every team channel (``team``: only that team's); True when all accepted it, else
         ``NotifyError``."""
         ...
-
-
-def secrets_in_urls(urls: Iterable[str], *, path_tokens: bool = True) -> list[str]:
-    """Every URL and the password/user-info part of each, longest first (for masking).
-
-    ``path_tokens``: also the long path segments (where Slack and Teams URLs keep tokens);
-    off for a database URL, whose path is only the database name.
-    """
-    found: set[str] = set()
-    for url in urls:
-        if not url:
-            continue
-        found.add(url)
-        try:
-            parts = urlsplit(url)
-            password = parts.password
-        except ValueError:
-            continue
-        if password:
-            found.update({password, unquote(password)})
-        if path_tokens:  # tokens often sit in the path (slack://TokenA/TokenB/TokenC)
-            found.update(segment for segment in parts.path.split("/") if len(segment) >= 8)
-    return sorted((s for s in found if len(s) >= 4), key=len, reverse=True)
-
-
-def mask(text: str, secrets: Sequence[str]) -> str:
-    """``text`` with every secret replaced by ``***``."""
-    for secret in secrets:
-        text = text.replace(secret, _MASK)
-    return text
 
 
 def with_recipient(url: str, email: str) -> str:
@@ -140,7 +110,7 @@ class ApprisePoster:
                 delivered = target.notify(title=subject, body=body, body_format=apprise.NotifyFormat.TEXT)
                 reasons = captured.getvalue()
         except Exception as error:  # a plugin bug must not take the job down
-            raise NotifyError(f"could not {what}: {mask(str(error), self._secrets)}") from None
+            raise NotifyError(f"could not {what}: {mask_secrets(str(error), self._secrets)}") from None
         if not delivered:
             raise NotifyError(f"could not {what}: {self._reason(reasons)}")
 
@@ -151,4 +121,4 @@ class ApprisePoster:
             if level in ("WARNING", "ERROR", "CRITICAL") or "Exception" in message:
                 lines.append(message.strip())
         reason = "; ".join(dict.fromkeys(lines)) or "the server refused or could not be reached"
-        return mask(reason, self._secrets)[:300]
+        return mask_secrets(reason, self._secrets)[:300]

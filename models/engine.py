@@ -16,6 +16,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
 
 from models.errors import ConfigError, StoreError
+from models.redact import mask_secrets
 from models.settings import Settings
 
 ENV_URL = "GOALS_DATABASE_URL"
@@ -38,12 +39,21 @@ def normalise_url(url: str) -> str:
 
 
 def safe_url(url: str | URL) -> str:
-    """The URL as text with its password masked, for messages and logs."""
+    """The URL as text with its password masked (``user:password@`` and ``?password=`` alike),
+    for messages and logs."""
     try:
         parsed = url if isinstance(url, URL) else make_url(url)
-        return parsed.render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparseable database URL>"
+        return mask_secrets(parsed.render_as_string(hide_password=True), _passwords(parsed))
+    except (ArgumentError, ValueError):
+        return mask_secrets(str(url), ()) if isinstance(url, str) else "<unparseable database URL>"
+
+
+def _passwords(url: URL) -> list[str]:
+    """The password of ``url`` wherever it is written: user info or ``password=`` query items."""
+    found = [str(url.password)] if url.password else []
+    query = url.query.get("password")
+    found += [query] if isinstance(query, str) else list(query or ())
+    return found
 
 
 def url_for_database(url: str, database: str) -> str:
@@ -80,15 +90,25 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
         # Schema names are validated (lowercase letters, digits, underscore): no quoting needed.
         connect_args["options"] = f"-c search_path={schema}"
     try:
+        parsed = make_url(normalise_url(url))
+    except ValueError:  # make_url's int() of a port such as "abc"
+        raise ConfigError(
+            f"the database URL {safe_url(url)} is not valid: the port (after host:) must be a number, "
+            "e.g. postgresql://user:password@host:5432/dbname") from None
+    except ArgumentError:
+        raise ConfigError(f"the database URL {safe_url(url)} is not valid: it must look like "
+                          "postgresql://user:password@host:5432/dbname") from None
+    try:
         return create_engine(
-            normalise_url(url),
+            parsed,
             pool_pre_ping=True,
             echo=False,
             hide_parameters=True,
             connect_args=connect_args,
         )
-    except ArgumentError as exc:
-        raise ConfigError(f"the database URL {safe_url(url)} is not valid: {exc}") from None
+    except (ArgumentError, ValueError) as exc:
+        raise ConfigError(f"the database URL {safe_url(url)} is not valid: "
+                          f"{mask_secrets(str(exc), _passwords(parsed))}") from None
 
 
 def store_error(exc: BaseException, url: str | URL, doing: str = "reach the database") -> StoreError:
@@ -97,13 +117,11 @@ def store_error(exc: BaseException, url: str | URL, doing: str = "reach the data
     if parsed is None:
         try:
             parsed = make_url(url)
-        except ArgumentError:
+        except (ArgumentError, ValueError):
             parsed = None
     detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    message = detail[0] if detail else type(exc).__name__
-    password = parsed.password if parsed is not None else None
-    if password:
-        message = message.replace(str(password), "***")
+    message = mask_secrets(detail[0] if detail else type(exc).__name__,
+                           _passwords(parsed) if parsed is not None else ())
     where = safe_url(parsed) if parsed is not None else "<database>"
     if isinstance(exc, OperationalError | InterfaceError):
         hint = "Check that PostgreSQL is running and that database.url / GOALS_DATABASE_URL is right."

@@ -9,13 +9,18 @@ from models.settings import SheetsSettings
 from sheets.backend import SpreadsheetBackend
 
 
-def open_backend(settings: SheetsSettings, *, gate: Callable[[str], None] | None = None) -> SpreadsheetBackend:
+def open_backend(settings: SheetsSettings, *, gate: Callable[[str], None] | None = None,
+                 stop: Callable[[], bool] | None = None) -> SpreadsheetBackend:
     """The configured backend; nothing is read or connected until it is used. ``gate(account)``
-    runs before every Google API request (the quota shared through the database)."""
+    runs before every Google API request (the quota shared through the database); ``stop()``
+    turns true when the process should stop: a retry wait then ends and the call fails."""
     if settings.backend == "google":
         from sheets.google import GoogleSheetsBackend
+        from sheets.http import stoppable_sleep
 
-        return GoogleSheetsBackend(settings, gate=gate)
+        if stop is None:
+            return GoogleSheetsBackend(settings, gate=gate)
+        return GoogleSheetsBackend(settings, gate=gate, sleep=stoppable_sleep(stop))
     from sheets.xlsx import XlsxBackend
 
     return XlsxBackend(Path(settings.xlsx_path), tabs=settings.tabs)

@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from models.errors import SheetsAccessDenied
+from models.redact import mask_secrets
 from models.settings import SheetsSettings
 from sheets import formatting
 from sheets.credentials import email_of, load_credentials
@@ -171,7 +172,7 @@ class GoogleSheetsBackend:
 
     def describe(self) -> str:
         """``Google Sheets <id> via <endpoint>`` (no secrets)."""
-        text = f"Google Sheets {self._input_id} via {self._endpoint}"
+        text = f"Google Sheets {self._input_id} via {mask_secrets(self._endpoint)}"
         if self._output_id != self._input_id:
             text += f" (output tabs to {self._output_id})"
         return text

@@ -110,6 +110,26 @@ class _Call:
         return self.method
 
 
+def stoppable_sleep(stop: Callable[[], bool], *, slice_seconds: float = 0.1) -> Callable[[float], None]:
+    """A retry sleep that ends as soon as ``stop()`` is true and then gives up the call.
+
+    The daemon's SIGTERM makes ``stop()`` true: a ``Retry-After: 90`` must not keep a stopping
+    process alive for 90 s. The cycle then fails like any Sheets outage (rolled back).
+    """
+
+    def sleep(seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not stop():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(slice_seconds, left))
+        raise SheetsUnavailable("stopped while waiting to retry Google Sheets: the process was asked to "
+                                "stop; nothing of this cycle was stored, the next start syncs it")
+
+    return sleep
+
+
 class SheetsHttpClient(HTTPClient):
     """gspread ``HTTPClient`` that times out, retries within bounds and explains failures.
 

@@ -177,7 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             deployment.close()
     except GoalsSyncError as error:
-        print(f"error: {error}", file=sys.stderr)
+        from models.redact import mask_secrets  # masks credentials by their form: the config may not have loaded
+
+        print(f"error: {mask_secrets(str(error))}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         return EXIT_OK

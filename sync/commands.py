@@ -5,11 +5,22 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import TextIO
 
 from models.settings import DEFAULT_SOURCE
 from sync.context import Context, Deployment
 
 log = logging.getLogger("sync")
+
+
+def say(context: Context, text: str, *, file: TextIO | None = None) -> None:
+    """Print text that holds what people typed or what a server answered: secrets masked,
+    control characters (terminal escape sequences) shown as escapes."""
+    from models.redact import mask_secrets, secrets_of
+    from sync.terminal import printable
+
+    lines = mask_secrets(text, secrets_of(context.settings)).split("\n")
+    print("\n".join(printable(line) for line in lines), file=file or sys.stdout)
 
 
 def run_once(context: Context, args: argparse.Namespace) -> int:
@@ -22,11 +33,11 @@ def run_once(context: Context, args: argparse.Namespace) -> int:
         if args.dry_run:
             print(f"Dry run at {now:%Y-%m-%d %H:%M %Z}: nothing was written.")
             for line in result.changes:
-                print(f"  {line}")
+                say(context, f"  {line}")
             for problem in result.problems:
-                print(f"  problem: {problem.cell}: {problem.problem}")
+                say(context, f"  problem: {problem.cell}: {problem.problem}")
         if result.error:
-            print(f"error: {result.error}", file=sys.stderr)
+            say(context, f"error: {result.error}", file=sys.stderr)
         return result.exit_code
     finally:
         context.close()
@@ -48,11 +59,11 @@ def show_status(context: Context, _args: argparse.Namespace) -> int:
         table = summary_table(standings, now=now, goals=settings.goals, status=None,
                               tab=settings.sheets.tabs.summary, tz=settings.tz)
         print(f"{today:%B %Y} — {len(standings)} active reps (as of {now:%Y-%m-%d %H:%M %Z})")
-        print(summary_for_terminal(table))
+        say(context, summary_for_terminal(table))
         if last:
-            print(f"\nLast sync: {last['started_at']:%Y-%m-%d %H:%M %Z}, {last['status']}, "
-                  f"{last['rows_read']} rows read, {last['rows_rejected']} problems"
-                  + (f" — {last['error']}" if last["error"] else ""))
+            say(context, f"\nLast sync: {last['started_at']:%Y-%m-%d %H:%M %Z}, {last['status']}, "
+                         f"{last['rows_read']} rows read, {last['rows_rejected']} problems"
+                         + (f" — {last['error']}" if last["error"] else ""))
         else:
             print("\nNo sync has run yet: python -m sync run --once")
         return 0

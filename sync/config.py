@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from models.errors import ConfigError
+from models.redact import mask_secrets
 from models.settings import Settings
 
 _SECRET_KEYS = {"url", "email_url", "team_urls", "credentials_file"}
@@ -49,7 +50,8 @@ def _describe(error: ValidationError, source: Path) -> str:
             message = item["msg"].removeprefix("Value error, ")
             secret = any(str(part) in _SECRET_KEYS for part in item["loc"])
             if not secret and item["type"] != "missing" and not isinstance(item.get("input"), dict | None):
-                message += f" (got {item['input']!r})"
+                # A URL typed where a section belongs (``database: postgresql://…``) carries its password.
+                message += f" (got {mask_secrets(repr(item['input']))})"
         lines.append(f"{source}: {key}: {message}")
     return "\n".join(lines)
 

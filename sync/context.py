@@ -63,7 +63,7 @@ class Context:
         if self._backend is None:
             from sheets.factory import open_backend
 
-            self._backend = open_backend(self.settings.sheets, gate=self.quota())
+            self._backend = open_backend(self.settings.sheets, gate=self.quota(), stop=self.stop)
         return self._backend
 
     def quota(self) -> RequestQuota | None:

@@ -19,6 +19,7 @@ from datetime import datetime
 
 from models.errors import GoalsSyncError, LockHeld
 from models.history import ManagerHistory
+from models.redact import mask_secrets, secrets_of
 from models.rules.periods import local_date
 from models.settings import Settings
 from models.store import OutputState, Store, Transaction
@@ -177,6 +178,8 @@ class _Cycle:
 
     def _result(self, status: str, **values: object) -> CycleResult:
         values.setdefault("sql_statements", self.store.statement_count - self.statements_before)
+        if isinstance(values.get("error"), str):  # printed, logged and stored in sheets_sync_log
+            values["error"] = mask_secrets(str(values["error"]), secrets_of(self.settings))
         return CycleResult(status=status, now=self.now, seconds=time.monotonic() - self.started,
                            **values)  # type: ignore[arg-type]
 

@@ -1,4 +1,4 @@
-"""Logging set-up: plain or JSON lines, with known secrets masked in every record."""
+"""Logging set-up: plain or JSON lines, with secrets masked in every record (``models.redact``)."""
 
 from __future__ import annotations
 
@@ -6,31 +6,29 @@ import logging
 import sys
 from collections.abc import Iterable
 
+from models.redact import mask_secrets, secrets_of
 from models.settings import Settings
 
-_MASK = "***"
 # What every record has; anything else came in through ``extra=`` (JSON fields).
 _RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
 class RedactSecrets(logging.Filter):
-    """Replace every known secret (passwords, tokens, keys) in a record's final message."""
+    """Mask secrets (known ones and any credential recognisable by its form) in a record's final
+    message and exception text."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        # Longest first so a secret that contains another is masked whole.
-        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+        self._secrets = list(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Mask secrets in the message and any exception text; always keep the record."""
-        if not self._secrets:
-            return True
         message = record.getMessage()
-        cleaned = redact(message, self._secrets)
+        cleaned = mask_secrets(message, self._secrets)
         if cleaned != message:
             record.msg, record.args = cleaned, None
         if record.exc_info:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info), self._secrets)
+            record.exc_text = mask_secrets(logging.Formatter().formatException(record.exc_info), self._secrets)
             record.exc_info = None
         for key, value in record.__dict__.items():
             if key not in _RECORD_ATTRIBUTES:
@@ -41,31 +39,12 @@ class RedactSecrets(logging.Filter):
 def _redact_value(value: object, secrets: Iterable[str]) -> object:
     """A structured log field with secrets masked in every string inside it."""
     if isinstance(value, str):
-        return redact(value, secrets)
+        return mask_secrets(value, secrets)
     if isinstance(value, dict):
         return {key: _redact_value(item, secrets) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_redact_value(item, secrets) for item in value]
     return value
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with each secret replaced by ``***``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, _MASK)
-    return text
-
-
-def secrets_of(settings: Settings) -> list[str]:
-    """Every secret the config holds: the database and notification URLs, their passwords and
-    the tokens in their paths."""
-    from jobs.notifier import secrets_in_urls
-
-    notifications = secrets_in_urls([settings.notifications.email_url.get_secret_value(),
-                                     *settings.notifications.all_team_urls()])
-    database = secrets_in_urls([settings.database.url.get_secret_value()], path_tokens=False)
-    return sorted({*notifications, *database}, key=len, reverse=True)
 
 
 def configure_logging(settings: Settings, *, extra_secrets: Iterable[str] = ()) -> None:

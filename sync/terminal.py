@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 
 from sheets.tables import ColumnKind, OutputTable
@@ -16,6 +17,16 @@ SUMMARY_TERMINAL_COLUMNS: tuple[str, ...] = (
 
 _GAP = "  "
 _MIN_WIDTH = 3
+
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""C0 and C1 control characters (ESC starts a terminal escape sequence) and the bidirectional
+overrides that can make a terminal show text in another order than it is."""
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print to a terminal: each control character shown as an escape (``\\x1b``),
+    so a name typed as ``\\x1b]0;…`` or ``\\x1b[2J`` cannot retitle, clear or recolour the screen."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
 
 
 def _format_number(value: float) -> str:
@@ -36,7 +47,7 @@ def _format(value: object, *, percent: bool = False, kind: ColumnKind | None = N
         if kind == "money":
             return f"{value:,.2f}"
         return _format_number(value)
-    return str(value)
+    return printable(str(value))
 
 
 def _is_numeric(value: object) -> bool:

@@ -91,6 +91,25 @@ def query(url: str, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...
         return [tuple(row) for row in conn.execute(sql, params).fetchall()]  # type: ignore[arg-type]
 
 
+def execute(url: str, statements: str) -> None:
+    """Run SQL that returns no rows (several statements allowed), committed at once."""
+    with psycopg.connect(libpq(url), autocommit=True) as conn:
+        conn.execute(statements.encode())
+
+
+REFUSE_SYNC_LOG = """
+    CREATE FUNCTION refuse_sync_log() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF NEW.status <> 'failed' THEN RAISE EXCEPTION 'the sync log refuses new rows'; END IF;
+        RETURN NEW;
+    END $$;
+    CREATE TRIGGER refuse_sync_log BEFORE INSERT ON sheets_sync_log
+        FOR EACH ROW EXECUTE FUNCTION refuse_sync_log();
+"""
+"""A fault to inject with ``execute``: every sync log insert but a ``failed`` row's fails, as a
+full disk, a broken trigger or a constraint would make the last statement of a cycle fail."""
+
+
 def sync_log(url: str) -> list[tuple[str, str | None]]:
     """(status, error) of every sheets_sync_log row, oldest first."""
     return [(status, error) for status, error in query(url, "SELECT status, error FROM sheets_sync_log ORDER BY id")]

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from models.errors import StoreError
@@ -22,10 +21,12 @@ from tests.faults.conftest import InProcess
 from tests.faults.support import (
     CYCLE_TABLES,
     OUTPUT_TABS,
+    REFUSE_SYNC_LOG,
     DatabaseProxy,
     GoogleSheet,
     dump,
     edited_workbook,
+    execute,
     libpq,
     monthly,
     query,
@@ -158,17 +159,6 @@ def test_proxy_really_cuts_connections(proxy: DatabaseProxy) -> None:
 
 # --- the sheet is written only after every database statement succeeded -------------------
 
-REFUSE_SYNC_LOG = """
-    CREATE FUNCTION refuse_sync_log() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF NEW.status <> 'failed' THEN RAISE EXCEPTION 'the sync log refuses new rows'; END IF;
-        RETURN NEW;
-    END $$;
-    CREATE TRIGGER refuse_sync_log BEFORE INSERT ON sheets_sync_log
-        FOR EACH ROW EXECUTE FUNCTION refuse_sync_log();
-"""
-
-
 def test_a_failing_sync_log_insert_leaves_the_sheet_as_it_was(
         cli_config: Callable[..., Path], google_sheet: GoogleSheet, fresh_db_url: str) -> None:
     config = cli_config()
@@ -176,8 +166,7 @@ def test_a_failing_sync_log_insert_leaves_the_sheet_as_it_was(
     google_sheet.put(edited_workbook())
     sheet_before = {tab: google_sheet.output(tab) for tab in OUTPUT_TABS}
     before = dump(fresh_db_url, CYCLE_TABLES)
-    with psycopg.connect(libpq(fresh_db_url), autocommit=True) as conn:
-        conn.execute(REFUSE_SYNC_LOG)  # type: ignore[arg-type]
+    execute(fresh_db_url, REFUSE_SYNC_LOG)
 
     refused = run_cli("run", "--once", "--now", "2026-11-03T10:00", config=config)
 
@@ -188,8 +177,7 @@ def test_a_failing_sync_log_insert_leaves_the_sheet_as_it_was(
     assert dump(fresh_db_url, CYCLE_TABLES) == before
     assert sync_log(fresh_db_url)[-1][0] == "failed"
 
-    with psycopg.connect(libpq(fresh_db_url), autocommit=True) as conn:
-        conn.execute("DROP TRIGGER refuse_sync_log ON sheets_sync_log")
+    execute(fresh_db_url, "DROP TRIGGER refuse_sync_log ON sheets_sync_log")
     healed = run_cli("run", "--once", "--now", "2026-11-03T10:05", config=config)
     assert healed.returncode == 0, healed.stderr
     assert monthly(fresh_db_url)["ann@example.com"]["signup_goal"] == 11

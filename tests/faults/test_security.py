@@ -26,7 +26,16 @@ from sheets.inputs import column_letter
 from sheets.xlsx import create_workbook
 from tests.cycle.conftest import run_cli
 from tests.faults.conftest import InProcess
-from tests.faults.support import OUTPUT_TABS, GoogleSheet, format_requests, query, sent_values, workbook
+from tests.faults.support import (
+    OUTPUT_TABS,
+    REFUSE_SYNC_LOG,
+    GoogleSheet,
+    execute,
+    format_requests,
+    query,
+    sent_values,
+    workbook,
+)
 from tests.sheets_api.fixtures import ServiceAccount
 from tests.sheets_api.server import FakeSheetsServer
 
@@ -216,3 +225,98 @@ def test_output_tabs_can_be_protected(in_process: Callable[..., InProcess], goog
         assert sheets_server.tab(google_sheet.id, tab).protected_ranges, f"{tab} is not protected"
     for tab in ("Reps", "Monthly Goals", "Actuals"):
         assert not sheets_server.tab(google_sheet.id, tab).protected_ranges, f"input tab {tab} was locked"
+
+
+# --- every secret form, one masking function -------------------------------------------
+
+QUERY_PASSWORD = "Qu3ry-Pa55word-4d2e"
+ENDPOINT_PASSWORD = "Endp0int-Pa55-6b1a"
+TELEGRAM_TOKEN = "123456789:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0"
+SLACK_TOKENS = ("T1JJ3T3L2", "A1BRTD4JD", "TIiajkdnlazkcOXrIdevi7FQ")
+
+
+def with_query_password(url: str) -> str:
+    """The test database URL with its password as ``?password=`` (ignored by the trust-auth server)."""
+    return make_url(url).update_query_dict({"password": QUERY_PASSWORD}).render_as_string(hide_password=False)
+
+
+def test_a_password_in_the_database_url_query_is_masked_everywhere(
+        write_config: Callable[..., Path], google_sheet: GoogleSheet, fresh_db_url: str) -> None:
+    config = write_config(with_query_password(fresh_db_url), sheets=google_sheet.sheets_config(),
+                          logging={"level": "DEBUG"})
+    outputs = {"run --once": run_cli("run", "--once", "--now", "2026-11-03T09:00", config=config),
+               "check": run_cli("check", "--now", "2026-11-03T09:00", config=config)}
+    assert outputs["run --once"].returncode == 0, outputs["run --once"].stderr
+    assert "?password=***" in outputs["check"].stdout
+    # A cycle that fails on a statement: its error names the database, and is stored and shown.
+    execute(fresh_db_url, REFUSE_SYNC_LOG)
+    outputs["failed run --once"] = run_cli("run", "--once", "--now", "2026-11-03T10:00", config=config)
+    outputs["status"] = run_cli("status", "--now", "2026-11-03T10:00", config=config)
+    dead = with_query_password(fresh_db_url.replace(":5432/", f":{closed_port()}/"))
+    dead_config = write_config(dead, sheets=google_sheet.sheets_config())
+    for command in (("run", "--once"), ("check",), ("status",), ("db", "upgrade")):
+        outputs[f"unreachable {' '.join(command)}"] = run_cli(*command, "--now", "2026-11-03T09:00",
+                                                              config=dead_config)
+
+    assert outputs["failed run --once"].returncode == 1
+    assert "the sync log refuses new rows" in outputs["status"].stdout, "status shows the stored error"
+    for name, result in outputs.items():
+        assert_no_secret(name, result.stdout + result.stderr, [QUERY_PASSWORD])
+    stored = query(fresh_db_url, "SELECT error FROM sheets_sync_log WHERE error IS NOT NULL")
+    assert stored and "?password=***" in stored[0][0]
+    assert_no_secret("sheets_sync_log.error", str(stored), [QUERY_PASSWORD])
+
+
+def test_a_config_type_error_does_not_echo_a_secret(write_config: Callable[..., Path]) -> None:
+    config = write_config("", database=f"postgresql://goals:{DB_PASSWORD}@127.0.0.1/goals",
+                          timezone=f"postgres://goals:{DB_PASSWORD}@db.example.com/goals?password={QUERY_PASSWORD}",
+                          sync={"poll_seconds": f"https://hook:{HOOK_TOKEN}@127.0.0.1/x"})
+
+    result = run_cli("run", "--once", config=config)
+
+    assert result.returncode == 2
+    assert "database:" in result.stderr and "timezone:" in result.stderr and "sync.poll_seconds" in result.stderr
+    assert_no_secret("the config error", result.stdout + result.stderr, [DB_PASSWORD, QUERY_PASSWORD, HOOK_TOKEN])
+
+
+def test_credentials_in_the_sheets_endpoint_are_not_printed(
+        write_config: Callable[..., Path], google_sheet: GoogleSheet, sheets_server: FakeSheetsServer,
+        fresh_db_url: str) -> None:
+    endpoint = sheets_server.url.replace("http://", f"http://api:{ENDPOINT_PASSWORD}@")
+    config = write_config(fresh_db_url, sheets=google_sheet.sheets_config(api_endpoint=endpoint),
+                          logging={"level": "DEBUG"})
+
+    for command in (("check",), ("run", "--once")):
+        result = run_cli(*command, "--now", "2026-11-03T09:00", config=config)
+        assert result.returncode == 0, (command, result.stdout, result.stderr)
+        assert_no_secret(" ".join(command), result.stdout + result.stderr, [ENDPOINT_PASSWORD])
+    assert "http://api:***@127.0.0.1" in result.stdout + run_cli("check", config=config).stdout
+
+
+def test_notification_tokens_are_masked_in_every_log_line(settings_factory: Callable[..., Any],
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from sync.logs import configure_logging
+
+    settings = settings_factory(notifications={"team_urls": [
+        f"tgram://{TELEGRAM_TOKEN}/-100123456", "slack://{}/{}/{}/#sales".format(*SLACK_TOKENS)]})
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    try:
+        configure_logging(settings)
+        # What Apprise and our jobs log about a failed post, with and without the configured URL.
+        logging.getLogger("apprise").error("Failed to send Telegram notification to "
+                                           f"https://api.telegram.org/bot{TELEGRAM_TOKEN}/sendMessage")
+        logging.getLogger("apprise").warning("Slack webhook https://hooks.slack.com/services/{}/{}/{} "
+                                             "returned 404".format(*SLACK_TOKENS))
+        logging.getLogger("jobs").error("could not post: %s", f"tgram://{TELEGRAM_TOKEN}/-100123456")
+        logging.getLogger("jobs").error("an unconfigured bot 987654321:AAAbbbCCCdddEEEfffGGGhhhIIIjjjKKKlll "
+                                        "and xoxb-1234567890-abcdefghij")
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+    logged = capsys.readouterr().err
+    assert logged.count("***") >= 6, logged
+    assert_no_secret("the log", logged, [TELEGRAM_TOKEN, TELEGRAM_TOKEN.split(":")[1], *SLACK_TOKENS,
+                                         "AAAbbbCCCdddEEEfff", "xoxb-1234567890"])

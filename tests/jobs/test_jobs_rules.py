@@ -10,11 +10,12 @@ import pytest
 
 from jobs.messages import achievement_message, reminder_message, team_message
 from jobs.moments import latest_check, midnight, month_start, next_moment
-from jobs.notifier import mask, secrets_in_urls, with_recipient
+from jobs.notifier import with_recipient
 from jobs.reminders import plan_reminders
 from jobs.runner import scheduled_moment
 from jobs.snapshots import build_snapshots, snapshot_types
 from models.job_queries import Announcement, OpenReminder, SnapshotSource
+from models.redact import mask_secrets, secrets_in_urls
 from models.settings import PaceSettings, Settings
 
 NY = ZoneInfo("America/New_York")
@@ -174,5 +175,5 @@ def test_the_rep_is_added_as_recipient_and_secrets_are_masked() -> None:
         "mailtos://bot:p%40ss-word@smtp.example.com:465?from=bot@example.com&name=Goals%20Bot&to=ana@example.com")
     secrets = secrets_in_urls([url, "slack://TokenA123/TokenB456/TokenC789abc"])
     text = f"failed: {url} with p@ss-word and p%40ss-word via TokenB456"
-    masked = mask(text, secrets)
+    masked = mask_secrets(text, secrets)
     assert "ss-word" not in masked and "TokenB456" not in masked and "smtp.example.com" not in masked
