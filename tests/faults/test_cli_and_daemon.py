@@ -186,3 +186,36 @@ def test_daemon_rides_out_a_database_outage(cli_config: Callable[..., Path], goo
     output = running.output()
     assert "could not" in output and "PostgreSQL is running" in output
     assert "Traceback" not in output, output[-3000:]
+
+
+def test_sigterm_during_a_long_retry_wait_stops_the_daemon_within_seconds(
+        cli_config: Callable[..., Path], sheets_server: FakeSheetsServer, fresh_db_url: str, tmp_path: Path) -> None:
+    config = cli_config(sheets={"retry": {"timeout_seconds": 5, "max_attempts": 5, "max_total_seconds": 600}})
+    sheets_server.inject(429, retry_after=300, times=None, kind="values.batchGet")
+
+    with daemon(config, tmp_path) as running:
+        wait_for(lambda: "retrying in 300" in running.output(), "the first 429", running)
+        started = time.monotonic()
+        code = running.stop(timeout=30)
+        took = time.monotonic() - started
+
+    assert code == 0, running.output()
+    assert took < 5, f"the daemon took {took:.1f} s to stop"
+    output = running.output()
+    assert "daemon stopped" in output and "Traceback" not in output, output
+    assert statuses(fresh_db_url) == ["failed"], "the interrupted cycle is recorded as failed, nothing stored"
+    assert monthly(fresh_db_url) == {}
+
+
+@pytest.mark.parametrize("command", [("run", "--once"), ("status",), ("db", "upgrade")])
+def test_a_database_port_that_is_not_a_number_is_a_config_error(write_config: Callable[..., Path],
+                                                                 command: tuple[str, ...]) -> None:
+    config = write_config("postgresql://goals:Pa55-w0rd-3e@127.0.0.1:fivefourthreetwo/goals")
+
+    result = run_cli(*command, config=config)
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert "port" in output and "must be a number" in output
+    assert_plain(output)
+    assert "Pa55-w0rd-3e" not in output

@@ -320,3 +320,32 @@ def test_notification_tokens_are_masked_in_every_log_line(settings_factory: Call
     assert logged.count("***") >= 6, logged
     assert_no_secret("the log", logged, [TELEGRAM_TOKEN, TELEGRAM_TOKEN.split(":")[1], *SLACK_TOKENS,
                                          "AAAbbbCCCdddEEEfff", "xoxb-1234567890"])
+
+
+# --- names never drive the terminal ------------------------------------------------------
+
+ESCAPES = "\x1b]0;owned\x07\x1b[2J\x1b[31m"
+"""Retitle the terminal window, clear the screen, switch to red."""
+
+
+def test_terminal_escape_sequences_are_shown_not_obeyed(cli_config: Callable[..., Path], google_sheet: GoogleSheet,
+                                                        fresh_db_url: str) -> None:
+    config = cli_config()
+    assert run_cli("run", "--once", "--now", "2026-11-03T09:00", config=config).returncode == 0
+    # Stored before any input cleaning existed, or typed straight into the database.
+    execute(fresh_db_url, f"UPDATE sales_reps SET name = 'Ann{ESCAPES}Archer', "
+                          f"team = E'East\\u202e' WHERE email = 'ann@example.com'")
+    tabs = workbook()
+    tabs["Actuals"][2][3] = f"7{ESCAPES}"  # a bad Signups cell: the dry run prints its problem
+    google_sheet.put(tabs)
+
+    status = run_cli("status", "--now", "2026-11-03T10:00", config=config)
+    dry_run = run_cli("run", "--once", "--dry-run", "--now", "2026-11-03T10:00", config=config)
+
+    assert status.returncode == 0, status.stderr
+    assert "Ann\\x1b]0;owned\\x07\\x1b[2J\\x1b[31mArcher" in status.stdout
+    assert dry_run.returncode == 3, dry_run.stderr
+    assert "\\x1b[2J" in dry_run.stdout
+    for name, result in (("status", status), ("run --once --dry-run", dry_run)):
+        for raw in ("\x1b", "\x07", "\u202e"):
+            assert raw not in result.stdout + result.stderr, f"{name} printed {raw!r} raw"
