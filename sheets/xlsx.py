@@ -18,12 +18,19 @@ charts (the Charts tab) are native line charts; openpyxl reads charts back
 when it loads the file, so a chart tab that is not rewritten keeps them, but
 pictures and other drawings are not kept: keep them out of this workbook. The
 file is replaced atomically: a crash mid-save leaves the previous workbook intact.
+If someone else saves the workbook while ours is being saved (seconds for a
+large one), their file is kept and ours is redone on top of it: the file's
+digest is compared right before the rename. (An advisory ``flock`` would not
+help: spreadsheet apps do not take one.)
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
+import io
+import logging
 import math
 import os
 import re
@@ -48,6 +55,11 @@ from models.errors import SheetsError, SpreadsheetNotFound
 from models.settings import TabNames
 from sheets.formatting import NUMBER_FORMATS
 from sheets.tables import PACE_COLOURS, Cell, Chart, OutputTable, RawGrid, TabWrite, WriteReport
+
+log = logging.getLogger(__name__)
+
+SAVE_ATTEMPTS = 3
+"""Writes of the output tabs per cycle when someone else keeps saving the workbook meanwhile."""
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -323,8 +335,22 @@ def _remove_stale_temps(path: Path, now: float) -> None:
                 leftover.unlink()
 
 
-def _atomic_save(workbook: openpyxl.Workbook, path: Path, cached: Mapping[str, _Cached] | None = None) -> None:
-    """Save to a temporary file beside ``path``, fsync it, then rename it over ``path``."""
+class _ChangedMeanwhile(Exception):
+    """The workbook on disk is no longer the one the save started from (someone else saved it)."""
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _atomic_save(workbook: openpyxl.Workbook, path: Path, cached: Mapping[str, _Cached] | None = None, *,
+                 expected: str | None = None) -> None:
+    """Save to a temporary file beside ``path``, fsync it, then rename it over ``path``.
+
+    ``expected``: the digest of the file the workbook was loaded from. Checked right before the
+    rename: if the file changed meanwhile (a person saved it during our save, which takes seconds
+    for a large workbook), ``_ChangedMeanwhile`` is raised and their file is left as it is.
+    """
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     temp = Path(name)
@@ -333,6 +359,8 @@ def _atomic_save(workbook: openpyxl.Workbook, path: Path, cached: Mapping[str, _
         _restore_cached(temp, cached or {})
         with temp.open("rb+") as written:
             os.fsync(written.fileno())
+        if expected is not None and _digest(path.read_bytes()) != expected:
+            raise _ChangedMeanwhile
         os.replace(temp, path)
         _fsync_dir(path.parent)
         _remove_stale_temps(path, os.path.getmtime(path))
@@ -455,15 +483,31 @@ class XlsxBackend:
             if write.table.tab.casefold() in {t.casefold() for t in inputs}:
                 raise SheetsError(f"refusing to overwrite input tab {write.table.tab!r} with an output table; "
                                   "give the output tabs other names in sheets.tabs")
+        for _ in range(SAVE_ATTEMPTS):
+            try:
+                return self._write_once(writes)
+            except _ChangedMeanwhile:
+                # Their save wins; ours is redone on top of it, so neither is lost.
+                log.info("workbook %s was saved by someone else while the output tabs were being written; "
+                         "writing them again on top of that version", self._path)
+        raise SheetsError(f"workbook {self._path} kept changing while the output tabs were being written "
+                          f"({SAVE_ATTEMPTS} times); nothing anyone saved was overwritten, and the next cycle "
+                          "writes the output tabs again")
+
+    def _write_once(self, writes: Sequence[TabWrite]) -> WriteReport:
+        """Load the workbook, rewrite the output tabs, save it unless it changed on disk meanwhile."""
         if not self._path.is_file():
             raise self._missing()
         self._requests += 1
         outputs = {w.table.tab for w in writes}
         try:
+            # One read: the digest, the workbook and the cached formula results all come from the
+            # same bytes, so a save landing while we load cannot mix two versions.
+            data = self._path.read_bytes()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                workbook = openpyxl.load_workbook(self._path)
-            with zipfile.ZipFile(self._path) as archive:
+                workbook = openpyxl.load_workbook(io.BytesIO(data))
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 parts = _sheet_parts(archive)
                 cached = {title: _cached_results(archive, part) for title, part in parts.items()
                           if title not in outputs and part in archive.namelist()}
@@ -487,7 +531,7 @@ class XlsxBackend:
             _write_table(ws, write.table)
         self._requests += 1
         try:
-            _atomic_save(workbook, self._path, cached)
+            _atomic_save(workbook, self._path, cached, expected=_digest(data))
         except OSError as error:
             raise SheetsError(f"workbook {self._path} could not be saved ({error}); the previous file is "
                               "unchanged") from error

@@ -249,3 +249,42 @@ def test_a_lost_lock_never_lets_two_cycles_run(cli_config: Callable[..., Path], 
         assert "could not" in results[0][2] and "database" in results[0][2]
     else:  # the lock is taken inside the cycle's transaction, which the idle timeout spares
         assert codes == [0, 75], results
+
+
+# --- a person saving the workbook while the output tabs are written ---------------------------
+
+def test_a_save_that_lands_during_the_xlsx_write_is_not_lost(write_config: Callable[..., Path], fresh_db_url: str,
+                                                             tmp_path: Path) -> None:
+    from bench.workbook import DEFAULT_NOW, Spec, generate
+    from sheets.xlsx import XlsxBackend, create_workbook
+
+    path = tmp_path / "goals.xlsx"
+    tabs = generate(Spec(reps=2000, months=1), DEFAULT_NOW)  # a save of this takes seconds
+    create_workbook(path, tabs)
+    # The person's version: the same workbook with one actual changed, saved the way spreadsheet
+    # apps save (a new file renamed over the old one) while the sync is writing its own save.
+    tabs["Actuals"][1][3] = 77
+    person = tmp_path / "person"
+    person.mkdir()
+    create_workbook(person / "goals.xlsx", tabs)
+    config = write_config(fresh_db_url, sheets={"backend": "xlsx", "xlsx_path": str(path)})
+    now = DEFAULT_NOW.strftime("%Y-%m-%dT%H:%M")
+
+    writer = spawn_once(config, now)
+    deadline = time.monotonic() + 300
+    while not list(tmp_path.glob(".goals.xlsx.*.tmp")):  # the sync's save has started
+        assert writer.poll() is None and time.monotonic() < deadline, writer.communicate()
+        time.sleep(0.005)
+    os.replace(person / "goals.xlsx", path)
+    _, err = writer.communicate(timeout=300)
+
+    assert writer.returncode == 3, err  # the generated sheet has a few bad cells
+    grids = XlsxBackend(path).read_tabs(["Actuals", "Summary"])
+    assert grids["Actuals"] is not None and grids["Actuals"][1][3] == 77, "the person's save was discarded"
+    assert grids["Summary"] is not None and len(grids["Summary"]) > 1900, "the output tabs were not written"
+    assert "saved by someone else" in err
+    # The next cycle stores what the person typed.
+    second = spawn_once(config, now)
+    assert second.communicate(timeout=300) and second.returncode == 3
+    assert query(fresh_db_url, "SELECT signups_actual FROM rep_monthly_goals g JOIN sales_reps r "
+                               "ON r.id = g.sales_rep_id WHERE r.email = 'rep00000@example.com'") == [(77,)]
