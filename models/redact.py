@@ -24,6 +24,10 @@ DATABASE_URL_ENV = "GOALS_DATABASE_URL"
 
 _MIN_SECRET = 4
 """Shorter "secrets" (an empty password, ``x``) would mask ordinary words."""
+_MIN_TOKEN = 8
+"""Shortest path segment or host-position text of a notification URL taken for a token."""
+_MIN_TOKEN_USER = 12
+"""Shortest user name of a notification URL taken for a key (``mailto://reports:…`` keeps "reports")."""
 
 _USERINFO_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@'\"]*):(?P<secret>[^\s@/'\"]+)@")
 """``scheme://user:password@``: the password (``user`` and host stay readable)."""
@@ -73,17 +77,19 @@ def secrets_in_urls(urls: Iterable[str], *, path_tokens: bool = True) -> list[st
         if at:
             user, _, password = userinfo.partition(":")
             found.update({password, unquote(password)})
-            if path_tokens:  # notification URLs: the "user" is often a token too (json://hook:token@…)
+            if path_tokens and len(user) >= _MIN_TOKEN_USER:  # pover://<user key>@<token>; not "bot"
                 found.update({user, unquote(user)})
-        if path_tokens and host and not _is_host_name(host):
-            found.add(host)
-            found.update(host.split(":"))
+        if path_tokens and len(host) >= _MIN_TOKEN and not _is_host_name(host):
+            found.add(host)  # tgram://<bot token>/…, slack://<TokenA>/…
+            found.update(part for part in host.split(":") if len(part) >= _MIN_TOKEN)
         for name, value in parse_qsl(parts.query, keep_blank_values=False):
             if name.lower() in _QUERY_SECRET_NAMES:
                 found.update({value, unquote(value)})
         if path_tokens:
-            found.update(segment for segment in parts.path.split("/") if len(segment) >= 8)
-    return sorted((s for s in found if len(s) >= _MIN_SECRET), key=len, reverse=True)
+            found.update(segment for segment in parts.path.split("/") if len(segment) >= _MIN_TOKEN)
+    # A number alone (a bot or chat id) is no secret, and masking it would hide figures in logs.
+    return sorted((s for s in found if len(s) >= _MIN_SECRET and not s.lstrip("-").isdigit()),
+                  key=len, reverse=True)
 
 
 def _is_host_name(netloc: str) -> bool:
