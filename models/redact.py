@@ -39,7 +39,7 @@ _NAMED_SECRET = re.compile(rf"(?P<head>(?:^|(?<=[\s?&;,(\[{{'\"]))(?:{_SECRET_NA
 """``password=…``, ``token=…`` and the like: URL query items, libpq ``key=value`` strings."""
 
 _TOKEN_SHAPES = re.compile(
-    r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b"  # a Telegram bot token, 123456789:AAH…
+    r"(?<![0-9])\d{6,12}:[A-Za-z0-9_-]{30,}"  # a Telegram bot token, (bot)123456789:AAH…
     r"|\bxox[abposr]-[A-Za-z0-9-]{10,}"  # a Slack API token
     r"|(?<=hooks\.slack\.com/services/)[A-Za-z0-9/]+"  # a Slack incoming-webhook path
 )

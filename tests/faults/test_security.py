@@ -349,3 +349,22 @@ def test_terminal_escape_sequences_are_shown_not_obeyed(cli_config: Callable[...
     for name, result in (("status", status), ("run --once --dry-run", dry_run)):
         for raw in ("\x1b", "\x07", "\u202e"):
             assert raw not in result.stdout + result.stderr, f"{name} printed {raw!r} raw"
+
+
+@pytest.mark.parametrize(("text", "secret"), [
+    ("postgresql+psycopg://goals:Pw-1234@db:5432/goals", "Pw-1234"),
+    ("postgresql://goals@db/goals?sslmode=require&password=Pw-1234", "Pw-1234"),
+    ("host=db user=goals password=Pw-1234 dbname=goals", "Pw-1234"),
+    ("mailtos://bot:Pw-1234@smtp.example.com:465?from=bot@example.com", "Pw-1234"),
+    (f"GET https://api.telegram.org/bot{TELEGRAM_TOKEN}/sendMessage failed", TELEGRAM_TOKEN.split(":")[1]),
+    ("POST https://hooks.slack.com/services/T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ: 404", "TIiajkdnla"),
+    ("slack said invalid_auth for xoxb-1234567890-abcdefghijkl", "abcdefghijkl"),
+    ("https://sheets.example.com/v4?key=AIzaSyD-1234567890&alt=json", "AIzaSyD-1234567890"),
+    ("{'access_token': 'x', 'token=\"ya29.a0Af-1234\"'}", "ya29.a0Af-1234"),
+])
+def test_every_secret_form_is_masked_without_being_told(text: str, secret: str) -> None:
+    from models.redact import mask_secrets
+
+    masked = mask_secrets(text)
+
+    assert secret not in masked and "***" in masked, masked
