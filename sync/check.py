@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Callable
 
 from models.errors import GoalsSyncError
-from models.redact import mask_secrets, secrets_of
+from sync.commands import say
 from sync.context import Context
 
 _Line = tuple[bool | None, str]
@@ -112,10 +112,9 @@ def run_check(context: Context, _args: argparse.Namespace) -> int:
         except GoalsSyncError as error:
             lines.append((False, f"{name}: {error}"))
     context.close()
-    secrets = secrets_of(context.settings)
     for ok, text in lines:
         label = "WARN" if ok is None else "OK  " if ok else "FIX "
-        print(f"{label} {mask_secrets(text, secrets)}")
+        say(context, f"{label} {text}")
     failed = sum(ok is False for ok, _ in lines)
     print(f"\n{'All checks passed.' if not failed else f'{failed} thing(s) to fix.'}")
     return 0 if not failed else 1
