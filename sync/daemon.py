@@ -13,7 +13,8 @@ follow the real clock rather than ``--now``.)
 
 The loop sleeps in slices of at most one second. SIGTERM or SIGINT lets the
 current step finish (the cycle, or the job running, stops between two
-messages) and exits 0; a second signal stops at once, rolling back the open
+messages; a cycle waiting to retry Google Sheets stops waiting and fails,
+rolled back) and exits 0; a second signal stops at once, rolling back the open
 transaction. A failed cycle, a failing job or a database outage is logged and
 the next turn tries again.
 
@@ -103,7 +104,7 @@ class _Turn:
             context.store()  # connect (and migrate) first: an outage is one "turn failed" line
             log.debug("turn at %s: sync cycle starting", now.isoformat())
             turn = run_turn(context, now, dry_run=self.dry_run, stop=self.stop)
-            if turn.cycle.status == "failed":
+            if turn.cycle.status == "failed" and not self.stop():  # a stop ends retry waits: no next cycle
                 log.warning("the cycle%s failed; the next one runs in %gs", self.of(), poll)
         except GoalsSyncError as error:
             log.error("turn%s failed: %s; retrying in %gs", self.of(), error, poll)
