@@ -230,7 +230,9 @@ def test_a_lost_lock_never_lets_two_cycles_run(cli_config: Callable[..., Path], 
         with psycopg.connect(libpq(fresh_db_url), autocommit=True) as conn:
             conn.execute(sql.SQL("ALTER DATABASE {} SET idle_session_timeout = '1s'").format(
                 sql.Identifier(conn.info.dbname)))
-    sheets_server.inject(delay=6, kind="values.batchGet")  # the first cycle's read is slow
+    # The first cycle's read is slow: long enough for the second process to start and ask for
+    # the lock while the first still works, even on a loaded machine.
+    sheets_server.inject(delay=6 if how == "pg_terminate_backend" else 20, kind="values.batchGet")
 
     first = spawn_once(config, "2026-11-03T09:00")
     holder = _lock_holder(fresh_db_url)
