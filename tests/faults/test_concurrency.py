@@ -225,14 +225,13 @@ def _lock_holder(url: str, timeout: float = 30) -> int:
 @pytest.mark.parametrize("how", ["pg_terminate_backend", "idle_session_timeout"])
 def test_a_lost_lock_never_lets_two_cycles_run(cli_config: Callable[..., Path], sheets_server: FakeSheetsServer,
                                               fresh_db_url: str, how: str) -> None:
-    config = cli_config(sheets={"retry": {"timeout_seconds": 20, "max_attempts": 2, "max_total_seconds": 30}})
+    config = cli_config(sheets={"retry": {"timeout_seconds": 300, "max_attempts": 2, "max_total_seconds": 400}})
     if how == "idle_session_timeout":  # a server that closes idle sessions after one second
         with psycopg.connect(libpq(fresh_db_url), autocommit=True) as conn:
             conn.execute(sql.SQL("ALTER DATABASE {} SET idle_session_timeout = '1s'").format(
                 sql.Identifier(conn.info.dbname)))
-    # The first cycle's read is slow: long enough for the second process to start and ask for
-    # the lock while the first still works, even on a loaded machine.
-    sheets_server.inject(delay=6 if how == "pg_terminate_backend" else 20, kind="values.batchGet")
+    # The first cycle's read is held until the second process has finished, however slow the machine.
+    sheets_server.inject(delay=300, kind="values.batchGet")
 
     first = spawn_once(config, "2026-11-03T09:00")
     holder = _lock_holder(fresh_db_url)
@@ -241,7 +240,10 @@ def test_a_lost_lock_never_lets_two_cycles_run(cli_config: Callable[..., Path], 
     else:
         time.sleep(1.5)  # longer than the timeout, while the first cycle waits for the sheet
     second = spawn_once(config, "2026-11-03T09:00")
-    results = [(process.wait(60), *process.communicate()) for process in (first, second)]
+    second_output = second.communicate(timeout=300)
+    sheets_server.release_delayed()
+    first_output = first.communicate(timeout=300)
+    results = [(first.returncode, *first_output), (second.returncode, *second_output)]
 
     statuses = [status for status, _ in sync_log(fresh_db_url)]
     assert statuses.count("success") == 1, (statuses, results)

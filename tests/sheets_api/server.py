@@ -371,6 +371,11 @@ class FakeSheetsServer:
         with self._lock:
             self._state.requests.append(record)
 
+    def release_delayed(self) -> None:
+        """Answer every request held by a delay fault now (and any later one without waiting):
+        for tests that hold a request until something else has happened."""
+        self._release_event().set()
+
     def _release_event(self) -> threading.Event:
         with self._lock:
             return self._release
