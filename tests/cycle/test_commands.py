@@ -61,7 +61,7 @@ def test_status_shows_the_current_month(fresh_db_url: str, write_config, tmp_pat
     assert result.returncode == 0, result.stderr
     assert "November 2026 — 4 active reps" in result.stdout
     alice = next(line for line in result.stdout.splitlines() if line.startswith("Alice Able"))
-    assert alice.split() == ["Alice", "Able", "East", "12", "15", "80.0%", "80.0%", "10.0%", "ahead", "Silver",
+    assert alice.split() == ["Alice", "Able", "East", "12", "15", "80.0%", "80.0%", "10.0%", "Ahead", "Silver",
                              "complete", "0"]
     assert "Last sync: 2026-11-03 09:00 UTC, partial, 15 rows read, 6 problems" in result.stdout
 
