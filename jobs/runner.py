@@ -71,8 +71,8 @@ _JOBS: dict[str, tuple[str, str]] = {
 }
 # Counts that mean "something happened": a quiet every-turn run is logged at DEBUG only.
 _NEWS: dict[str, tuple[str, ...]] = {
-    "achievements": ("new",),
-    "notify": ("emails", "team_posts", "announced", "failed"),
+    "achievements": ("new", "revoked", "reinstated"),
+    "notify": ("emails", "team_posts", "announced", "failed", "corrections"),
     "pace_alerts": ("new", "emails", "failed"),
 }
 
