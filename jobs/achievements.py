@@ -19,7 +19,7 @@ two years ago as news would only be noise).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -61,26 +61,42 @@ class Evaluation:
         return (achievement.sales_rep_id, achievement.achievement_year, achievement.achievement_month) in self.months
 
 
-def _months_of(rep_rows: Sequence[RepMonth], recent: Sequence[tuple[int, int]]) -> list[RepMonth]:
-    """The rep's months to evaluate: the recent ones, and every month from its oldest stale one on."""
+Period = tuple[int, int, int | None]
+"""(rep, year, month) of a monthly achievement or a streak milestone; (rep, year, None) of a yearly one."""
+
+
+def _months_of(rep_rows: Sequence[RepMonth], recent: Sequence[tuple[int, int]],
+               recorded: Set[Period] | None) -> list[RepMonth]:
+    """The rep's months to evaluate: the recent ones, and from its oldest stale month on, those
+    that hold recorded achievements (``recorded``; every one when None): an older month can only
+    lose or regain what it holds, so a month without any needs no evaluation."""
     stale = [month_index(row.state.year, row.state.month) for row in rep_rows if row.stale]
     first = min(stale, default=None)
+    last_of_year = {row.state.year: row for row in rep_rows}  # rows are in month order
+
+    def holds_recorded(row: RepMonth) -> bool:
+        year, month = row.state.year, row.state.month
+        return recorded is None or (row.rep_id, year, month) in recorded or (
+            (row.rep_id, year, None) in recorded and last_of_year[year] is row)
+
     return [row for row in rep_rows
             if (row.state.year, row.state.month) in recent
-            or (first is not None and month_index(row.state.year, row.state.month) >= first)]
+            or (first is not None and month_index(row.state.year, row.state.month) >= first
+                and holds_recorded(row))]
 
 
 def evaluate(rows: Sequence[RepMonth], months: Sequence[tuple[int, int]], today: date,
-             goals: GoalsSettings) -> Evaluation:
+             goals: GoalsSettings, recorded: Set[Period] | None = None) -> Evaluation:
     """Every achievement held as of each evaluated month by the reps in ``rows`` (sorted by rep),
     each key once, linked to its monthly or yearly goal row (pure). ``months`` are the recent
-    months (current and previous): they earn; a rep's stale months are evaluated too, to revoke."""
+    months (current and previous): they earn; a rep's stale months are evaluated too, to revoke
+    (only those holding ``recorded`` achievements when it is given)."""
     result = Evaluation()
     for rep_id, group in itertools.groupby(rows, key=lambda row: row.rep_id):
         rep_rows = list(group)
         by_month = {(row.state.year, row.state.month): row for row in rep_rows}
         history = [row.state for row in rep_rows]
-        for row in _months_of(rep_rows, months):
+        for row in _months_of(rep_rows, months, recorded):
             period = (row.state.year, row.state.month)
             result.months[(rep_id, *period)] = row
             if row.year_state is not None:
@@ -129,8 +145,10 @@ def detect_achievements(store: Store, settings: Settings, notifier: Notifier | N
         stale = q.earliest_stale_month(tx)
         start = min(months[0], stale) if stale is not None else months[0]
         rows = q.achievement_states(tx, evaluate_from=start)
-        evaluation = evaluate(rows, months, today, settings.goals)
         existing = q.recorded_achievements(tx, from_year=start[0])
+        periods = {(row.achievement.sales_rep_id, row.achievement.achievement_year, row.achievement.achievement_month)
+                   for row in existing}
+        evaluation = evaluate(rows, months, today, settings.goals, periods)
         changes = plan(evaluation, existing, settings.goals)
         recorded = {row.achievement.key: row.id for row in existing}
         added = q.insert_achievements(tx, [evaluation.held[key] for key in changes.new])
