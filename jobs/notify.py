@@ -24,13 +24,14 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from jobs.messages import achievement_message, correction_message, team_correction_message, team_message
 from models import job_queries as q
 from models.errors import NotifyError
 from models.job_queries import Announcement
+from models.rules.achievements import announced_since
 from models.settings import Settings
 
 if TYPE_CHECKING:
@@ -100,8 +101,8 @@ class _Announcer:
     def __init__(self, store: Store, settings: Settings, notifier: Notifier, now: datetime) -> None:
         self.store, self.settings, self.notifier, self.now = store, settings, notifier, now
         self.required = required_channels(notifier)
-        today = now.astimezone(settings.tz).date()
-        self.earned_since = today - timedelta(days=settings.notifications.max_age_days)
+        self.earned_since = announced_since(now.astimezone(settings.tz).date(),
+                                            settings.notifications.max_age_days)
         self.counts: dict[str, int] = {"emails": 0, "team_posts": 0, "announced": 0, "failed": 0}
 
     def due(self, item: Announcement, channel: str, correction: bool) -> bool:

@@ -151,19 +151,25 @@ class DueState:
     """Whether an active rep has an achievement not yet announced on every channel."""
 
 
-# Only asked for when an every-turn job is wanted: the snapshot's turn needs none of it.
-_EVERY_TURN_STATE = """
-    greatest((SELECT max(updated_at) FROM sales_reps), (SELECT max(updated_at) FROM rep_monthly_goals),
-             (SELECT max(updated_at) FROM rep_yearly_goals)) AS data_version,
-    EXISTS (SELECT 1 FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id
-            WHERE NOT a.recognized AND r.is_active) AS pending
-"""
+def _every_turn_state() -> str:
+    """The data version and whether anything waits to be announced (an achievement, or the
+    correction of one), within the announcement age (``:since``). Only asked for when an
+    every-turn job is wanted: the snapshot's turn needs none of it."""
+    return f"""
+        greatest((SELECT max(updated_at) FROM sales_reps), (SELECT max(updated_at) FROM rep_monthly_goals),
+                 (SELECT max(updated_at) FROM rep_yearly_goals)) AS data_version,
+        EXISTS (SELECT 1 FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id
+                WHERE r.is_active AND ((({_pending(False)}) AND a.achievement_date >= CAST(:since AS date))
+                                       OR (({_pending(True)}) AND a.revoked_at >= CAST(:since AS date)))) AS pending
+    """
 
 
-def due_state(tx: Transaction, keys: Sequence[tuple[str, datetime]], *, every_turn: bool) -> DueState:
+def due_state(tx: Transaction, keys: Sequence[tuple[str, datetime]], *, every_turn: bool,
+              earned_since: date | None = None) -> DueState:
     """Which of ``keys`` have a successful run (with its detail) and, when ``every_turn``, the
-    data version and whether announcements are pending: one statement, whatever is asked."""
-    state = _EVERY_TURN_STATE if every_turn else "NULL::timestamptz AS data_version, false AS pending"
+    data version and whether announcements earned (or corrections made) on or after
+    ``earned_since`` are pending: one statement, whatever is asked."""
+    state = _every_turn_state() if every_turn else "NULL::timestamptz AS data_version, false AS pending"
     rows = tx.connection.execute(text(f"""
         WITH state AS (SELECT {state})
         SELECT s.data_version, s.pending, d.job, d.scheduled_for, d.detail
@@ -173,7 +179,8 @@ def due_state(tx: Transaction, keys: Sequence[tuple[str, datetime]], *, every_tu
               ON k.job = r.job AND k.scheduled_for = r.scheduled_for
             WHERE r.status = 'success'
         ) d ON true
-    """), {"jobs": [job for job, _ in keys], "moments": [moment for _, moment in keys]}).all()
+    """), {"jobs": [job for job, _ in keys], "moments": [moment for _, moment in keys],
+           "since": earned_since or date.min}).all()
     details = {(row.job, row.scheduled_for): row.detail for row in rows if row.job is not None}
     return DueState(frozenset(details), details, rows[0].data_version, bool(rows[0].pending))
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Literal, get_args
@@ -314,6 +314,13 @@ def earned_achievements(
 
 
 AchievementKey = tuple[int, str, int, int | None, int | None, int | None]
+
+
+def announced_since(today: date, max_age_days: int) -> date:
+    """The oldest ``achievement_date`` still announced on ``today`` (``notifications.max_age_days``):
+    older achievements stay recorded and are never announced, so turning notifications on never
+    floods anyone with old news."""
+    return today - timedelta(days=max_age_days)
 
 
 @dataclass(frozen=True, slots=True)
