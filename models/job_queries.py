@@ -371,10 +371,17 @@ def clear_stale(tx: Transaction, rows: Sequence[RepMonth]) -> int:
     stale = [row for row in rows if row.stale]
     if not stale:
         return 0
+    # Rows another job run holds are skipped (they stay stale: evaluated again next time), and
+    # locks are taken in id order, so two runs at once never deadlock.
     return tx.connection.execute(text("""
         UPDATE rep_monthly_goals g SET achievements_stale = false
-        FROM unnest(CAST(:ids AS int[]), CAST(:tokens AS text[])) AS v(id, token)
-        WHERE g.id = v.id AND g.xmin::text = v.token
+        WHERE g.id IN (
+            SELECT m.id FROM rep_monthly_goals m
+            JOIN unnest(CAST(:ids AS int[]), CAST(:tokens AS text[])) AS v(id, token)
+              ON m.id = v.id AND m.xmin::text = v.token
+            ORDER BY m.id
+            FOR UPDATE OF m SKIP LOCKED
+        )
     """), {"ids": [row.monthly_goal_id for row in stale], "tokens": [row.token for row in stale]}).rowcount
 
 
