@@ -498,7 +498,8 @@ class Announcement:
     announced_on: str | None = None
 
 
-def _announcement_columns(correction: bool) -> str:
+def announcement_columns(correction: bool = False) -> str:
+    """The ``Announcement`` columns of ``goal_achievements a`` joined with ``sales_reps r``."""
     done = "a.correction_recognition_type" if correction else "a.recognition_type"
     return f"""
         a.id, a.sales_rep_id, r.name, r.email, a.achievement_type, a.achievement_year, a.achievement_month,
@@ -521,7 +522,7 @@ def pending_announcements(tx: Transaction, *, earned_since: date, correction: bo
     after ``earned_since`` (older ones are never announced), by rep then id."""
     since = "CAST(a.revoked_at AS date)" if correction else "a.achievement_date"
     rows = tx.connection.execute(text(f"""
-        SELECT {_announcement_columns(correction)}
+        SELECT {announcement_columns(correction)}
         FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id
         WHERE {_pending(correction)} AND r.is_active AND {since} >= :since
         ORDER BY a.sales_rep_id, a.id
@@ -536,7 +537,7 @@ def claim_announcements(tx: Transaction, ids: Sequence[int], *, correction: bool
     if not ids:
         return []
     rows = tx.connection.execute(text(f"""
-        SELECT {_announcement_columns(correction)}
+        SELECT {announcement_columns(correction)}
         FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id
         WHERE a.id = ANY(:ids) AND {_pending(correction)}
         ORDER BY a.id

@@ -60,10 +60,10 @@ def test_team_tab_has_one_ranked_row_per_team(synced: dict[str, list[list[Any]]]
         ["Team", "Members", "Signups", "Signup Goal", "Signup %", "Revenue", "Revenue Goal", "Revenue %",
          "Expected %", "Pace", "Ahead", "On Track", "Behind", "Critical", "Goals Not Set", "Rank"],
         # East: 9 of 30 = 30 %, 0.93 of the expected 32.26 %: behind; Ana ahead, Bo critical.
-        ["East", 2, 9, 30, 0.3, 0, None, None, EXPECTED_TODAY, "behind", 1, 0, 0, 1, 0, 1],
-        ["West", 1, 1, 10, 0.1, 0, None, None, EXPECTED_TODAY, "critical", 0, 0, 0, 1, 0, 2],
+        ["East", 2, 9, 30, 0.3, 0, None, None, EXPECTED_TODAY, "Behind", 1, 0, 0, 1, 0, 1],
+        ["West", 1, 1, 10, 0.1, 0, None, None, EXPECTED_TODAY, "Critical", 0, 0, 0, 1, 0, 2],
         # Dee's goal comes from the Reps tab and was never set; a row without a team is not ranked.
-        ["(no team)", 1, 2, 5, 0.4, 0, None, None, EXPECTED_TODAY, "ahead", 1, 0, 0, 0, 1],
+        ["(no team)", 1, 2, 5, 0.4, 0, None, None, EXPECTED_TODAY, "Ahead", 1, 0, 0, 0, 1],
     ]
 
 
