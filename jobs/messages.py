@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from models.job_queries import Announcement
@@ -51,8 +51,7 @@ def _money(value: Decimal | None) -> str:
 
 
 def _percent(value: Decimal | None) -> str:
-    # Cut, never rounded up: a percent never shows more than was achieved (99.99 % reads 99%).
-    return "-" if value is None else f"{value.quantize(Decimal(1), rounding=ROUND_DOWN):,}%"
+    return "-" if value is None else f"{value.quantize(Decimal(1), rounding=ROUND_HALF_UP):,}%"
 
 
 def _where(settings: Settings) -> str:

