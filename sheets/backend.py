@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from sheets.tables import RawGrid, TabWrite, WriteReport
+from sheets.budget import CellBudget
+from sheets.tables import Finish, OutputTable, RawGrid, TabWrite, WriteReport
 
 
 class SpreadsheetBackend(Protocol):
@@ -20,9 +21,15 @@ class SpreadsheetBackend(Protocol):
         """
         ...
 
-    def write_tabs(self, writes: Sequence[TabWrite]) -> WriteReport:
+    def write_tabs(self, writes: Sequence[TabWrite], *, finish: Finish | None = None) -> WriteReport:
         """Write every given output tab: one values request, plus one formatting
-        request when a tab is missing or ``apply_layout`` is set."""
+        request when a tab is missing or ``apply_layout`` is set. ``finish``, when given, is
+        called once the tabs exist, right before the values are sent, and returns the writes to send."""
+        ...
+
+    def cell_budget(self, tables: Sequence[OutputTable] = ()) -> CellBudget | None:
+        """How many cells the output spreadsheet will hold once ``tables`` are written, from what the
+        backend already knows (never a request of its own); None when unknown or without a limit."""
         ...
 
     def describe(self) -> str:

@@ -4,6 +4,12 @@ Request budget per cycle: reading is one ``values:batchGet``; writing is one
 ``values:batchUpdate`` plus one ``spreadsheets:batchUpdate`` only when a tab is
 missing or its layout changed. Spreadsheet metadata (sheet ids) is fetched at
 most once per backend, and only when a tab is missing or formatting is due.
+
+The cell budget (``cell_budget``) costs no request of its own: the grid sizes come
+from the tab listing when one is made, from the formatting call's answer (it
+returns the spreadsheet's tabs), from each read's ranges (Google answers a
+whole-tab range with the tab's full grid, ``'Actuals'!A1:Z1000``) and from the
+sizes this backend gives the output tabs itself.
 """
 
 from __future__ import annotations
@@ -21,24 +27,28 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
+from gspread.utils import a1_range_to_grid_range
+
 from models.errors import SheetsAccessDenied
 from models.redact import mask_secrets
 from models.settings import SheetsSettings
 from sheets import formatting
+from sheets.budget import CELL_LIMIT, CellBudget
 from sheets.credentials import email_of, load_credentials
 from sheets.http import GOOGLE_SHEETS_ROOT, SheetsApiRequestError, SheetsHttpClient
-from sheets.tables import Cell, RawGrid, TabWrite, WriteReport
+from sheets.tables import Cell, Finish, OutputTable, RawGrid, TabWrite, WriteReport
 
 log = logging.getLogger(__name__)
 
 _READ_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
                 "majorDimension": "ROWS"}
-_METADATA_PARAMS = {"includeGridData": "false",
-                    "fields": "sheets(properties,conditionalFormats,protectedRanges,charts(chartId))"}
-CELL_LIMIT = 10_000_000
-"""Cells a Google spreadsheet may hold (every tab's rows × columns, empty cells included)."""
-CELL_WARNING_FRACTION = 0.8
-"""``check`` warns above this share of ``CELL_LIMIT``."""
+_SHEETS_FIELDS = ("sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
+                  "conditionalFormats,protectedRanges,charts(chartId))")
+"""What the backend keeps of each tab; the grid sizes also give the cell budget."""
+_METADATA_PARAMS = {"includeGridData": "false", "fields": _SHEETS_FIELDS}
+_FORMAT_PARAMS = {"fields": f"replies,updatedSpreadsheet.{_SHEETS_FIELDS}"}
+"""The formatting call answers with the spreadsheet's tabs as they now are: no listing needed."""
 _BUDGET_PARAMS = {"fields": "properties.title,sheets.properties(title,gridProperties(rowCount,columnCount))"}
 MAX_BODY_BYTES = 1_900_000
 """A values write is split so that no request body reaches Google's recommended 2 MB."""
@@ -61,7 +71,7 @@ class SpreadsheetAccess:
     purpose: str
     """``input``, ``output`` or ``input and output``."""
     cells: int
-    """Rows × columns of every tab: what Google counts against ``CELL_LIMIT``."""
+    """Rows × columns of every tab: what Google counts against ``sheets.budget.CELL_LIMIT``."""
     write_error: str | None = None
     """None: the service may write (or, for an input-only spreadsheet, it was not asked); else why not."""
 
@@ -103,6 +113,10 @@ class _SheetIndex:
                              len(sheet.get("conditionalFormats", [])), ours, charts,
                              rows=grid.get("rowCount", 0), columns=grid.get("columnCount", 0)))
         return index
+
+    def cells(self) -> int:
+        """Rows × columns of every tab."""
+        return sum(s.rows * s.columns for s in self.sheets.values())
 
     def add(self, sheet: _Sheet) -> None:
         self.sheets[sheet.title.casefold()] = sheet
@@ -199,6 +213,20 @@ class GoogleSheetsBackend:
             found.append(SpreadsheetAccess(sid, title, purpose, cells, write_error))
         return tuple(found)
 
+    def cell_budget(self, tables: Sequence[OutputTable] = ()) -> CellBudget | None:
+        """The output spreadsheet's cells once ``tables`` are written (their tabs added or grown as
+        ``write_tabs`` would); None while this backend has not seen the spreadsheet's tabs. No request."""
+        index = self._indexes.get(self._output_id)
+        if index is None:
+            return None
+        sizes = {key: (s.rows, s.columns) for key, s in index.sheets.items()}
+        for table in tables:
+            rows, columns = table_extent(table)
+            known = sizes.get(table.tab.casefold())
+            sizes[table.tab.casefold()] = (max(known[0], rows), max(known[1], columns)) if known \
+                else new_tab_size(rows, columns)
+        return CellBudget(sum(r * c for r, c in sizes.values()), CELL_LIMIT)
+
     # --- reading -------------------------------------------------------------
 
     def read_tabs(self, tabs: Sequence[str]) -> dict[str, RawGrid | None]:
@@ -246,22 +274,41 @@ class GoogleSheetsBackend:
         answer = self._http.values_batch_get(self._input_id, [quote_tab(n) for n in names],
                                              params=dict(_READ_PARAMS))
         value_ranges = answer.get("valueRanges", [])
+        self._note_grids(value_ranges)
         return {name: _raw_grid(vr.get("values", [])) for name, vr in zip(names, value_ranges, strict=False)}
+
+    def _note_grids(self, value_ranges: Sequence[Mapping[str, Any]]) -> None:
+        """Keep the listed grid sizes of the tabs just read current (a person may add rows)."""
+        index = self._indexes.get(self._input_id)
+        for value_range in value_ranges if index else ():
+            title, _, cells = str(value_range.get("range", "")).rpartition("!")
+            sheet = index.find(title[1:-1].replace("''", "'") if title.startswith("'") else title) \
+                if index else None
+            try:
+                grid = a1_range_to_grid_range(cells)
+            except (ValueError, TypeError, AttributeError):
+                continue
+            if sheet is not None and grid.get("startRowIndex", 0) == 0 and grid.get("startColumnIndex", 0) == 0:
+                sheet.rows = grid.get("endRowIndex", sheet.rows)
+                sheet.columns = grid.get("endColumnIndex", sheet.columns)
 
     # --- writing -------------------------------------------------------------
 
-    def write_tabs(self, writes: Sequence[TabWrite]) -> WriteReport:
-        """One ``values:batchUpdate`` (RAW) for every tab, plus one formatting call when needed."""
+    def write_tabs(self, writes: Sequence[TabWrite], *, finish: Finish | None = None) -> WriteReport:
+        """One ``values:batchUpdate`` (RAW) for every tab, plus one formatting call when needed.
+
+        ``finish``: called right before the values are sent (the tabs then exist and are sized);
+        it returns the writes to send instead, e.g. with the cell budget that is now known."""
         if not writes:
             return WriteReport(value_calls=0, format_calls=0)
         sid = self._output_id
         created: tuple[str, ...] = ()
         if any(w.apply_layout for w in writes):
             created = self._format(writes, [w for w in writes if w.apply_layout])
-            calls = self._write_values(writes)
+            calls = self._write_values(finish() if finish else writes)
             return WriteReport(value_calls=calls, format_calls=1, tabs_created=created)
         try:
-            return WriteReport(value_calls=self._write_values(writes), format_calls=0)
+            return WriteReport(value_calls=self._write_values(finish() if finish else writes), format_calls=0)
         except SheetsApiRequestError as error:
             if not error.unparsable_range:
                 raise
@@ -270,7 +317,7 @@ class GoogleSheetsBackend:
                 raise
         missing = [w for w in writes if w.table.tab in missing_titles]
         created = self._format(writes, missing)
-        calls = self._write_values(writes)
+        calls = self._write_values(finish() if finish else writes)
         return WriteReport(value_calls=calls + 1, format_calls=1, tabs_created=created)
 
     def _write_values(self, writes: Sequence[TabWrite]) -> int:
@@ -325,8 +372,8 @@ class GoogleSheetsBackend:
             sheet = pending.find(table.tab)
             if sheet is None:
                 grid = tab_values(write)
-                sheet = _Sheet(pending.new_id(table.tab), table.tab, rows=max(1000, len(grid) + 100),
-                               columns=max(26, max((len(r) for r in grid), default=0) + 2))
+                rows, columns = new_tab_size(len(grid), max((len(r) for r in grid), default=0))
+                sheet = _Sheet(pending.new_id(table.tab), table.tab, rows=rows, columns=columns)
                 requests.append(formatting.add_sheet(sheet.sheet_id, table.tab, rows=sheet.rows,
                                                      columns=sheet.columns, frozen_rows=table.layout.frozen_rows))
                 pending.add(sheet)
@@ -362,7 +409,16 @@ class GoogleSheetsBackend:
                         protect_replies.append(sheet)
         if not requests:
             return ()
-        answer = self._http.batch_update(sid, {"requests": requests})
+        answer = self._http.request("post", SPREADSHEET_BATCH_UPDATE_URL % sid,
+                                    json={"requests": requests, "includeSpreadsheetInResponse": True},
+                                    params=dict(_FORMAT_PARAMS)).json()
+        if "updatedSpreadsheet" in answer:
+            # The spreadsheet's tabs as the batch left them: a listing for free (grid sizes included).
+            self._indexes[sid] = _SheetIndex.from_metadata(answer["updatedSpreadsheet"])
+            self._listed_at[sid] = self._clock()
+            if created:
+                log.info("created tab(s) %s in spreadsheet %s", ", ".join(s.title for s in created), sid)
+            return tuple(s.title for s in created)
         # Keep the cached index true to what this batch did (metadata is fetched only once).
         for sheet in created:
             index.add(sheet)
@@ -462,12 +518,29 @@ def chart_ids(sheet_id: int, count: int) -> list[int]:
     return [zlib.crc32(f"{sheet_id}:chart:{index}".encode()) & 0x7FFFFFFF or 1 for index in range(count)]
 
 
+def new_tab_size(rows: int, columns: int) -> tuple[int, int]:
+    """The grid a new output tab is given for ``rows`` × ``columns`` of values: room to grow."""
+    return max(1000, rows + 100), max(26, columns + 2)
+
+
+def table_extent(table: OutputTable) -> tuple[int, int]:
+    """Rows and columns a table covers from A1: header, rows and side block."""
+    table_width = max([len(table.header), *(len(r) for r in table.rows)])
+    side_width = max((len(r) for r in table.side_block), default=0)
+    side_column = table.layout.side_block_column
+    if side_column is None:
+        side_column = table_width + 1
+    side_end = side_column + side_width if side_width else 0
+    return max(1 + len(table.rows), len(table.side_block)), max(table_width, side_end)
+
+
 def tab_values(write: TabWrite) -> list[list[Any]]:
     """The rectangle written to a tab from A1: header, rows, side block, blanks over leftovers.
 
     Cells not covered by the table or the side block but inside the previous
     size (``clear_rows`` × ``clear_columns``) or the gap between them are ``""``
-    (blanked). Values are JSON-ready: None/NaN → ``""``, Decimal → number,
+    (blanked), except ``keep_side_rows`` rows below the side block: None (left as they are).
+    Values are JSON-ready: None/NaN → ``""``, Decimal → number,
     date/datetime → a Sheets serial number.
     """
     table = write.table
@@ -492,6 +565,9 @@ def tab_values(write: TabWrite) -> list[list[Any]]:
     for r, row in enumerate(side):
         for c, value in enumerate(row):
             grid[r][(side_column or 0) + c] = _json_cell(value)
+    for r in range(len(side), min(len(side) + write.keep_side_rows, height)):
+        for c in range(side_width):
+            grid[r][(side_column or 0) + c] = None  # JSON null: Sheets leaves the cell as it is
     return grid
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -134,6 +135,9 @@ class TabWrite:
     apply_layout: bool = False
     first_write: bool = False
     """Nothing was ever written to this tab by the service: it most likely does not exist yet."""
+    keep_side_rows: int = 0
+    """Side-block rows just below the table's own to leave as they are on the tab (not blanked):
+    the cell budget written by an earlier process, while this one does not know it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,3 +147,8 @@ class WriteReport:
     value_calls: int
     format_calls: int
     tabs_created: tuple[str, ...] = ()
+
+
+Finish = Callable[[], Sequence[TabWrite]]
+"""Called by ``write_tabs`` right before the values are sent: the writes to send instead (same tabs
+and layouts; the Summary's side block may now name the cell budget)."""

@@ -54,7 +54,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from models.errors import SheetsError, SpreadsheetNotFound
 from models.settings import TabNames
 from sheets.formatting import NUMBER_FORMATS
-from sheets.tables import PACE_COLOURS, Cell, Chart, OutputTable, RawGrid, TabWrite, WriteReport
+from sheets.tables import PACE_COLOURS, Cell, Chart, Finish, OutputTable, RawGrid, TabWrite, WriteReport
 
 log = logging.getLogger(__name__)
 
@@ -474,10 +474,15 @@ class XlsxBackend:
         finally:
             workbook.close()
 
-    def write_tabs(self, writes: Sequence[TabWrite]) -> WriteReport:
+    def cell_budget(self, tables: Sequence[OutputTable] = ()) -> None:
+        """None: a workbook file has no cell budget like Google's."""
+        return None
+
+    def write_tabs(self, writes: Sequence[TabWrite], *, finish: Finish | None = None) -> WriteReport:
         """Rewrite every given output tab and save the workbook atomically (one read, one write)."""
         if not writes:
             return WriteReport(value_calls=0, format_calls=0)
+        writes = finish() if finish else writes
         inputs = {self._tabs.reps, self._tabs.monthly_goals, self._tabs.yearly_goals, self._tabs.actuals}
         for write in writes:
             if write.table.tab.casefold() in {t.casefold() for t in inputs}:

@@ -71,7 +71,8 @@ def _spreadsheet_lines(context: Context) -> list[_Line]:
 
 def _google_lines(context: Context) -> list[_Line]:
     """Credentials, write access to the output spreadsheet and the cell budget (Google backend only)."""
-    from sheets.google import CELL_LIMIT, CELL_WARNING_FRACTION, GoogleSheetsBackend
+    from sheets.budget import CellBudget
+    from sheets.google import GoogleSheetsBackend
 
     backend = context.backend()
     if not isinstance(backend, GoogleSheetsBackend):
@@ -88,14 +89,10 @@ def _google_lines(context: Context) -> list[_Line]:
         if "output" in access.purpose:
             lines.append((access.write_error is None, f"{name}: writable" if access.write_error is None
                           else f"{name}: not writable — {access.write_error}"))
-        used = access.cells / CELL_LIMIT
-        budget = f"{name}: {access.cells:,} of {CELL_LIMIT:,} cells used ({used:.1%})"
-        if used > CELL_WARNING_FRACTION:
-            lines.append((None, f"{budget} — above {CELL_WARNING_FRACTION:.0%} of Google's limit: delete unused "
-                                "tabs, rows and columns (empty cells count), or move the output tabs to their "
-                                "own spreadsheet (sheets.summary_spreadsheet_id)"))
-        else:
-            lines.append((True, budget))
+        budget = CellBudget(access.cells)
+        warning = budget.warning()
+        text = f"{name}: cells used {budget.figure()}"
+        lines.append((None, f"{text} — {warning}") if warning else (True, text))
     return lines
 
 

@@ -8,6 +8,7 @@ again, and a failed statement leaves the spreadsheet untouched.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import time
@@ -25,13 +26,25 @@ from models.settings import Settings
 from models.store import OutputState, Store, Transaction
 from models.values import CycleResult, CycleStatus, Problem
 from sheets.backend import SpreadsheetBackend
+from sheets.budget import CellBudget
 from sheets.factory import output_target
 from sheets.inputs import INPUT_KINDS, InputKind, ParsedInputs
 from sheets.parse import ParseMemo, parse_inputs
 from sheets.tables import OutputTable, TabWrite
 from sync.chart_tables import charts_table
 from sync.history_tables import history_table
-from sync.output_tables import RowMemo, content_fingerprint, errors_table, leaderboard_table, summary_table
+from sync.output_tables import (
+    BUDGET_ROWS,
+    BUDGET_STEP,
+    RowMemo,
+    content_fingerprint,
+    errors_table,
+    kept_budget,
+    leaderboard_table,
+    same_content,
+    summary_table,
+    with_cell_budget,
+)
 from sync.team_tables import team_table
 
 log = logging.getLogger("sync.cycle")
@@ -139,15 +152,18 @@ class _Cycle:
             status = "partial" if problems else "success"
             cycle_status = CycleStatus(finished_at=now, rows_read=parsed.rows_read, problems=len(problems),
                                        status=status)
-            tables = _output_tables(tx, settings, now, problems, cycle_status, memo=self.memo)
+            plain = _output_tables(tx, settings, now, problems, cycle_status, memo=self.memo)
+            budget = self.backend.cell_budget(plain)
             protect = settings.sheets.protect_output_tabs
-            writes = _plan_writes(tables, tx.output_state(self.target), protect=protect)
+            previous = tx.output_state(self.target)
+            writes = _plan_writes(_with_budget(plain, budget), previous, protect=protect)
             figures = {"problems": tuple(problems), "rows_read": parsed.rows_read, "rows_upserted": upserted,
                        "rows_unchanged": max(stored.staged - upserted, 0), "api_reads": reads}
             if self.dry_run:
                 result = self._result("dry_run", changes=_dry_run_changes(stored, writes), **figures)
             else:
-                tx.save_output_state(self.target, {w.table.tab: _state_of(w.table, protect=protect)
+                tx.save_output_state(self.target, {w.table.tab: _written_state(w, previous.get(w.table.tab),
+                                                                               protect=protect)
                                                    for w in writes}, now)
                 tx.prune_cycle_log(now, keep_days=settings.sync.log_retention_days)
                 result = self._result(status, tabs_written=tuple(w.table.tab for w in writes), **figures,
@@ -155,7 +171,10 @@ class _Cycle:
                 log_id = tx.log_cycle(result, spreadsheet=self.target)
                 if writes:  # the last step before the commit
                     before = self.backend.request_count
-                    self.backend.write_tabs(writes)
+                    sent = _BudgetFinish(self.backend, plain, budget, writes).write()
+                    if sent is not writes:  # the cell budget became known during the write
+                        tx.save_output_state(self.target, {w.table.tab: _written_state(
+                            w, previous.get(w.table.tab), protect=protect) for w in sent}, now)
                     # Every request the writes sent: metadata, retries and token refreshes included.
                     result = replace(result, api_writes=self.backend.request_count - before,
                                      seconds=time.monotonic() - self.started,
@@ -191,6 +210,43 @@ class _Cycle:
                  len(result.problems), result.api_reads + result.api_writes, result.sql_statements,
                  f"; {result.error}" if result.error else "", extra=result.log_fields())
         return result
+
+
+def _with_budget(tables: list[OutputTable], budget: CellBudget | None) -> list[OutputTable]:
+    """The tables with the cell budget in the Summary's side block (the only one with a side block)."""
+    return [with_cell_budget(table, budget) for table in tables]
+
+
+@dataclass
+class _BudgetFinish:
+    """Writes ``writes``; if the cell budget became known or moved during the write (the formatting
+    call answers with the tabs' sizes), the Summary is sent with the new figure, in the same request."""
+
+    backend: SpreadsheetBackend
+    plain: list[OutputTable]
+    budget: CellBudget | None
+    writes: list[TabWrite]
+
+    def write(self) -> list[TabWrite]:
+        """Send the writes; returns the ones sent (their tables are what the sheet now shows)."""
+        self.backend.write_tabs(self.writes, finish=self._finish)
+        return self.writes
+
+    def _finish(self) -> list[TabWrite]:
+        budget = self.backend.cell_budget(self.plain)
+        if _shown(budget) != _shown(self.budget):
+            tables = {table.tab: table for table in _with_budget(self.plain, budget)}
+            # Known now: the budget rows are written, not left as they were.
+            self.writes = [dataclasses.replace(w, table=tables[w.table.tab],
+                                               keep_side_rows=w.keep_side_rows if budget is None else 0)
+                           for w in self.writes]
+            self.budget = budget
+        return self.writes
+
+
+def _shown(budget: CellBudget | None) -> CellBudget | None:
+    """The figure as the side block shows it."""
+    return budget.rounded(BUDGET_STEP) if budget is not None else None
 
 
 @dataclass
@@ -230,10 +286,10 @@ def _store_inputs(tx: Transaction, parsed: ParsedInputs, settings: Settings, now
         stored.add("monthly goals and actuals", counts.written, counts.staged)
         if monthly is not None:
             stored.problems += [
-                Problem(monthly.title, monthly.cell(edit.goal_row, edit.field), edit.email, edit.value,
+                Problem(monthly.title, monthly.cell(edit.goal_row, edit.field), edit.email,
+                        edit.value.replace("|", " / ").strip(" /"),
                         f"the goals for {edit.year}-{edit.month:02d} are locked after the deadline "
-                        f"(goals.lock_after_deadline); the stored goal {edit.stored} was kept; "
-                        f"ask a manager to change it")
+                        f"(goals.lock_after_deadline); the stored goal was kept; ask a manager to change it")
                 for edit in locked
             ]
     yearly = parsed.tabs.get("yearly_goals")
@@ -286,20 +342,33 @@ def _state_of(table: OutputTable, *, protect: bool = False) -> OutputState:
     )
 
 
+def _written_state(write: TabWrite, before: OutputState | None, *, protect: bool) -> OutputState:
+    """What a tab holds after ``write``: cell budget rows it left in place still count."""
+    state = _state_of(write.table, protect=protect)
+    if not write.keep_side_rows:
+        return state
+    return dataclasses.replace(
+        state, content_hash=kept_budget(before.content_hash if before else None, state.content_hash),
+        row_count=max(state.row_count, len(write.table.side_block) + write.keep_side_rows))
+
+
 def _plan_writes(tables: list[OutputTable], previous: dict[str, OutputState], *,
                  protect: bool = False) -> list[TabWrite]:
     """Only tabs whose content or layout (protection included) changed since the last successful write."""
     writes = []
     for table in tables:
         state, before = _state_of(table, protect=protect), previous.get(table.tab)
-        if before is not None and before.content_hash == state.content_hash \
+        if before is not None and same_content(before.content_hash, state.content_hash) \
                 and before.layout_hash == state.layout_hash:
             continue
+        keep = before is not None and table.side_block and kept_budget(before.content_hash, state.content_hash) \
+            != state.content_hash
         writes.append(TabWrite(
             table=table,
             clear_rows=before.row_count if before else 0,
             clear_columns=before.column_count if before else 0,
             apply_layout=before is None or before.layout_hash != state.layout_hash,
             first_write=before is None,
+            keep_side_rows=BUDGET_ROWS if keep else 0,
         ))
     return writes

@@ -30,6 +30,7 @@ from models.rules.sparkline import sparkline
 from models.rules.tiers import tier_name
 from models.settings import GoalsSettings
 from models.values import CycleStatus, Problem, RepStanding
+from sheets.budget import CellBudget
 from sheets.tables import PACE_COLOURS, Cell, Column, Layout, OutputTable
 from sync.cell_values import expected_cell as _expected_cell
 from sync.cell_values import fraction as _fraction
@@ -48,7 +49,6 @@ SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column("Expected %", "percent", 90),
     Column("Pace", "text", 85),
     Column("Bonus Tier", "text", 90),
-    Column("Bonus Tier Goal", "text", 110),
     Column("Bonus", "money", 90),
     Column("Goal Status", "text", 95),
     Column("Days Left", "int", 75),
@@ -88,19 +88,17 @@ SIDE_BLOCK_WIDTH = 2
 """Label and value columns of the Summary's last-sync block."""
 LAST_SYNC_LABEL = "Last change synced"
 """The time of the last cycle that changed the output (an unchanged cycle writes nothing)."""
-PACE_WORDS: dict[str, str] = {
-    "ahead": "Ahead",
-    "on_track": "On track",
-    "behind": "Behind",
-    "critical": "Critical",
-    "too_early": "Too early",
-}
-"""The words a manager reads in the Pace column, by the indicator code the database keeps.
-(They differ from the Yearly Pace column's "On Pace"/"Behind Pace", which judges the year.)"""
-PACE_CELL_COLOURS: tuple[tuple[str, str], ...] = tuple(
-    (PACE_WORDS[code], colour) for code, colour in PACE_COLOURS.items()
-)
-"""Pace cell colours keyed by the words shown (the sheet colours cells by their text)."""
+CELLS_USED_LABEL = "Cells used"
+"""How much of Google's per-spreadsheet cell limit is taken (Google backend only)."""
+CELLS_WARNING_LABEL = "Warning"
+BUDGET_ROWS = 2
+"""Side-block rows the cell budget takes at most (the figure, the warning)."""
+BUDGET_STEP = 1000
+"""The side block's cell figure is rounded to this many cells: the Summary is rewritten for the
+figure only when it moves by about a thousand cells (a new tab, dozens of added rows), never for
+a single row, and the figure is part of the change fingerprint like any other value."""
+PACE_TEXT = {"too_early": "too early"}
+"""Pace indicators whose cell text differs from the rule's name."""
 
 
 def _team(standing: RepStanding) -> str | None:
@@ -193,10 +191,9 @@ def _summary_row(standing: RepStanding, today: _Today, goals: GoalsSettings) -> 
         _number(standing.revenue_goal),
         _fraction(standing.revenue_pct),
         _expected_cell(expected),
-        PACE_WORDS[indicator] if indicator is not None else None,
+        PACE_TEXT.get(indicator, indicator) if indicator is not None else None,
         tier_name(standing.bonus_tier, goals.bonus.tiers),
-        _tier_goal(standing.bonus_tier_goal, goals),
-        _number(bonus_paid(standing)),
+        _number(standing.bonus_amount),
         status,
         remaining,
         _number(needed),
@@ -210,19 +207,6 @@ def _summary_row(standing: RepStanding, today: _Today, goals: GoalsSettings) -> 
         standing.streak,
         _trend(standing.trend),
     )
-
-
-def bonus_paid(standing: RepStanding) -> Decimal:
-    """The Bonus cell: the reached tier's amount only when the bonus triggers (tier ≥ 1 and ≥ the
-    rep's Bonus Tier Goal), else 0: a tier reached below the goal pays nothing."""
-    return standing.bonus_amount if standing.bonus_triggered else Decimal(0)
-
-
-def _tier_goal(tier_goal: int | None, goals: GoalsSettings) -> str | None:
-    """The Bonus Tier Goal cell: the goal tier's name, blank without a tier goal."""
-    if tier_goal is None or not 0 <= tier_goal < len(goals.bonus.tiers):
-        return None
-    return tier_name(tier_goal, goals.bonus.tiers)
 
 
 def _trend(values: Sequence[Decimal | None]) -> str | None:
@@ -240,6 +224,20 @@ def _side_block(status: CycleStatus | None, tz: ZoneInfo) -> tuple[tuple[Cell, .
         ("Problems", problems),
         ("Status", status.status),
     )
+
+
+def with_cell_budget(table: OutputTable, budget: CellBudget | None) -> OutputTable:
+    """``table`` with the cell budget below its side block (rounded to ``BUDGET_STEP`` cells), and a
+    warning line saying what to do above 80 %; unchanged when the budget is unknown or ``table``
+    has no side block."""
+    if budget is None or not table.side_block:
+        return table
+    shown = budget.rounded(BUDGET_STEP)
+    rows: tuple[tuple[Cell, ...], ...] = ((CELLS_USED_LABEL, shown.figure()),)
+    warning = shown.warning()
+    if warning:
+        rows += ((CELLS_WARNING_LABEL, warning[0].upper() + warning[1:]),)
+    return dataclasses.replace(table, side_block=table.side_block + rows)
 
 
 def summary_table(
@@ -278,22 +276,50 @@ def summary_table(
     layout = Layout(
         columns=SUMMARY_COLUMNS,
         colour_column="Pace",
-        colours=PACE_CELL_COLOURS,
+        colours=tuple(PACE_COLOURS.items()),
         side_block_column=len(SUMMARY_COLUMNS) + 1,
     )
     return OutputTable(tab=tab, layout=layout, rows=rows, side_block=_side_block(status, tz))
 
 
 def content_fingerprint(table: OutputTable) -> str:
-    """The table's value fingerprint, ignoring the "Last change synced" time in the side block.
+    """The table's value fingerprint, ignoring the "Last change synced" time in the side block;
+    the cell budget rows, when there are any, as a second part after a ``/``.
 
     Used for change detection: a cycle whose only news is its own finishing
-    time writes nothing.
+    time writes nothing; see ``same_content`` for a budget that is not known.
     """
     masked = tuple(
-        (row[0], None, *row[2:]) if row and row[0] == LAST_SYNC_LABEL else row for row in table.side_block
+        (row[0], None, *row[2:]) if row and row[0] == LAST_SYNC_LABEL else row
+        for row in table.side_block if not _is_budget_row(row)
     )
-    return dataclasses.replace(table, side_block=masked).fingerprint()
+    values = dataclasses.replace(table, side_block=masked).fingerprint()
+    budget = tuple(row for row in table.side_block if _is_budget_row(row))
+    if not budget:
+        return values
+    return f"{values}/{dataclasses.replace(table, rows=(), side_block=budget).fingerprint()[:16]}"
+
+
+def _is_budget_row(row: tuple[Cell, ...]) -> bool:
+    return bool(row) and row[0] in (CELLS_USED_LABEL, CELLS_WARNING_LABEL)
+
+
+def same_content(before: str, now: str) -> bool:
+    """Whether a tab last written with fingerprint ``before`` already shows ``now``'s values.
+
+    A fingerprint without a budget part (this process does not know the cell budget yet, e.g. a
+    fresh ``run --once`` whose tabs all exist) matches on the values alone: not knowing the figure
+    is no reason to write, and the figure already on the tab stays (see ``kept_budget``).
+    """
+    return before == now if "/" in now else before.partition("/")[0] == now
+
+
+def kept_budget(before: str | None, now: str) -> str:
+    """The fingerprint a tab has after writing ``now`` over ``before``: a budget part of ``before``
+    is kept when ``now`` has none, because the budget cells were then left as they were."""
+    if before is None or "/" in now or "/" not in before:
+        return now
+    return f"{now}/{before.partition('/')[2]}"
 
 
 def _leaderboard_key(standing: RepStanding) -> tuple[Decimal | None, Decimal | None]:

@@ -25,7 +25,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from sheets.tables import RawGrid, TabWrite, WriteReport
+from sheets.tables import Finish, OutputTable, RawGrid, TabWrite, WriteReport
 from tests.sheets_api.server import FakeSheetsServer
 
 SHEET_ID = "fault-sheet"
@@ -267,9 +267,14 @@ class MemoryBackend:
         self._requests += 1
         return {name: copy.deepcopy(self.grids.get(name)) for name in tabs}
 
-    def write_tabs(self, writes: Sequence[TabWrite]) -> WriteReport:
+    def cell_budget(self, tables: Sequence[OutputTable] = ()) -> None:
+        """No cell limit in memory."""
+        return None
+
+    def write_tabs(self, writes: Sequence[TabWrite], *, finish: Finish | None = None) -> WriteReport:
         """Keep what was written."""
         self._requests += 1
+        writes = finish() if finish else writes
         for write in writes:
             self.written[write.table.tab] = write
         return WriteReport(value_calls=1, format_calls=0)

@@ -64,7 +64,7 @@ def test_check_reports_the_cell_budget_and_warns_above_80_percent(
                                                             sheets_server.tab_titles(google_sheet.id)))
     assert "cells used" in calm.stdout and "WARN" not in calm.stdout
     warning = next(x for x in crowded.stdout.splitlines() if x.startswith("WARN"))
-    assert f"{cells:,} of 10,000,000 cells used" in warning and "above 80%" in warning
+    assert f"cells used {cells:,} of 10,000,000 (" in warning and "above 80 %" in warning
     assert "sheets.summary_spreadsheet_id" in warning
     assert crowded.returncode == 0  # a warning, not a failure
 

@@ -9,7 +9,7 @@ import pytest
 
 from models.engine import make_engine
 from models.store import Store
-from sheets.tables import TabWrite, WriteReport
+from sheets.tables import Finish, TabWrite, WriteReport
 from sync.cycle import run_cycle
 from tests.faults.support import MemoryBackend, query, workbook
 
@@ -17,7 +17,7 @@ from tests.faults.support import MemoryBackend, query, workbook
 class BrokenWriter(MemoryBackend):
     """Reads fine; writing raises something no layer expects."""
 
-    def write_tabs(self, writes: Sequence[TabWrite]) -> WriteReport:
+    def write_tabs(self, writes: Sequence[TabWrite], *, finish: Finish | None = None) -> WriteReport:
         raise ZeroDivisionError("a bug in the writer")
 
 
