@@ -1,25 +1,40 @@
-"""The achievement job: record what reps have earned, once each, after every sync cycle.
+"""The achievement job: keep the achievement record equal to the data, after every sync cycle.
 
 The current and the previous month are evaluated (a goal met on a month's last
 day is still caught on the 1st), with every earlier month as the streak
 history. All seven types come from ``models.rules.achievements``; the database
 keeps each one once (``uq_achievements_once``, ``ON CONFLICT DO NOTHING``), so
-the job can run after every cycle, twice, or from two daemons at once. Older
-months are deliberately not back-filled: announcing a two-year-old goal as news
-would only be noise. One query loads the states, one statement inserts.
+the job can run after every cycle, twice, or from two daemons at once.
+
+Corrections: a month whose goals or actuals changed since the job last looked
+(``achievements_stale``, set by the trigger) is evaluated again, with every later
+month of that rep (a streak runs through them). A recorded achievement of an
+evaluated month that the rules no longer give is revoked (``revoked_at`` and a
+reason; the row is kept), and a revoked one they give again is reinstated. Only the
+current and previous month earn *new* achievements: a correction to an older month
+can take an achievement back or restore it, never add one (announcing a goal from
+two years ago as news would only be noise).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from models import job_queries as q
 from models.job_queries import AchievementRow, RepMonth
-from models.rules.achievements import earned_achievements
-from models.rules.periods import previous_month
+from models.rules.achievements import (
+    Achievement,
+    AchievementKey,
+    Reconciliation,
+    earned_achievements,
+    reconcile,
+    revocation_reason,
+)
+from models.rules.periods import month_index, previous_month
 from models.settings import GoalsSettings, Settings
 
 if TYPE_CHECKING:
@@ -29,45 +44,117 @@ if TYPE_CHECKING:
 _YEARLY = ("yearly_signup_goal", "yearly_revenue_goal")
 
 
+@dataclass
+class Evaluation:
+    """What the evaluated months hold: every achievement (linked to its goal row), the keys that
+    may be recorded for the first time, and which months and years were evaluated, per rep."""
+
+    held: dict[AchievementKey, AchievementRow] = field(default_factory=dict)
+    earnable: set[AchievementKey] = field(default_factory=set)
+    months: dict[tuple[int, int, int], RepMonth] = field(default_factory=dict)
+    years: dict[tuple[int, int], RepMonth] = field(default_factory=dict)
+
+    def in_scope(self, achievement: Achievement) -> bool:
+        """Whether the achievement's month (or year) was evaluated."""
+        if achievement.achievement_month is None:
+            return (achievement.sales_rep_id, achievement.achievement_year) in self.years
+        return (achievement.sales_rep_id, achievement.achievement_year, achievement.achievement_month) in self.months
+
+
+Period = tuple[int, int, int | None]
+"""(rep, year, month) of a monthly achievement or a streak milestone; (rep, year, None) of a yearly one."""
+
+
+def _months_of(rep_rows: Sequence[RepMonth], recent: Sequence[tuple[int, int]],
+               recorded: Set[Period] | None) -> list[RepMonth]:
+    """The rep's months to evaluate: the recent ones, and from its oldest stale month on, those
+    that hold recorded achievements (``recorded``; every one when None): an older month can only
+    lose or regain what it holds, so a month without any needs no evaluation."""
+    stale = [month_index(row.state.year, row.state.month) for row in rep_rows if row.stale]
+    first = min(stale, default=None)
+    last_of_year = {row.state.year: row for row in rep_rows}  # rows are in month order
+
+    def holds_recorded(row: RepMonth) -> bool:
+        year, month = row.state.year, row.state.month
+        return recorded is None or (row.rep_id, year, month) in recorded or (
+            (row.rep_id, year, None) in recorded and last_of_year[year] is row)
+
+    return [row for row in rep_rows
+            if (row.state.year, row.state.month) in recent
+            or (first is not None and month_index(row.state.year, row.state.month) >= first
+                and holds_recorded(row))]
+
+
 def evaluate(rows: Sequence[RepMonth], months: Sequence[tuple[int, int]], today: date,
-             goals: GoalsSettings) -> list[AchievementRow]:
-    """Every achievement held as of each of ``months`` by the reps in ``rows`` (sorted by rep),
-    each key once, linked to its monthly or yearly goal row (pure)."""
-    earned: dict[tuple[object, ...], AchievementRow] = {}
+             goals: GoalsSettings, recorded: Set[Period] | None = None) -> Evaluation:
+    """Every achievement held as of each evaluated month by the reps in ``rows`` (sorted by rep),
+    each key once, linked to its monthly or yearly goal row (pure). ``months`` are the recent
+    months (current and previous): they earn; a rep's stale months are evaluated too, to revoke
+    (only those holding ``recorded`` achievements when it is given)."""
+    result = Evaluation()
     for rep_id, group in itertools.groupby(rows, key=lambda row: row.rep_id):
         rep_rows = list(group)
         by_month = {(row.state.year, row.state.month): row for row in rep_rows}
         history = [row.state for row in rep_rows]
-        for period in months:
-            row = by_month.get(period)
-            if row is None:
-                continue
+        for row in _months_of(rep_rows, months, recorded):
+            period = (row.state.year, row.state.month)
+            result.months[(rep_id, *period)] = row
+            if row.year_state is not None:
+                result.years[(rep_id, row.state.year)] = row
             for achievement in earned_achievements(
                 rep_id, row.state, year_state=row.year_state, history=history,
                 milestones=goals.streak_milestones, today=today, bonus=goals.bonus,
             ):
-                if achievement.key in earned:
+                if period in months:
+                    result.earnable.add(achievement.key)
+                if achievement.key in result.held:
                     continue
                 if achievement.achievement_type in _YEARLY:
-                    earned[achievement.key] = AchievementRow(achievement, None, row.yearly_goal_id)
+                    result.held[achievement.key] = AchievementRow(achievement, None, row.yearly_goal_id)
                 else:
                     # A streak milestone belongs to the month the streak reached it.
                     home = by_month.get((achievement.achievement_year, achievement.achievement_month or 0), row)
-                    earned[achievement.key] = AchievementRow(achievement, home.monthly_goal_id, None)
-    return list(earned.values())
+                    result.held[achievement.key] = AchievementRow(achievement, home.monthly_goal_id, None)
+    return result
+
+
+def plan(evaluation: Evaluation, recorded: Sequence[q.RecordedAchievement], goals: GoalsSettings) -> Reconciliation:
+    """New, revoked and reinstated achievements for what ``evaluate`` found (pure)."""
+
+    def reason(achievement: Achievement) -> str:
+        rep, year, month = achievement.sales_rep_id, achievement.achievement_year, achievement.achievement_month
+        month_row = evaluation.months.get((rep, year, month)) if month is not None else None
+        year_row = evaluation.years.get((rep, year))
+        return revocation_reason(achievement, month_row.state if month_row else None,
+                                 year_row.year_state if year_row else None, goals.bonus)
+
+    return reconcile({key: row.achievement for key, row in evaluation.held.items()}, evaluation.earnable,
+                     {row.achievement.key: row.revoked for row in recorded}, evaluation.in_scope, reason)
 
 
 def detect_achievements(store: Store, settings: Settings, notifier: Notifier | None,
                         now: datetime) -> dict[str, int | str]:
-    """Record every new achievement of the current and previous month. Returns counts: reps
-    ``evaluated``, achievements ``held`` (already recorded or not) and ``new`` ones recorded."""
+    """Record every new achievement of the current and previous month, revoke those a correction
+    removed and reinstate those it restored. Returns counts: reps ``evaluated``, achievements
+    ``held``, ``new`` ones recorded, ``revoked`` and ``reinstated``."""
     del notifier  # announcing is the notify job's work, so a failed send never loses a record
     today = now.astimezone(settings.tz).date()
     current = (today.year, today.month)
     months = [previous_month(*current), current]
     with store.transaction(now) as tx:
-        rows = q.achievement_states(tx, evaluate_from=months[0])
-        earned = evaluate(rows, months, today, settings.goals)
-        added = q.insert_achievements(tx, earned)
+        stale = q.earliest_stale_month(tx)
+        start = min(months[0], stale) if stale is not None else months[0]
+        rows = q.achievement_states(tx, evaluate_from=start)
+        existing = q.recorded_achievements(tx, from_year=start[0])
+        periods = {(row.achievement.sales_rep_id, row.achievement.achievement_year, row.achievement.achievement_month)
+                   for row in existing}
+        evaluation = evaluate(rows, months, today, settings.goals, periods)
+        changes = plan(evaluation, existing, settings.goals)
+        recorded = {row.achievement.key: row.id for row in existing}
+        added = q.insert_achievements(tx, [evaluation.held[key] for key in changes.new])
+        revoked = q.revoke_achievements(tx, {recorded[key]: why for key, why in changes.revoke.items()}, now)
+        reinstated = q.reinstate_achievements(tx, [recorded[key] for key in changes.reinstate], today)
+        q.clear_stale(tx, rows)
     reps = len({row.rep_id for row in rows})
-    return {"evaluated": reps, "held": len(earned), "new": added}
+    return {"evaluated": reps, "held": len(evaluation.held), "new": added, "revoked": revoked,
+            "reinstated": reinstated}

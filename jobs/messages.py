@@ -137,3 +137,29 @@ def team_message(items: Sequence[Announcement], settings: Settings) -> Message:
     count = len(items)
     subject = f"{count} new achievement{'s' if count != 1 else ''}"
     return Message(subject, "\n".join(lines))
+
+
+def _withdrawn(item: Announcement, settings: Settings, *, own: bool) -> str:
+    reason = f": {item.revoked_reason}" if item.revoked_reason else ""
+    return f"{_achievement_line(item, settings, own=own)}: withdrawn, the sheet was corrected{reason}"
+
+
+def correction_message(name: str, items: Sequence[Announcement], settings: Settings) -> Message:
+    """The email that takes back achievements announced to a rep before a correction removed them."""
+    first = name.split(maxsplit=1)[0] if name.strip() else "there"
+    count = len(items)
+    subject = f"Correction, {first}: {count} achievement{'s' if count != 1 else ''} withdrawn"
+    lines = [f"- We said you {_withdrawn(item, settings, own=True)}." for item in items]
+    body = (f"Hi {first},\n\nA correction to the sheet changed what we announced earlier:\n" + "\n".join(lines)
+            + f"\n\nSee the '{settings.sheets.tabs.summary}' tab for where you stand now.")
+    return Message(subject, body)
+
+
+def team_correction_message(items: Sequence[Announcement], settings: Settings) -> Message:
+    """One post for the team channel taking back achievements announced there before a correction."""
+    shown = items[:MAX_TEAM_LINES]
+    lines = [f"- {item.rep_name} {_withdrawn(item, settings, own=False)}" for item in shown]
+    if len(items) > len(shown):
+        lines.append(f"- … and {len(items) - len(shown)} more")
+    count = len(items)
+    return Message(f"Correction: {count} achievement{'s' if count != 1 else ''} withdrawn", "\n".join(lines))

@@ -9,6 +9,14 @@ rows are locked while they are being announced (``FOR UPDATE SKIP LOCKED``) and
 marked in the transaction of the successful send, so two daemons never announce
 the same achievement twice (a job lock also keeps a second announcer from
 splitting one rep's email or the team post in two); a failed send changes nothing.
+
+Only achievements earned within ``notifications.max_age_days`` (by their ``achievement_date``,
+in the company time zone) are announced: configuring a channel in April never mails the
+achievements of October to March; they stay recorded, unannounced.
+
+An achievement that a later correction revoked after it was announced is announced
+once more, as a correction, on the channels that announced it
+(``correction_recognition_type`` records where it went).
 """
 
 from __future__ import annotations
@@ -19,10 +27,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from jobs.messages import achievement_message, team_message
+from jobs.messages import achievement_message, correction_message, team_correction_message, team_message
 from models import job_queries as q
 from models.errors import NotifyError
 from models.job_queries import Announcement
+from models.rules.achievements import announced_since
 from models.settings import Settings
 
 if TYPE_CHECKING:
@@ -54,7 +63,8 @@ def required_channels(notifier: Notifier) -> frozenset[str]:
 def announce(store: Store, settings: Settings, notifier: Notifier, now: datetime, *,
              stop: Callable[[], bool] | None = None) -> dict[str, int]:
     """Announce every unrecognized achievement of an active rep. Returns counts: ``emails`` and
-    ``team_posts`` sent, ``announced`` achievements now fully recognized, ``failed`` sends."""
+    ``team_posts`` sent, ``announced`` achievements now fully recognized, ``failed`` sends, and
+    ``corrections`` (revoked achievements announced as such)."""
     announcer = _Announcer(store, settings, notifier, now)
     if not announcer.required:
         return announcer.counts
@@ -68,19 +78,21 @@ def announce(store: Store, settings: Settings, notifier: Notifier, now: datetime
 
 
 def _announce_pending(announcer: _Announcer, stopped: Callable[[], bool]) -> None:
-    with announcer.store.transaction(announcer.now) as tx:
-        pending = q.pending_announcements(tx)
-    if pending and EMAIL in announcer.required:
-        failures = 0
-        for _, group in itertools.groupby(pending, key=lambda item: item.rep_id):
-            if stopped() or failures >= MAX_FAILURES_IN_A_ROW:
-                break
-            sent = announcer.send([item for item in group if EMAIL not in channels_of(item.recognition_type)],
-                                  EMAIL)
-            if sent is not None:
-                failures = 0 if sent else failures + 1
-    if pending and TEAM in announcer.required and not stopped():
-        announcer.send([item for item in pending if TEAM not in channels_of(item.recognition_type)], TEAM)
+    for correction in (False, True):
+        with announcer.store.transaction(announcer.now) as tx:
+            pending = q.pending_announcements(tx, earned_since=announcer.earned_since, correction=correction)
+        if pending and EMAIL in announcer.required:
+            failures = 0
+            for _, group in itertools.groupby(pending, key=lambda item: item.rep_id):
+                if stopped() or failures >= MAX_FAILURES_IN_A_ROW:
+                    break
+                sent = announcer.send([item for item in group if announcer.due(item, EMAIL, correction)], EMAIL,
+                                      correction=correction)
+                if sent is not None:
+                    failures = 0 if sent else failures + 1
+        if pending and TEAM in announcer.required and not stopped():
+            announcer.send([item for item in pending if announcer.due(item, TEAM, correction)], TEAM,
+                           correction=correction)
 
 
 class _Announcer:
@@ -89,35 +101,49 @@ class _Announcer:
     def __init__(self, store: Store, settings: Settings, notifier: Notifier, now: datetime) -> None:
         self.store, self.settings, self.notifier, self.now = store, settings, notifier, now
         self.required = required_channels(notifier)
+        self.earned_since = announced_since(now.astimezone(settings.tz).date(),
+                                            settings.notifications.max_age_days)
         self.counts: dict[str, int] = {"emails": 0, "team_posts": 0, "announced": 0, "failed": 0}
 
-    def send(self, items: Sequence[Announcement], channel: str) -> bool | None:
-        """Claim ``items``, send one message on ``channel`` for those still unannounced there, and
-        record it; True when sent, False when the send failed, None when there was nothing to send."""
+    def due(self, item: Announcement, channel: str, correction: bool) -> bool:
+        """Whether ``item`` still has to go out on ``channel``: not yet sent there, and for a
+        correction only where the achievement itself was announced (once each)."""
+        if channel in channels_of(item.recognition_type):
+            return False
+        return not correction or channel in channels_of(item.announced_on)
+
+    def send(self, items: Sequence[Announcement], channel: str, *, correction: bool = False) -> bool | None:
+        """Claim ``items``, send one message on ``channel`` for those still due there, and record
+        it; True when sent, False when the send failed, None when there was nothing to send."""
         if not items:
             return None
         with self.store.transaction(self.now) as tx:
-            claimed = [item for item in q.claim_announcements(tx, [item.id for item in items])
-                       if channel not in channels_of(item.recognition_type)]
+            claimed = [item for item in q.claim_announcements(tx, [item.id for item in items], correction=correction)
+                       if self.due(item, channel, correction)]
             if not claimed:
                 return None
             try:
-                self._post(claimed, channel)
+                self._post(claimed, channel, correction)
             except NotifyError as error:
                 self.counts["failed"] += 1
-                log.warning("%d achievements not announced by %s: %s", len(claimed), channel, error)
+                log.warning("%d %s not announced by %s: %s", len(claimed),
+                            "corrections" if correction else "achievements", channel, error)
                 return False
             updates = {item.id: recognition(channels_of(item.recognition_type) | {channel}, self.required)
                        for item in claimed}
-            q.set_recognition(tx, updates)
+            q.set_recognition(tx, updates, correction=correction)
         self.counts["emails" if channel == EMAIL else "team_posts"] += 1
-        self.counts["announced"] += sum(1 for _, done in updates.values() if done)
+        if correction:
+            self.counts["corrections"] = self.counts.get("corrections", 0) + len(claimed)
+        else:
+            self.counts["announced"] += sum(1 for _, done in updates.values() if done)
         return True
 
-    def _post(self, claimed: Sequence[Announcement], channel: str) -> None:
+    def _post(self, claimed: Sequence[Announcement], channel: str, correction: bool) -> None:
         if channel == EMAIL:
-            message = achievement_message(claimed[0].rep_name, claimed, self.settings)
+            build = correction_message if correction else achievement_message
+            message = build(claimed[0].rep_name, claimed, self.settings)
             self.notifier.send_to_rep(claimed[0].email, message.subject, message.body)
         else:
-            message = team_message(claimed, self.settings)
+            message = (team_correction_message if correction else team_message)(claimed, self.settings)
             self.notifier.send_to_team(message.subject, message.body)

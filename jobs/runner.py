@@ -41,6 +41,7 @@ from jobs.moments import latest_check, latest_weekly, midnight, month_start
 from jobs.notifier import ApprisePoster, Notifier
 from models import job_queries as q
 from models.errors import GoalsSyncError
+from models.rules.achievements import announced_since
 from models.settings import DEFAULT_SOURCE, WEEKDAYS, Settings
 
 if TYPE_CHECKING:
@@ -71,8 +72,8 @@ _JOBS: dict[str, tuple[str, str]] = {
 }
 # Counts that mean "something happened": a quiet every-turn run is logged at DEBUG only.
 _NEWS: dict[str, tuple[str, ...]] = {
-    "achievements": ("new",),
-    "notify": ("emails", "team_posts", "announced", "failed"),
+    "achievements": ("new", "revoked", "reinstated"),
+    "notify": ("emails", "team_posts", "announced", "failed", "corrections"),
     "pace_alerts": ("new", "emails", "failed"),
 }
 
@@ -220,7 +221,9 @@ def run_due(store: Store, settings: Settings, notifier: Notifier, now: datetime,
     keys = {job: (job, scheduled_moment(job, now, settings)) for job in wanted}
     try:
         with store.transaction(now) as tx:
-            due = q.due_state(tx, list(keys.values()), every_turn=any(job in EVERY_TURN for job in wanted))
+            due = q.due_state(tx, list(keys.values()), every_turn=any(job in EVERY_TURN for job in wanted),
+                              earned_since=announced_since(now.astimezone(settings.tz).date(),
+                                                           settings.notifications.max_age_days))
     except GoalsSyncError as error:
         log.error("could not check which jobs are due: %s", error)
         return []
@@ -233,7 +236,8 @@ def run_due(store: Store, settings: Settings, notifier: Notifier, now: datetime,
             if evaluated.items() >= evaluated_data(due.data_version, settings).items():
                 continue  # the day's run saw this very data with these settings
         elif job == "notify":
-            found = any(o.job == "achievements" and o.counts.get("new") for o in outcomes)
+            found = any(o.job == "achievements" and any(o.counts.get(k) for k in _NEWS["achievements"])
+                        for o in outcomes)
             if not ((notifier.can_email or notifier.has_team) and (due.pending_announcements or found)):
                 continue  # nothing waits to be announced, or nowhere to announce it
         elif job == "pace_alerts":

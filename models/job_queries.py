@@ -151,19 +151,25 @@ class DueState:
     """Whether an active rep has an achievement not yet announced on every channel."""
 
 
-# Only asked for when an every-turn job is wanted: the snapshot's turn needs none of it.
-_EVERY_TURN_STATE = """
-    greatest((SELECT max(updated_at) FROM sales_reps), (SELECT max(updated_at) FROM rep_monthly_goals),
-             (SELECT max(updated_at) FROM rep_yearly_goals)) AS data_version,
-    EXISTS (SELECT 1 FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id
-            WHERE NOT a.recognized AND r.is_active) AS pending
-"""
+def _every_turn_state() -> str:
+    """The data version and whether anything waits to be announced (an achievement, or the
+    correction of one), within the announcement age (``:since``). Only asked for when an
+    every-turn job is wanted: the snapshot's turn needs none of it."""
+    return f"""
+        greatest((SELECT max(updated_at) FROM sales_reps), (SELECT max(updated_at) FROM rep_monthly_goals),
+                 (SELECT max(updated_at) FROM rep_yearly_goals)) AS data_version,
+        EXISTS (SELECT 1 FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id
+                WHERE r.is_active AND ((({_pending(False)}) AND a.achievement_date >= CAST(:since AS date))
+                                       OR (({_pending(True)}) AND a.revoked_at >= CAST(:since AS date)))) AS pending
+    """
 
 
-def due_state(tx: Transaction, keys: Sequence[tuple[str, datetime]], *, every_turn: bool) -> DueState:
+def due_state(tx: Transaction, keys: Sequence[tuple[str, datetime]], *, every_turn: bool,
+              earned_since: date | None = None) -> DueState:
     """Which of ``keys`` have a successful run (with its detail) and, when ``every_turn``, the
-    data version and whether announcements are pending: one statement, whatever is asked."""
-    state = _EVERY_TURN_STATE if every_turn else "NULL::timestamptz AS data_version, false AS pending"
+    data version and whether announcements earned (or corrections made) on or after
+    ``earned_since`` are pending: one statement, whatever is asked."""
+    state = _every_turn_state() if every_turn else "NULL::timestamptz AS data_version, false AS pending"
     rows = tx.connection.execute(text(f"""
         WITH state AS (SELECT {state})
         SELECT s.data_version, s.pending, d.job, d.scheduled_for, d.detail
@@ -173,7 +179,8 @@ def due_state(tx: Transaction, keys: Sequence[tuple[str, datetime]], *, every_tu
               ON k.job = r.job AND k.scheduled_for = r.scheduled_for
             WHERE r.status = 'success'
         ) d ON true
-    """), {"jobs": [job for job, _ in keys], "moments": [moment for _, moment in keys]}).all()
+    """), {"jobs": [job for job, _ in keys], "moments": [moment for _, moment in keys],
+           "since": earned_since or date.min}).all()
     details = {(row.job, row.scheduled_for): row.detail for row in rows if row.job is not None}
     return DueState(frozenset(details), details, rows[0].data_version, bool(rows[0].pending))
 
@@ -288,35 +295,52 @@ def insert_leaderboard_snapshots(tx: Transaction, rows: Sequence[LeaderboardEntr
 @dataclass(frozen=True)
 class RepMonth:
     """One monthly goal row of an active rep, as the achievement rules see it, with the ids an
-    achievement row links to. ``year_state`` is only loaded for the months being evaluated."""
+    achievement row links to. ``year_state`` is only loaded for the months being evaluated.
+    ``stale``: its achievement basis changed since the job last looked (``token`` identifies
+    the row version that was read, so a row changed meanwhile stays stale)."""
 
     rep_id: int
     monthly_goal_id: int
     state: MonthState
     yearly_goal_id: int | None = None
     year_state: YearState | None = None
+    stale: bool = False
+    token: str = ""
+
+
+def earliest_stale_month(tx: Transaction) -> tuple[int, int] | None:
+    """The oldest (year, month) of an active rep whose achievement basis changed since the
+    achievement job last looked, or None."""
+    row = tx.connection.execute(text("""
+        SELECT g.goal_year, g.goal_month FROM rep_monthly_goals g
+        JOIN sales_reps r ON r.id = g.sales_rep_id AND r.is_active
+        WHERE g.achievements_stale ORDER BY g.goal_year, g.goal_month LIMIT 1
+    """)).first()
+    return (row[0], row[1]) if row else None
 
 
 def achievement_states(tx: Transaction, *, evaluate_from: tuple[int, int]) -> list[RepMonth]:
     """The monthly goal rows of every active rep from ``evaluate_from`` (year, month) on, carrying
     their yearly goal row, plus the streak history before it; by rep and month. One query.
 
-    The history stops at the rep's latest earlier month whose status says it was not met
-    (``active``/``missed``: the trigger's twin of the completeness rule), which a streak cannot
-    cross; that month itself is included, so the rules still see the break. Without the cut a
-    rep with years of history would be read whole after every cycle.
+    The history stops at the rep's latest earlier month that a streak cannot cross (status
+    ``active``/``missed``: the trigger's twin of the completeness rule, or a goal lowered after
+    the deadline); that month itself is included, so the rules still see the break. Without the
+    cut a rep with years of history would be read whole after every cycle.
     """
     year, month = evaluate_from
     rows = tx.connection.execute(text("""
         WITH breaks AS (
             SELECT sales_rep_id, max(goal_year * 12 + goal_month) AS last_break
             FROM rep_monthly_goals
-            WHERE status IN ('active', 'missed') AND goal_year * 12 + goal_month < :from_index
+            WHERE (status IN ('active', 'missed') OR lowered_after_deadline)
+              AND goal_year * 12 + goal_month < :from_index
             GROUP BY sales_rep_id
         )
         SELECT g.sales_rep_id, g.id, g.goal_year, g.goal_month, g.signup_goal, g.signups_actual,
                g.signup_progress_percent, g.revenue_goal, g.revenue_actual, g.revenue_progress_percent,
-               g.bonus_tier_actual, g.set_by_deadline, g.goal_set_at,
+               g.bonus_tier_actual, g.set_by_deadline, g.goal_set_at, g.lowered_after_deadline,
+               g.achievements_stale, g.xmin::text AS token,
                y.id AS yearly_id, y.yearly_signup_goal, y.yearly_signups_actual, y.yearly_signup_progress_percent,
                y.yearly_revenue_goal, y.yearly_revenue_actual, y.yearly_revenue_progress_percent
         FROM rep_monthly_goals g
@@ -329,16 +353,90 @@ def achievement_states(tx: Transaction, *, evaluate_from: tuple[int, int]) -> li
     """), {"from_index": year * 12 + month}).all()
     result = []
     for (rep_id, goal_id, goal_year, goal_month, signup_goal, signups, signup_pct, revenue_goal, revenue,
-         revenue_pct, tier, on_time, set_at, yearly_id, y_signup_goal, y_signups, y_signup_pct, y_revenue_goal,
-         y_revenue, y_revenue_pct) in rows:
+         revenue_pct, tier, on_time, set_at, lowered, stale, token, yearly_id, y_signup_goal, y_signups,
+         y_signup_pct, y_revenue_goal, y_revenue, y_revenue_pct) in rows:
         state = MonthState(goal_year, goal_month, signup_goal, signups, revenue_goal, revenue, signup_pct,
-                           revenue_pct, tier, on_time, set_at)
+                           revenue_pct, tier, on_time, set_at, lowered)
         year_state = None
         if yearly_id is not None:
             year_state = YearState(goal_year, y_signup_goal, y_signups, y_revenue_goal, y_revenue, y_signup_pct,
                                    y_revenue_pct)
-        result.append(RepMonth(rep_id, goal_id, state, yearly_id, year_state))
+        result.append(RepMonth(rep_id, goal_id, state, yearly_id, year_state, stale, token))
     return result
+
+
+def clear_stale(tx: Transaction, rows: Sequence[RepMonth]) -> int:
+    """Mark the stale rows that were evaluated as looked at, unless they changed since they were
+    read (their row version differs): those stay stale for the next run."""
+    stale = [row for row in rows if row.stale]
+    if not stale:
+        return 0
+    # Rows another job run holds are skipped (they stay stale: evaluated again next time), and
+    # locks are taken in id order, so two runs at once never deadlock.
+    return tx.connection.execute(text("""
+        UPDATE rep_monthly_goals g SET achievements_stale = false
+        WHERE g.id IN (
+            SELECT m.id FROM rep_monthly_goals m
+            JOIN unnest(CAST(:ids AS int[]), CAST(:tokens AS text[])) AS v(id, token)
+              ON m.id = v.id AND m.xmin::text = v.token
+            ORDER BY m.id
+            FOR UPDATE OF m SKIP LOCKED
+        )
+    """), {"ids": [row.monthly_goal_id for row in stale], "tokens": [row.token for row in stale]}).rowcount
+
+
+@dataclass(frozen=True)
+class RecordedAchievement:
+    """A ``goal_achievements`` row as the revocation rule needs it."""
+
+    id: int
+    achievement: Achievement
+    revoked: bool
+    correction_announced: bool
+
+
+def recorded_achievements(tx: Transaction, *, from_year: int) -> list[RecordedAchievement]:
+    """The achievements of active reps from ``from_year`` on (revoked ones included)."""
+    rows = tx.connection.execute(text("""
+        SELECT a.id, a.sales_rep_id, a.achievement_type, a.achievement_year, a.achievement_month,
+               a.achievement_date, a.bonus_tier, a.milestone, a.revoked_at IS NOT NULL,
+               coalesce(a.correction_recognition_type, '') <> ''
+        FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id AND r.is_active
+        WHERE a.achievement_year >= :from_year
+        ORDER BY a.id
+    """), {"from_year": from_year}).all()
+    return [RecordedAchievement(row[0], Achievement(row[1], row[2], row[3], row[4], row[5], bonus_tier=row[6],
+                                                    milestone=row[7]), row[8], row[9])
+            for row in rows]
+
+
+def revoke_achievements(tx: Transaction, reasons: Mapping[int, str], now: datetime) -> int:
+    """Revoke achievements (by id) with a reason; the rows are kept."""
+    if not reasons:
+        return 0
+    ids = list(reasons)
+    return tx.connection.execute(text("""
+        UPDATE goal_achievements a SET revoked_at = :now, revoked_reason = v.reason
+        FROM unnest(CAST(:ids AS bigint[]), CAST(:reasons AS text[])) AS v(id, reason)
+        WHERE a.id = v.id AND a.revoked_at IS NULL
+    """), {"ids": ids, "reasons": [reasons[i] for i in ids], "now": now}).rowcount
+
+
+def reinstate_achievements(tx: Transaction, ids: Sequence[int], today: date) -> int:
+    """Lift the revocation of achievements whose basis a later correction restored. One whose
+    revocation was already announced is news again: it is dated ``today`` and announced anew."""
+    if not ids:
+        return 0
+    return tx.connection.execute(text("""
+        UPDATE goal_achievements a SET revoked_at = NULL, revoked_reason = NULL,
+            recognized = CASE WHEN announced THEN false ELSE a.recognized END,
+            recognition_type = CASE WHEN announced THEN NULL ELSE a.recognition_type END,
+            correction_recognition_type = NULL,
+            achievement_date = CASE WHEN announced THEN CAST(:today AS date) ELSE a.achievement_date END
+        FROM (SELECT id, coalesce(correction_recognition_type, '') <> '' AS announced
+              FROM goal_achievements WHERE id = ANY(:ids)) v
+        WHERE a.id = v.id AND a.revoked_at IS NOT NULL
+    """), {"ids": list(ids), "today": today}).rowcount
 
 
 @dataclass(frozen=True)
@@ -378,7 +476,9 @@ def insert_achievements(tx: Transaction, rows: Sequence[AchievementRow]) -> int:
 
 @dataclass(frozen=True)
 class Announcement:
-    """An achievement not yet announced on every channel, with its rep."""
+    """An achievement not yet announced on every channel, with its rep; or, for a correction,
+    a revoked achievement already announced (``recognition_type``: the channels the correction
+    went to so far; ``announced_on``: the channels the achievement itself went to)."""
 
     id: int
     rep_id: int
@@ -394,49 +494,68 @@ class Announcement:
     bonus_amount: Decimal | None
     milestone: int | None
     recognition_type: str | None
+    revoked_reason: str | None = None
+    announced_on: str | None = None
 
 
-_ANNOUNCEMENT_COLUMNS = """
-    a.id, a.sales_rep_id, r.name, r.email, a.achievement_type, a.achievement_year, a.achievement_month,
-    a.goal_value, a.actual_value, a.percent_achieved, a.bonus_tier, a.bonus_amount, a.milestone,
-    a.recognition_type
-"""
+def announcement_columns(correction: bool = False) -> str:
+    """The ``Announcement`` columns of ``goal_achievements a`` joined with ``sales_reps r``."""
+    done = "a.correction_recognition_type" if correction else "a.recognition_type"
+    return f"""
+        a.id, a.sales_rep_id, r.name, r.email, a.achievement_type, a.achievement_year, a.achievement_month,
+        a.goal_value, a.actual_value, a.percent_achieved, a.bonus_tier, a.bonus_amount, a.milestone,
+        {done}, a.revoked_reason, a.recognition_type
+    """
 
 
-def pending_announcements(tx: Transaction) -> list[Announcement]:
-    """Achievements of active reps with ``recognized = false``, by rep then id."""
+def _pending(correction: bool) -> str:
+    """What still needs announcing: a live achievement not yet recognized, or the revocation of
+    one that was announced (on some channel) whose correction has not been sent everywhere."""
+    if correction:
+        return ("a.revoked_at IS NOT NULL AND coalesce(a.recognition_type, '') <> '' "
+                "AND coalesce(a.correction_recognition_type, '') IS DISTINCT FROM a.recognition_type")
+    return "a.revoked_at IS NULL AND NOT a.recognized"
+
+
+def pending_announcements(tx: Transaction, *, earned_since: date, correction: bool = False) -> list[Announcement]:
+    """Achievements of active reps still to announce, earned (or, for corrections, revoked) on or
+    after ``earned_since`` (older ones are never announced), by rep then id."""
+    since = "CAST(a.revoked_at AS date)" if correction else "a.achievement_date"
     rows = tx.connection.execute(text(f"""
-        SELECT {_ANNOUNCEMENT_COLUMNS}
+        SELECT {announcement_columns(correction)}
         FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id
-        WHERE NOT a.recognized AND r.is_active
+        WHERE {_pending(correction)} AND r.is_active AND {since} >= :since
         ORDER BY a.sales_rep_id, a.id
-    """)).all()
+    """), {"since": earned_since}).all()
     return [Announcement(*row) for row in rows]
 
 
-def claim_announcements(tx: Transaction, ids: Sequence[int]) -> list[Announcement]:
-    """Lock the still-unrecognized achievements among ``ids`` until the transaction ends; rows
-    another process holds are skipped (``FOR UPDATE SKIP LOCKED``), so no two processes
+def claim_announcements(tx: Transaction, ids: Sequence[int], *, correction: bool = False) -> list[Announcement]:
+    """Lock the achievements among ``ids`` that still need announcing until the transaction ends;
+    rows another process holds are skipped (``FOR UPDATE SKIP LOCKED``), so no two processes
     announce the same achievement. Returns the claimed rows as they are now."""
     if not ids:
         return []
     rows = tx.connection.execute(text(f"""
-        SELECT {_ANNOUNCEMENT_COLUMNS}
+        SELECT {announcement_columns(correction)}
         FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id
-        WHERE a.id = ANY(:ids) AND NOT a.recognized
+        WHERE a.id = ANY(:ids) AND {_pending(correction)}
         ORDER BY a.id
         FOR UPDATE OF a SKIP LOCKED
     """), {"ids": list(ids)}).all()
     return [Announcement(*row) for row in rows]
 
 
-def set_recognition(tx: Transaction, updates: Mapping[int, tuple[str, bool]]) -> int:
-    """Set ``recognition_type`` and ``recognized`` per achievement id (one statement)."""
+def set_recognition(tx: Transaction, updates: Mapping[int, tuple[str, bool]], *, correction: bool = False) -> int:
+    """Set ``recognition_type`` and ``recognized`` per achievement id (one statement); for a
+    correction, ``correction_recognition_type`` (the achievement stays as it was)."""
     if not updates:
         return 0
     ids = list(updates)
-    return tx.connection.execute(text("""
-        UPDATE goal_achievements a SET recognition_type = v.kind, recognized = v.done
+    assignments = ("correction_recognition_type = v.kind" if correction
+                   else "recognition_type = v.kind, recognized = v.done")
+    return tx.connection.execute(text(f"""
+        UPDATE goal_achievements a SET {assignments}
         FROM unnest(CAST(:ids AS bigint[]), CAST(:kinds AS text[]), CAST(:dones AS boolean[])) AS v(id, kind, done)
         WHERE a.id = v.id
     """), {"ids": ids, "kinds": [updates[i][0] for i in ids], "dones": [updates[i][1] for i in ids]}).rowcount

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
-from models.job_queries import _ANNOUNCEMENT_COLUMNS, Announcement
+from models.job_queries import Announcement, announcement_columns
 
 if TYPE_CHECKING:
     from models.store import Transaction
@@ -36,11 +36,12 @@ def reps_with_goal_set(tx: Transaction, *, year: int, month: int) -> set[int]:
 
 
 def achievements_between(tx: Transaction, first: date, last: date) -> list[Announcement]:
-    """Achievements of active reps dated ``first`` to ``last`` (inclusive), by rep then id."""
+    """Achievements of active reps dated ``first`` to ``last`` (inclusive), by rep then id; revoked
+    ones are left out (a correction removed their basis)."""
     rows = tx.connection.execute(text(f"""
-        SELECT {_ANNOUNCEMENT_COLUMNS}
+        SELECT {announcement_columns()}
         FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id
-        WHERE r.is_active AND a.achievement_date BETWEEN :first AND :last
+        WHERE r.is_active AND a.revoked_at IS NULL AND a.achievement_date BETWEEN :first AND :last
         ORDER BY a.sales_rep_id, a.id
     """), {"first": first, "last": last}).all()
     return [Announcement(*row) for row in rows]

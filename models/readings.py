@@ -17,7 +17,8 @@ WITH cur AS (
 ),
 met AS (
     SELECT g.sales_rep_id, g.goal_year * 12 + g.goal_month - 1 AS idx
-    FROM rep_monthly_goals g WHERE g.status = 'completed'
+    FROM rep_monthly_goals g
+    WHERE g.status = 'completed' AND NOT g.lowered_after_deadline  -- a sandbagged month breaks a streak
 ),
 start AS (
     SELECT r.id AS sales_rep_id,

@@ -189,6 +189,9 @@ class NotificationSettings(_Model):
     digest: DigestSettings = DigestSettings()
     pace_alerts: bool = False
     """Email a rep who turns critical (at most once a week); their manager reads it in the digest."""
+    max_age_days: int = Field(7, ge=0, le=366)
+    """Only achievements earned within this many days are announced (turning notifications on
+    never floods people with old news); 0 = only today's."""
 
     @field_validator("team_urls", mode="before")
     @classmethod

@@ -206,6 +206,15 @@ class RepMonthlyGoal(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
+    # The goals in force at the deadline (recorded by the trigger at the first write after it):
+    # a goal lowered below them makes the month count as set late (``lowered_after_deadline``).
+    signup_goal_at_deadline: Mapped[int | None] = mapped_column(Integer)
+    revenue_goal_at_deadline: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    bonus_tier_goal_at_deadline: Mapped[int | None] = mapped_column(SmallInteger)
+    goals_at_deadline_recorded: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    lowered_after_deadline: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    achievements_stale: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    """The achievement basis changed since the achievement job last evaluated this month."""
 
 
 class RepYearlyGoal(Base):
@@ -323,6 +332,11 @@ class GoalAchievement(Base):
     recognized: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     recognition_type: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _created()
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """Set when a later correction removed the achievement's basis (the row is kept)."""
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+    correction_recognition_type: Mapped[str | None] = mapped_column(Text)
+    """The channels the revocation of an announced achievement was announced on."""
 
 
 class GoalDeadlineReminder(Base):

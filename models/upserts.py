@@ -36,7 +36,8 @@ YEAR_STAGE = {
 
 @dataclass(frozen=True)
 class LockedEdit:
-    """A goal edit refused because the month's deadline has passed (lock_after_deadline)."""
+    """One goal cell refused because the month's deadline has passed (lock_after_deadline):
+    the value typed and the value that stays stored."""
 
     email: str
     year: int
@@ -44,6 +45,7 @@ class LockedEdit:
     goal_row: int
     field: str
     value: str
+    stored: str
 
 
 @dataclass
@@ -124,40 +126,14 @@ def upsert_months(
     """Insert and update rep_monthly_goals from staged goals and actuals.
 
     The first time a Signup or Revenue Goal is seen records ``goal_set_at`` (this
-    cycle's time), ``goal_set_by`` and ``set_by_deadline``. With
-    ``lock_after_deadline``, changes to goals already set are refused once the
-    deadline has passed and returned as ``LockedEdit``s. With ``bonus``, new rows get their
-    bonus tier at once (``derived.refresh_bonus_tiers`` would otherwise rewrite each of them).
+    cycle's time) and ``goal_set_by``; the trigger derives ``set_by_deadline`` (set by the
+    deadline and not lowered since). With ``lock_after_deadline`` see ``refuse_locked_goals``.
+    With ``bonus``, new rows get their bonus tier at once (``derived.refresh_bonus_tiers`` would
+    otherwise rewrite each of them).
     """
     staged = stage_frame(connection, "stage_month", MONTH_STAGE, frame)
     params: dict[str, object] = {"now": now, "deadline_day": deadline_day, "tz": timezone, "user": system_user}
-    locked: list[LockedEdit] = []
-    if lock_after_deadline:
-        refused = connection.execute(text("""
-            WITH refused AS (
-                SELECT s.ctid AS stage_row, s.email, s.year, s.month, s.goal_row,
-                       CASE WHEN s.signup_goal IS DISTINCT FROM g.signup_goal AND s.signup_goal IS NOT NULL
-                                THEN 'signup_goal'
-                            WHEN s.revenue_goal IS DISTINCT FROM g.revenue_goal AND s.revenue_goal IS NOT NULL
-                                THEN 'revenue_goal'
-                            ELSE 'bonus_tier_goal' END AS field,
-                       coalesce(s.signup_goal::text, '') || '|' || coalesce(s.revenue_goal::text, '')
-                           || '|' || coalesce(s.bonus_tier_goal::text, '') AS value
-                FROM stage_month s
-                JOIN sales_reps r ON r.email = s.email
-                JOIN rep_monthly_goals g
-                  ON g.sales_rep_id = r.id AND g.goal_year = s.year AND g.goal_month = s.month
-                WHERE g.goal_set_at IS NOT NULL AND :now > g.deadline
-                  AND ((s.signup_goal IS NOT NULL AND s.signup_goal IS DISTINCT FROM g.signup_goal)
-                    OR (s.revenue_goal IS NOT NULL AND s.revenue_goal IS DISTINCT FROM g.revenue_goal)
-                    OR (s.bonus_tier_goal IS NOT NULL AND s.bonus_tier_goal IS DISTINCT FROM g.bonus_tier_goal))
-            ), cleared AS (
-                UPDATE stage_month s SET signup_goal = NULL, revenue_goal = NULL, bonus_tier_goal = NULL
-                FROM refused WHERE s.ctid = refused.stage_row
-            )
-            SELECT email, year, month, goal_row, field, value FROM refused
-        """), params).all()
-        locked = [LockedEdit(r.email, r.year, r.month, r.goal_row or 0, r.field, r.value) for r in refused]
+    locked = refuse_locked_goals(connection, now) if lock_after_deadline else []
 
     first_set = _set_now("s.signup_goal IS NOT NULL OR s.revenue_goal IS NOT NULL")
     # One join of the staged rows with their goal rows; SET and WHERE both see the old values.
@@ -169,9 +145,7 @@ def upsert_months(
             signups_actual = coalesce(s.signups, g.signups_actual),
             revenue_actual = coalesce(s.revenue, g.revenue_actual),
             goal_set_at = CASE WHEN {first_set} THEN CAST(:now AS timestamptz) ELSE g.goal_set_at END,
-            goal_set_by = CASE WHEN {first_set} THEN CAST(:user AS uuid) ELSE g.goal_set_by END,
-            set_by_deadline = CASE WHEN {first_set} THEN CAST(:now AS timestamptz) <= g.deadline
-                                   ELSE g.set_by_deadline END
+            goal_set_by = CASE WHEN {first_set} THEN CAST(:user AS uuid) ELSE g.goal_set_by END
         FROM stage_month s
         JOIN sales_reps r ON r.email = s.email
         WHERE g.sales_rep_id = r.id AND g.goal_year = s.year AND g.goal_month = s.month
@@ -197,12 +171,11 @@ def upsert_months(
     added = connection.execute(text(f"""
         INSERT INTO rep_monthly_goals (sales_rep_id, goal_year, goal_month, signup_goal, revenue_goal,
             bonus_tier_goal, signups_actual, revenue_actual, deadline, goal_set_at, goal_set_by,
-            set_by_deadline, status{tier_columns})
+            status{tier_columns})
         SELECT r.id, s.year, s.month, s.signup_goal, s.revenue_goal, s.bonus_tier_goal,
                coalesce(s.signups, 0), coalesce(s.revenue, 0), d.deadline,
                CASE WHEN d.goal_set THEN CAST(:now AS timestamptz) END,
                CASE WHEN d.goal_set THEN CAST(:user AS uuid) END,
-               d.goal_set AND CAST(:now AS timestamptz) <= d.deadline,
                CASE WHEN s.year * 12 + s.month < c.month_index THEN 'missed' ELSE 'active' END{tier_values}
         FROM stage_month s
         JOIN sales_reps r ON r.email = s.email
@@ -225,6 +198,41 @@ def upsert_months(
         # the new rows for a handful and later statements pick nested loops over them.
         connection.execute(text("ANALYZE sales_reps, rep_monthly_goals, rep_yearly_goals"))
     return UpsertCounts(staged, changed + added), locked
+
+
+def refuse_locked_goals(connection: Connection, now: datetime) -> list[LockedEdit]:
+    """``goals.lock_after_deadline``: after a month's deadline every goal value it holds is frozen.
+
+    A staged goal cell that differs from the stored value (a roster default included, so a
+    first explicit set that differs from it too) is refused: its staged value is cleared, so
+    the stored value stays, and it is returned to be reported. A goal that had no value at all
+    may still be set late (it then counts as set late). One ``LockedEdit`` per refused cell.
+    """
+    refused = connection.execute(text("""
+        WITH cells AS (
+            SELECT s.ctid AS stage_row, s.email, s.year, s.month, s.goal_row, f.field,
+                   f.staged::text AS staged, f.stored::text AS stored
+            FROM stage_month s
+            JOIN sales_reps r ON r.email = s.email
+            JOIN rep_monthly_goals g ON g.sales_rep_id = r.id AND g.goal_year = s.year AND g.goal_month = s.month
+            CROSS JOIN LATERAL (VALUES
+                ('signup_goal', CAST(s.signup_goal AS numeric), CAST(g.signup_goal AS numeric)),
+                ('revenue_goal', s.revenue_goal, g.revenue_goal),
+                ('bonus_tier_goal', CAST(s.bonus_tier_goal AS numeric), CAST(g.bonus_tier_goal AS numeric))
+            ) AS f(field, staged, stored)
+            WHERE CAST(:now AS timestamptz) > g.deadline AND f.staged <> f.stored
+        ), cleared AS (
+            UPDATE stage_month s SET
+                signup_goal = CASE WHEN 'signup_goal' = ANY(c.fields) THEN NULL ELSE s.signup_goal END,
+                revenue_goal = CASE WHEN 'revenue_goal' = ANY(c.fields) THEN NULL ELSE s.revenue_goal END,
+                bonus_tier_goal = CASE WHEN 'bonus_tier_goal' = ANY(c.fields) THEN NULL ELSE s.bonus_tier_goal END
+            FROM (SELECT stage_row, array_agg(field) AS fields FROM cells GROUP BY stage_row) c
+            WHERE s.ctid = c.stage_row
+        )
+        SELECT email, year, month, goal_row, field, staged, stored FROM cells
+        ORDER BY goal_row, field
+    """), {"now": now}).all()
+    return [LockedEdit(r.email, r.year, r.month, r.goal_row or 0, r.field, r.staged, r.stored) for r in refused]
 
 
 def upsert_years(connection: Connection, frame: pd.DataFrame, *, now: datetime,

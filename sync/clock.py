@@ -24,7 +24,11 @@ def parse_now(text: str, tz: ZoneInfo) -> datetime:
 
 class Clock:
     """Reads the time. With ``start`` (``--now``) the first reading is exactly ``start`` and
-    time then runs at the normal rate, so a daemon started with ``--now`` still moves forward."""
+    time then runs at the normal rate, so a daemon started with ``--now`` still moves forward.
+
+    The pretend clock advances in absolute (UTC) time: adding seconds to a local wall-clock
+    time would jump an hour when the clocks change (01:59 EDT + 2 s is 01:00:01 EST, not
+    02:00:01 EST)."""
 
     def __init__(self, tz: ZoneInfo, start: datetime | None = None) -> None:
         self.tz = tz
@@ -44,4 +48,4 @@ class Clock:
             self._origin = time.monotonic()
             return self.start.astimezone(self.tz)
         elapsed = time.monotonic() - self._origin
-        return (self.start + timedelta(seconds=elapsed)).astimezone(self.tz)
+        return (self.start.astimezone(UTC) + timedelta(seconds=elapsed)).astimezone(self.tz)

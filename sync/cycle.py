@@ -286,10 +286,10 @@ def _store_inputs(tx: Transaction, parsed: ParsedInputs, settings: Settings, now
         stored.add("monthly goals and actuals", counts.written, counts.staged)
         if monthly is not None:
             stored.problems += [
-                Problem(monthly.title, monthly.cell(edit.goal_row, edit.field), edit.email,
-                        edit.value.replace("|", " / ").strip(" /"),
+                Problem(monthly.title, monthly.cell(edit.goal_row, edit.field), edit.email, edit.value,
                         f"the goals for {edit.year}-{edit.month:02d} are locked after the deadline "
-                        f"(goals.lock_after_deadline); the stored goal was kept; ask a manager to change it")
+                        f"(goals.lock_after_deadline); the stored goal {edit.stored} was kept; "
+                        f"ask a manager to change it")
                 for edit in locked
             ]
     yearly = parsed.tabs.get("yearly_goals")

@@ -49,6 +49,7 @@ SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column("Expected %", "percent", 90),
     Column("Pace", "text", 85),
     Column("Bonus Tier", "text", 90),
+    Column("Bonus Tier Goal", "text", 110),
     Column("Bonus", "money", 90),
     Column("Goal Status", "text", 95),
     Column("Days Left", "int", 75),
@@ -88,6 +89,19 @@ SIDE_BLOCK_WIDTH = 2
 """Label and value columns of the Summary's last-sync block."""
 LAST_SYNC_LABEL = "Last change synced"
 """The time of the last cycle that changed the output (an unchanged cycle writes nothing)."""
+PACE_WORDS: dict[str, str] = {
+    "ahead": "Ahead",
+    "on_track": "On track",
+    "behind": "Behind",
+    "critical": "Critical",
+    "too_early": "Too early",
+}
+"""The words a manager reads in the Pace column, by the indicator code the database keeps.
+(They differ from the Yearly Pace column's "On Pace"/"Behind Pace", which judges the year.)"""
+PACE_CELL_COLOURS: tuple[tuple[str, str], ...] = tuple(
+    (PACE_WORDS[code], colour) for code, colour in PACE_COLOURS.items()
+)
+"""Pace cell colours keyed by the words shown (the sheet colours cells by their text)."""
 CELLS_USED_LABEL = "Cells used"
 """How much of Google's per-spreadsheet cell limit is taken (Google backend only)."""
 CELLS_WARNING_LABEL = "Warning"
@@ -97,8 +111,6 @@ BUDGET_STEP = 1000
 """The side block's cell figure is rounded to this many cells: the Summary is rewritten for the
 figure only when it moves by about a thousand cells (a new tab, dozens of added rows), never for
 a single row, and the figure is part of the change fingerprint like any other value."""
-PACE_TEXT = {"too_early": "too early"}
-"""Pace indicators whose cell text differs from the rule's name."""
 
 
 def _team(standing: RepStanding) -> str | None:
@@ -191,9 +203,10 @@ def _summary_row(standing: RepStanding, today: _Today, goals: GoalsSettings) -> 
         _number(standing.revenue_goal),
         _fraction(standing.revenue_pct),
         _expected_cell(expected),
-        PACE_TEXT.get(indicator, indicator) if indicator is not None else None,
+        PACE_WORDS[indicator] if indicator is not None else None,
         tier_name(standing.bonus_tier, goals.bonus.tiers),
-        _number(standing.bonus_amount),
+        _tier_goal(standing.bonus_tier_goal, goals),
+        _number(bonus_paid(standing)),
         status,
         remaining,
         _number(needed),
@@ -207,6 +220,19 @@ def _summary_row(standing: RepStanding, today: _Today, goals: GoalsSettings) -> 
         standing.streak,
         _trend(standing.trend),
     )
+
+
+def bonus_paid(standing: RepStanding) -> Decimal:
+    """The Bonus cell: the reached tier's amount only when the bonus triggers (tier ≥ 1 and ≥ the
+    rep's Bonus Tier Goal), else 0: a tier reached below the goal pays nothing."""
+    return standing.bonus_amount if standing.bonus_triggered else Decimal(0)
+
+
+def _tier_goal(tier_goal: int | None, goals: GoalsSettings) -> str | None:
+    """The Bonus Tier Goal cell: the goal tier's name, blank without a tier goal."""
+    if tier_goal is None or not 0 <= tier_goal < len(goals.bonus.tiers):
+        return None
+    return tier_name(tier_goal, goals.bonus.tiers)
 
 
 def _trend(values: Sequence[Decimal | None]) -> str | None:
@@ -276,7 +302,7 @@ def summary_table(
     layout = Layout(
         columns=SUMMARY_COLUMNS,
         colour_column="Pace",
-        colours=tuple(PACE_COLOURS.items()),
+        colours=PACE_CELL_COLOURS,
         side_block_column=len(SUMMARY_COLUMNS) + 1,
     )
     return OutputTable(tab=tab, layout=layout, rows=rows, side_block=_side_block(status, tz))

@@ -11,9 +11,9 @@ from models.rules.periods import local_date
 from models.rules.teams import TeamStanding, rep_pace, team_standings
 from models.settings import GoalsSettings
 from models.values import RepStanding
-from sheets.tables import PACE_COLOURS, Cell, Column, Layout, OutputTable
+from sheets.tables import Cell, Column, Layout, OutputTable
 from sync.cell_values import expected_cell, fraction, number
-from sync.output_tables import PACE_TEXT, RowMemo
+from sync.output_tables import PACE_CELL_COLOURS, PACE_WORDS, RowMemo
 
 TEAM_COLUMNS: tuple[Column, ...] = (
     Column("Team", "text", 140),
@@ -37,7 +37,7 @@ TEAM_COLUMNS: tuple[Column, ...] = (
 
 def pace_text(indicator: str | None) -> str | None:
     """A pace indicator as the Summary shows it."""
-    return PACE_TEXT.get(indicator, indicator) if indicator is not None else None
+    return PACE_WORDS.get(indicator, indicator) if indicator is not None else None
 
 
 def _row(team: TeamStanding, expected: float) -> tuple[Cell, ...]:
@@ -65,5 +65,5 @@ def team_table(standings: Sequence[RepStanding], *, now: datetime, goals: GoalsS
 
     teams = team_standings(standings, expected=expected, settings=goals.pace, pace_of=pace_of)
     memo.keep(reused)
-    layout = Layout(columns=TEAM_COLUMNS, colour_column="Pace", colours=tuple(PACE_COLOURS.items()))
+    layout = Layout(columns=TEAM_COLUMNS, colour_column="Pace", colours=PACE_CELL_COLOURS)
     return OutputTable(tab=tab, layout=layout, rows=tuple(_row(team, expected_cell(expected)) for team in teams))

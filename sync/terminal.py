@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
+from decimal import ROUND_DOWN, Decimal
 
 from sheets.tables import ColumnKind, OutputTable
 
@@ -43,7 +44,9 @@ def _format(value: object, *, percent: bool = False, kind: ColumnKind | None = N
         return "yes" if value else "no"
     if isinstance(value, int | float):
         if percent or kind == "percent":
-            return f"{value * 100:.1f}%"
+            # Cut, never rounded up: 0.9999 (99.99 %) reads 99.9%, never 100.0% (issue 11).
+            tenths = (Decimal(repr(value)) * 100).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+            return f"{tenths}%"
         if kind == "money":
             return f"{value:,.2f}"
         return _format_number(value)

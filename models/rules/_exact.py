@@ -18,6 +18,15 @@ def to_fraction(value: Number) -> Fraction:
     return Fraction(value)
 
 
+def truncate(value: Fraction, places: int) -> Decimal:
+    """``value`` cut (not rounded) to ``places`` decimals, toward zero: never more than it is."""
+    scale = 10**places
+    scaled = abs(value) * scale
+    sign = -1 if value < 0 else 1
+    return (Decimal(sign * (scaled.numerator // scaled.denominator)) / Decimal(scale)).quantize(
+        Decimal(1).scaleb(-places))
+
+
 def round_half_up(value: Fraction, places: int) -> Decimal:
     """``value`` rounded half away from zero to ``places`` decimals (PostgreSQL's round(numeric, n))."""
     scale = 10**places

@@ -11,16 +11,16 @@ break earns them again in its own months.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Literal, get_args
 
 from models.rules._exact import Number
 from models.rules.periods import month_index, previous_month, shift_month
-from models.rules.progress import goal_is_set, is_complete, progress_percent
+from models.rules.progress import goal_is_set, goal_met, is_complete, progress_percent
 from models.rules.tiers import bonus_basis_value, tiers_unlocked
 from models.settings import BonusSettings
 
@@ -34,7 +34,6 @@ AchievementType = Literal[
     "perfect_month",
 ]
 ACHIEVEMENT_TYPES: tuple[AchievementType, ...] = get_args(AchievementType)
-HUNDRED = Decimal(100)
 
 
 def _percent(given: Number | None, actual: Number | None, goal: Number | None) -> Decimal | None:
@@ -44,10 +43,6 @@ def _percent(given: Number | None, actual: Number | None, goal: Number | None) -
     if given is not None:
         return _decimal(given)
     return progress_percent(actual, goal)
-
-
-def _met(pct: Decimal | None) -> bool:
-    return pct is not None and pct >= HUNDRED
 
 
 def _decimal(value: Number | None) -> Decimal | None:
@@ -100,11 +95,19 @@ class MonthState(_Progress):
     bonus_tier: int = 0
     set_by_deadline: bool = False
     goal_set_at: datetime | None = None
+    lowered_after_deadline: bool = False
+    """A goal was lowered below the value in force at the deadline (then ``set_by_deadline`` is
+    false too): the month earns no ``perfect_month`` and no streak credit."""
 
     @property
     def complete(self) -> bool:
-        """At least one goal set and every set goal met (the month counts for a streak)."""
-        return is_complete(self.signup_percent, self.signup_goal, self.revenue_percent, self.revenue_goal)
+        """At least one goal set and every set goal met: actual ≥ goal, exactly."""
+        return is_complete(self.signups_actual, self.signup_goal, self.revenue_actual, self.revenue_goal)
+
+    @property
+    def counts_for_streak(self) -> bool:
+        """Complete, with no goal lowered after the deadline (a sandbagged month breaks a streak)."""
+        return self.complete and not self.lowered_after_deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,11 +189,12 @@ def _by_month(months: Iterable[MonthState]) -> dict[int, MonthState]:
 
 def streak_ending(months: Iterable[MonthState], year: int, month: int) -> int:
     """Consecutive calendar months ending with ``(year, month)`` in which every set goal was met
-    (and at least one was set). A month missing from ``months`` breaks the streak."""
+    (and at least one was set), none lowered after its deadline. A month missing from ``months``
+    breaks the streak."""
     indexed = _by_month(months)
     position = month_index(year, month)
     met: list[bool] = []
-    while position in indexed and indexed[position].complete:
+    while position in indexed and indexed[position].counts_for_streak:
         met.append(True)
         position -= 1
     return streak_length(met)
@@ -218,7 +222,7 @@ def _goal_achievements(rep_id: int, state: _Progress, kinds: tuple[AchievementTy
         Achievement(rep_id, kind, year, month, today,
                     goal_value=_decimal(goal), actual_value=_decimal(actual), percent_achieved=pct)
         for kind, goal, actual, pct in goals
-        if goal_is_set(goal) and _met(pct)
+        if goal_met(actual, goal)
     ]
 
 
@@ -263,7 +267,7 @@ def _streak_achievements(
 
 
 def _perfect_month(rep_id: int, state: MonthState, today: date) -> list[Achievement]:
-    if not (state.set_by_deadline and state.complete):
+    if not (state.set_by_deadline and state.counts_for_streak):
         return []
     goal: int | Decimal | None
     if goal_is_set(state.signup_goal):
@@ -288,12 +292,12 @@ def earned_achievements(
 ) -> list[Achievement]:
     """Every achievement the rep holds as of ``current`` (their month being evaluated).
 
-    - ``monthly_signup_goal`` / ``monthly_revenue_goal``: that goal set (> 0) and ≥ 100 %;
+    - ``monthly_signup_goal`` / ``monthly_revenue_goal``: that goal set (> 0) and actual ≥ goal;
     - ``yearly_signup_goal`` / ``yearly_revenue_goal``: likewise on ``year_state``;
     - ``bonus_tier_unlocked``: one per tier 1..``current.bonus_tier``, with that tier's amount;
     - ``streak_milestone``: each milestone ≤ the streak ending with ``current``, dated by the
       month the streak reached it (``history`` = the rep's other months, any order);
-    - ``perfect_month``: set by the deadline and every set goal met.
+    - ``perfect_month``: set by the deadline (and not lowered since) and every set goal met.
 
     ``bonus`` gives tier thresholds, amounts and basis (default tiers when None).
     ``achievement_date`` is ``today``. Call it for the previous month as well
@@ -307,3 +311,95 @@ def earned_achievements(
         *_streak_achievements(rep_id, current, history, milestones, today),
         *_perfect_month(rep_id, current, today),
     ]
+
+
+AchievementKey = tuple[int, str, int, int | None, int | None, int | None]
+
+
+def announced_since(today: date, max_age_days: int) -> date:
+    """The oldest ``achievement_date`` still announced on ``today`` (``notifications.max_age_days``):
+    older achievements stay recorded and are never announced, so turning notifications on never
+    floods anyone with old news."""
+    return today - timedelta(days=max_age_days)
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    """What the achievement record needs so that it matches the data: achievements to record,
+    recorded ones to revoke (by key, with a reason) and revoked ones to reinstate."""
+
+    new: tuple[AchievementKey, ...]
+    revoke: dict[AchievementKey, str]
+    reinstate: tuple[AchievementKey, ...]
+
+
+def reconcile(
+    held: Mapping[AchievementKey, Achievement],
+    earnable: Set[AchievementKey],
+    recorded: Mapping[AchievementKey, bool],
+    in_scope: Callable[[Achievement], bool],
+    reason: Callable[[Achievement], str],
+) -> Reconciliation:
+    """Compare what the rules say is held with what is recorded.
+
+    ``held``: every achievement the evaluated months hold; ``earnable``: the keys among them that
+    may be recorded for the first time (those of the current and previous month: a correction to
+    an older month never earns anything new); ``recorded``: key → revoked?, for the recorded
+    achievements; ``in_scope``: whether a recorded achievement's month (or year) was evaluated,
+    so its absence from ``held`` means its basis is gone. A revoked achievement that is held
+    again is reinstated, whatever its age (the correction is what was wrong).
+    """
+    new = tuple(key for key in held if key in earnable and key not in recorded)
+    reinstate = tuple(key for key, revoked in recorded.items() if revoked and key in held)
+    revoke = {}
+    for key, revoked in recorded.items():
+        if revoked or key in held:
+            continue
+        achievement = _from_key(key)
+        if in_scope(achievement):
+            revoke[key] = reason(achievement)
+    return Reconciliation(new, revoke, reinstate)
+
+
+def _from_key(key: AchievementKey) -> Achievement:
+    rep, kind, year, month, tier, milestone = key
+    return Achievement(rep, kind, year, month, date(year, month or 1, 1),  # type: ignore[arg-type]
+                       bonus_tier=tier, milestone=milestone)
+
+
+def revocation_reason(achievement: Achievement, month: MonthState | None, year: YearState | None,
+                      bonus: BonusSettings) -> str:
+    """Why a recorded achievement no longer holds, in a rep's words, from its period's state now."""
+    kind = achievement.achievement_type
+    if kind in ("monthly_signup_goal", "monthly_revenue_goal", "yearly_signup_goal", "yearly_revenue_goal"):
+        state: _Progress | None = year if kind.startswith("yearly") else month
+        if state is None:
+            return "the goal row is gone"
+        signups = kind.endswith("signup_goal")
+        goal = state.signup_goal if signups else state.revenue_goal
+        actual = state.signups_actual if signups else state.revenue_actual
+        what = "signups" if signups else "revenue"
+        if not goal_is_set(goal):
+            return f"the {what} goal is no longer set"
+        return f"{what} {'are' if signups else 'is'} now {_plain(actual)} of {_plain(goal)}"
+    if month is None:
+        return "the month's goal row is gone"
+    if kind == "bonus_tier_unlocked":
+        tier = achievement.bonus_tier or 0
+        basis = "signup %" if bonus.basis == "percent" else "signups"
+        value = bonus_basis_value(month.signups_actual, month.signup_percent, bonus.basis)
+        return (f"{basis} are now {_plain(value)}, below tier {tier}'s threshold "
+                f"{_plain(bonus.tiers[min(tier, len(bonus.tiers) - 1)].threshold)}")
+    if kind == "perfect_month" and month.complete and not month.set_by_deadline:
+        return "the goals count as set late (set after the deadline, or lowered after it)"
+    if kind == "perfect_month":
+        return "not every goal is met any more"
+    return f"a month of the {achievement.milestone}-month streak no longer counts"
+
+
+def _plain(value: Number | None) -> str:
+    if value is None:
+        return "-"
+    number = _decimal(value)
+    assert number is not None
+    return f"{number.normalize():,f}" if number != number.to_integral_value() else f"{int(number):,}"

@@ -1,11 +1,16 @@
-"""Progress percentages and completion, as the database trigger computes them."""
+"""Progress percentages and completion, as the database trigger computes them.
+
+Completion compares actual ≥ goal exactly, never a percent. The percent is cut to two
+decimals, never rounded up, so it never shows more than was achieved: 999,950 of
+1,000,000 is 99.99 %, and a percent ≥ 100 always means the goal is met.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
 
-from models.rules._exact import Number, round_half_up, to_fraction
+from models.rules._exact import Number, to_fraction, truncate
 
 HUNDRED = Fraction(100)
 
@@ -24,27 +29,31 @@ def goal_is_set(goal: Number | None) -> bool:
 
 
 def progress_percent(actual: Number | None, goal: Number | None) -> Decimal | None:
-    """``actual / goal × 100`` rounded half-up to two decimals, never capped; None when the goal
-    is None or 0. Computed exactly before the one rounding, like ``round(numeric, 2)``."""
+    """``actual / goal × 100`` truncated to two decimals (never rounded up), never capped; None
+    when the goal is None or 0. Exact, like the SQL ``div(actual × 10000, goal) / 100``."""
     target = goal_value(goal)
     if target is None:
         return None
-    value = to_fraction(actual or 0) / target * HUNDRED
-    return round_half_up(value, 2)
+    return truncate(to_fraction(actual or 0) / target * HUNDRED, 2)
+
+
+def goal_met(actual: Number | None, goal: Number | None) -> bool:
+    """True when the goal is set (> 0) and ``actual ≥ goal``, compared exactly."""
+    target = goal_value(goal)
+    return target is not None and to_fraction(actual or 0) >= target
 
 
 def is_complete(
-    signup_pct: Number | None,
+    signups: Number | None,
     signup_goal: Number | None,
-    revenue_pct: Number | None,
+    revenue: Number | None,
     revenue_goal: Number | None,
 ) -> bool:
-    """True when at least one goal is set (> 0) and every set goal is at ≥ 100 %.
+    """True when at least one goal is set (> 0) and every set goal is met (actual ≥ goal, exact).
 
-    A set goal whose percent is missing counts as not met.
+    The Bonus Tier Goal does not count: it decides whether the bonus pays, not whether the
+    month's goals are met (docs/goal-rules.md).
     """
-    metrics = [(pct, goal) for pct, goal in ((signup_pct, signup_goal), (revenue_pct, revenue_goal))
+    metrics = [(actual, goal) for actual, goal in ((signups, signup_goal), (revenue, revenue_goal))
                if goal_is_set(goal)]
-    if not metrics:
-        return False
-    return all(pct is not None and to_fraction(pct) >= HUNDRED for pct, _ in metrics)
+    return bool(metrics) and all(goal_met(actual, goal) for actual, goal in metrics)

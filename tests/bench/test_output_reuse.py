@@ -38,8 +38,8 @@ def test_a_changed_rep_gets_a_new_row_and_the_others_stay() -> None:
 def test_the_next_day_and_the_deadline_change_rows_of_unchanged_reps() -> None:
     unset = standing("Cy Unset", goal_set_at=None, set_by_deadline=False)
     just_before = DEADLINE - timedelta(minutes=1)
-    assert _summary([unset], now=just_before)[0][13] == "pending"
-    assert _summary([unset], now=DEADLINE + timedelta(minutes=1))[0][13] == "overdue"
+    assert _summary([unset], now=just_before)[0][14] == "pending"
+    assert _summary([unset], now=DEADLINE + timedelta(minutes=1))[0][14] == "overdue"
     day_17, day_18 = _summary([unset]), _summary([unset], now=NOV_17 + timedelta(days=1))
     assert day_17 != day_18
     assert day_18 == _fresh_summary([unset], now=NOV_17 + timedelta(days=1))

@@ -25,8 +25,8 @@ def test_demo_builds_a_workbook_and_prints_the_summary(write_config, tmp_path: P
 
     # Every tab a manager reads is filled: the month was replayed day by day.
     book = openpyxl.load_workbook(ROOT / "var" / "demo-goals.xlsx")
-    summary = list(book["Summary"].iter_rows(min_row=2, max_col=25, values_only=True))
-    assert len(summary) == 11 and all(row[24] and len(row[24]) == 14 for row in summary)  # 14-day Trend
+    summary = list(book["Summary"].iter_rows(min_row=2, max_col=26, values_only=True))
+    assert len(summary) == 11 and all(row[25] and len(row[25]) == 14 for row in summary)  # 14-day Trend
     assert [row[0] for row in book["Team"].iter_rows(min_row=2, values_only=True)] == ["SMB", "Mid-Market",
                                                                                         "Enterprise"]
     history = [row[0] for row in book["History"].iter_rows(values_only=True)]
@@ -61,7 +61,7 @@ def test_status_shows_the_current_month(fresh_db_url: str, write_config, tmp_pat
     assert result.returncode == 0, result.stderr
     assert "November 2026 — 4 active reps" in result.stdout
     alice = next(line for line in result.stdout.splitlines() if line.startswith("Alice Able"))
-    assert alice.split() == ["Alice", "Able", "East", "12", "15", "80.0%", "80.0%", "10.0%", "ahead", "Silver",
+    assert alice.split() == ["Alice", "Able", "East", "12", "15", "80.0%", "80.0%", "10.0%", "Ahead", "Silver",
                              "complete", "0"]
     assert "Last sync: 2026-11-03 09:00 UTC, partial, 15 rows read, 6 problems" in result.stdout
 

@@ -119,8 +119,8 @@ class Spreadsheet:
 
 def by_rep(summary: list[list[Any]]) -> dict[str, dict[str, Any]]:
     """Summary rows by email, header → value; an empty cell is None whichever way it reads back."""
-    header = summary[0][:25]
-    return {row[1]: {h: (None if v == "" else v) for h, v in zip(header, row[:25] + [None] * (25 - len(row)),
+    header = summary[0][:26]
+    return {row[1]: {h: (None if v == "" else v) for h, v in zip(header, row[:26] + [None] * (26 - len(row)),
                                                                    strict=True)}
             for row in summary[1:] if len(row) > 1 and row[1]}
 
@@ -187,10 +187,10 @@ def test_first_cycle_stores_good_rows_and_reports_every_bad_cell(setup: tuple[Pa
     assert query(url, "SELECT count(*) FROM sales_reps WHERE email = 'zed@example.com'") == [(0,)]
 
     summary = book.output("Summary")
-    assert summary[0][:25] == [
+    assert summary[0][:26] == [
         "Rep", "Email", "Team", "Signups", "Signup Goal", "Signup %", "Revenue", "Revenue Goal", "Revenue %",
-        "Expected %", "Pace", "Bonus Tier", "Bonus", "Goal Status", "Days Left", "Needed/Day", "YTD Signups",
-        "Yearly Signup Goal", "YTD Signup %", "YTD Revenue", "Yearly Revenue Goal", "YTD Revenue %",
+        "Expected %", "Pace", "Bonus Tier", "Bonus Tier Goal", "Bonus", "Goal Status", "Days Left", "Needed/Day",
+        "YTD Signups", "Yearly Signup Goal", "YTD Signup %", "YTD Revenue", "Yearly Revenue Goal", "YTD Revenue %",
         "Yearly Pace", "Streak", "Trend",
     ]
     assert [row[0] for row in summary[1:5]] == ["Alice Able", "Bob Baker",  # team, then name
@@ -199,15 +199,16 @@ def test_first_cycle_stores_good_rows_and_reports_every_bad_cell(setup: tuple[Pa
     assert reps["alice@example.com"] == {
         "Rep": "Alice Able", "Email": "alice@example.com", "Team": "East", "Signups": 12, "Signup Goal": 15,
         "Signup %": 0.8, "Revenue": 24000.5, "Revenue Goal": 30000, "Revenue %": 0.8, "Expected %": 0.1,
-        "Pace": "ahead", "Bonus Tier": "Silver", "Bonus": 250, "Goal Status": "complete", "Days Left": 27,
-        "Needed/Day": 0.11, "YTD Signups": 12, "Yearly Signup Goal": 180, "YTD Signup %": 0.0667,
-        "YTD Revenue": 24000.5, "Yearly Revenue Goal": 360000, "YTD Revenue %": 0.0667,
+        "Pace": "Ahead", "Bonus Tier": "Silver", "Bonus Tier Goal": "Gold", "Bonus": 0,  # Silver < Gold: unpaid
+        "Goal Status": "complete", "Days Left": 27,
+        "Needed/Day": 0.11, "YTD Signups": 12, "Yearly Signup Goal": 180, "YTD Signup %": 0.0666,  # 6.666…%, cut
+        "YTD Revenue": 24000.5, "Yearly Revenue Goal": 360000, "YTD Revenue %": 0.0666,
         "Yearly Pace": "Behind Pace", "Streak": 0, "Trend": None,
     }
     assert reps["carol@example.com"]["Goal Status"] == "pending"
     assert reps["eve@example.com"]["Needed/Day"] is None  # met: blank
     assert reps["eve@example.com"]["Streak"] == 1
-    side = {row[26]: row[27] for row in summary[:4] if len(row) > 27}
+    side = {row[27]: row[28] for row in summary[:4] if len(row) > 28}
     assert side["Last change synced"] == "2026-11-03 09:00 UTC"
     assert side["Rows read"] == 15
     assert str(side["Problems"]).startswith("6")

@@ -130,3 +130,33 @@ def test_the_code_knows_the_head_revision_and_skips_alembic_when_current(test_da
         assert is_current(engine)
     finally:
         engine.dispose()
+
+
+def test_0002_recomputes_stored_percents_and_downgrades_exactly(fresh_db_url):
+    """Issue 11: upgrading fixes percents and statuses stored by 0001's rounding; the downgrade
+    restores 0001's schema (functions, triggers, columns) exactly, and upgrading again is head."""
+    head = _schema(fresh_db_url)
+    downgrade(fresh_db_url, "0001")
+    at_0001 = _schema(fresh_db_url)
+    assert "goal_achievements.revoked_at" not in at_0001["columns"]
+    engine = make_engine(fresh_db_url)
+    try:
+        with engine.begin() as connection:
+            rep = connection.execute(text(
+                "INSERT INTO sales_reps (email, name) VALUES ('ana@example.com', 'Ana') RETURNING id")).scalar_one()
+            connection.execute(text("""
+                INSERT INTO rep_monthly_goals (sales_rep_id, goal_year, goal_month, revenue_goal, revenue_actual,
+                                               deadline)
+                VALUES (:rep, 2026, 11, 1000000, 999950, '2026-11-07T00:00Z')"""), {"rep": rep})
+        stored = "SELECT revenue_progress_percent::text || ' ' || status FROM rep_monthly_goals"
+        assert _scalars(fresh_db_url, stored) == ["100.00 completed"]  # the rounding bug of 0001
+        upgrade(fresh_db_url)
+        assert _scalars(fresh_db_url, stored) == ["99.99 active"]
+        assert _schema(fresh_db_url) == head
+        downgrade(fresh_db_url, "0001")
+        assert _schema(fresh_db_url) == at_0001
+        assert _scalars(fresh_db_url, stored) == ["100.00 completed"]
+        upgrade(fresh_db_url)
+        assert _schema(fresh_db_url) == head
+    finally:
+        engine.dispose()

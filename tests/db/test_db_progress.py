@@ -64,12 +64,17 @@ def test_every_set_goal_met_completes_and_a_correction_reopens(add_rep, add_mont
     assert row["revenue_progress_percent"] == Decimal("80.00")
 
 
-def test_completion_uses_the_stored_percent(add_rep, add_month):
-    # 4999.99 / 5000 = 99.9998 % is stored as 100.00 %, and completion reads the stored percent
-    # (as models.rules.progress.is_complete does), so both layers agree.
-    row = add_month(add_rep(), revenue_goal=5000, revenue_actual=Decimal("4999.99"))
-    assert row["revenue_progress_percent"] == Decimal("100.00")
-    assert row["status"] == "completed"
+@pytest.mark.parametrize(("actual", "goal", "percent", "status"), [
+    (Decimal("4999.99"), 5000, Decimal("99.99"), "active"),  # 99.9998 %: cut, not rounded up
+    (Decimal("999950"), 1_000_000, Decimal("99.99"), "active"),
+    (Decimal("5000.00"), 5000, Decimal("100.00"), "completed"),
+    (Decimal("1000000.01"), 1_000_000, Decimal("100.00"), "completed"),
+])
+def test_completion_compares_actual_with_goal_exactly(add_rep, add_month, actual, goal, percent, status):
+    # Issue 11: completion is actual >= goal (as models.rules.progress.is_complete), never the
+    # percent, and the percent never shows 100.00 unless the goal is met.
+    row = add_month(add_rep(), revenue_goal=goal, revenue_actual=actual)
+    assert (row["revenue_progress_percent"], row["status"]) == (percent, status)
 
 
 def test_clearing_the_goals_reopens(add_rep, add_month, sql):

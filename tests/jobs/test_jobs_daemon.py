@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -226,3 +227,24 @@ def test_cron_runs_the_due_jobs_once(daemon_config: Callable[..., Path], fresh_d
     assert by_hand.returncode == 0, by_hand.stderr
     assert "reminders at 2026-11-03 09:10 UTC: success — created=0 sent=0" in by_hand.stdout
     assert sorted(mail.to[0] for mail in smtp.take()) == ["rep0@example.com", "rep1@example.com"]
+
+
+def test_a_daemon_started_with_now_keeps_real_time_across_the_clock_change(
+        daemon_config: Callable[..., Path], fresh_db_url: str, tmp_path: Path) -> None:
+    """Issue 11, item 6: three seconds before the autumn change in New York (01:59:57 EDT) the
+    daemon's cycles must read 01:59:5x EDT, then 01:00:0x EST: seconds later, never an hour."""
+    Book(tmp_path / "goals.xlsx", _reps(1))
+    config = daemon_config(fresh_db_url, timezone="America/New_York")
+    with daemon(config, "2026-11-01T01:59:57") as process:
+        for _ in range(4):
+            process.wait_for("cycle success")
+        time.sleep(3.5)  # past 02:00 EDT on the wall clock
+        process.wait_for("cycle success")
+        code, _ = process.stop()
+    assert code == 0
+    store = _consistent(fresh_db_url)
+    cycles = [moment for (moment,) in rows(store, "SELECT cycle_now FROM sheets_sync_log ORDER BY id")]
+    store.dispose()
+    start = datetime(2026, 11, 1, 5, 59, 57, tzinfo=UTC)
+    assert cycles[-1] > datetime(2026, 11, 1, 6, 0, 0, tzinfo=UTC), cycles  # the change was crossed...
+    assert all(start <= moment < start + timedelta(minutes=2) for moment in cycles), cycles  # ...without a jump

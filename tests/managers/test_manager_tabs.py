@@ -60,10 +60,10 @@ def test_team_tab_has_one_ranked_row_per_team(synced: dict[str, list[list[Any]]]
         ["Team", "Members", "Signups", "Signup Goal", "Signup %", "Revenue", "Revenue Goal", "Revenue %",
          "Expected %", "Pace", "Ahead", "On Track", "Behind", "Critical", "Goals Not Set", "Rank"],
         # East: 9 of 30 = 30 %, 0.93 of the expected 32.26 %: behind; Ana ahead, Bo critical.
-        ["East", 2, 9, 30, 0.3, 0, None, None, EXPECTED_TODAY, "behind", 1, 0, 0, 1, 0, 1],
-        ["West", 1, 1, 10, 0.1, 0, None, None, EXPECTED_TODAY, "critical", 0, 0, 0, 1, 0, 2],
+        ["East", 2, 9, 30, 0.3, 0, None, None, EXPECTED_TODAY, "Behind", 1, 0, 0, 1, 0, 1],
+        ["West", 1, 1, 10, 0.1, 0, None, None, EXPECTED_TODAY, "Critical", 0, 0, 0, 1, 0, 2],
         # Dee's goal comes from the Reps tab and was never set; a row without a team is not ranked.
-        ["(no team)", 1, 2, 5, 0.4, 0, None, None, EXPECTED_TODAY, "ahead", 1, 0, 0, 0, 1],
+        ["(no team)", 1, 2, 5, 0.4, 0, None, None, EXPECTED_TODAY, "Ahead", 1, 0, 0, 0, 1],
     ]
 
 
@@ -99,7 +99,7 @@ def test_charts_tab_holds_the_data_of_both_charts(synced: dict[str, list[list[An
     assert charts[10] == [10, 9, 9.7, 1, 3.2, 2, 1.6, None, "Dec 2025"]
     # January: only Ana had a goal (5 of 10); February: East 20 of 30, West 12 of 10.
     assert charts[11] == [11, None, 10.6, None, 3.5, None, 1.8, None, "Jan 2026", 0.5]
-    assert charts[12] == [12, None, 11.6, None, 3.9, None, 1.9, None, "Feb 2026", 0.6667, 1.2]
+    assert charts[12] == [12, None, 11.6, None, 3.9, None, 1.9, None, "Feb 2026", 0.6666, 1.2]  # 2 of 3, cut
     assert charts[31] == [31, None, 30.0, None, 10.0, None, 5.0]
 
 

@@ -28,7 +28,7 @@ SET_ON_TIME = datetime(2026, 11, 3, 9, 0, tzinfo=BERLIN)
 
 SUMMARY_HEADER = (
     "Rep", "Email", "Team", "Signups", "Signup Goal", "Signup %", "Revenue", "Revenue Goal",
-    "Revenue %", "Expected %", "Pace", "Bonus Tier", "Bonus", "Goal Status", "Days Left",
+    "Revenue %", "Expected %", "Pace", "Bonus Tier", "Bonus Tier Goal", "Bonus", "Goal Status", "Days Left",
     "Needed/Day", "YTD Signups", "Yearly Signup Goal", "YTD Signup %", "YTD Revenue",
     "Yearly Revenue Goal", "YTD Revenue %", "Yearly Pace", "Streak", "Trend",
 )
@@ -111,8 +111,9 @@ def test_rep_ahead_row_exact_cells() -> None:
         "Revenue Goal": 10000,
         "Revenue %": 0.7251,
         "Expected %": 0.5667,
-        "Pace": "ahead",
+        "Pace": "Ahead",
         "Bonus Tier": "Silver",
+        "Bonus Tier Goal": "Silver",
         "Bonus": 250,
         "Goal Status": "complete",
         "Days Left": 13,
@@ -133,7 +134,7 @@ def test_rep_ahead_row_exact_cells() -> None:
 
 def test_critical_rep_uses_the_weaker_metric_and_needs_more_per_day() -> None:
     row = as_dict(summary([CRITICAL]))
-    assert row["Pace"] == "critical"
+    assert row["Pace"] == "Critical"
     assert row["Signups"] == 4.5
     assert row["Signup %"] == 0.225
     assert row["Needed/Day"] == 1.19  # (20 - 4.5) / 13 = 1.1923
@@ -143,10 +144,10 @@ def test_critical_rep_uses_the_weaker_metric_and_needs_more_per_day() -> None:
 
 
 @pytest.mark.parametrize(("signup_pct", "pace_text"), [
-    ("62.34", "ahead"),  # ratio 1.1001 (expected 17/30)
-    ("56.67", "on_track"),
-    ("50.00", "behind"),  # 0.8824
-    ("45.00", "critical"),  # 0.7941
+    ("62.34", "Ahead"),  # ratio 1.1001 (expected 17/30)
+    ("56.67", "On track"),
+    ("50.00", "Behind"),  # 0.8824
+    ("45.00", "Critical"),  # 0.7941
 ])
 def test_pace_text_per_indicator(signup_pct: str, pace_text: str) -> None:
     row = as_dict(summary([standing(signup_pct=Decimal(signup_pct), revenue_goal=None, revenue_pct=None)]))
@@ -161,6 +162,20 @@ def test_percent_fractions_are_exact_floats() -> None:
     assert row["YTD Signup %"] == 0.0005
     assert row["YTD Revenue %"] is None
     assert all(type(row[h]) is float for h in ("Signup %", "Revenue %", "YTD Signup %", "Expected %"))
+
+
+def test_bonus_is_paid_only_when_triggered_and_the_tier_goal_is_shown() -> None:
+    """Issue 11, item 4: Bronze reached with Silver as the goal pays nothing (the stored amount is
+    the tier's, the trigger says whether it is paid)."""
+    below_goal = standing("Below Goal", signups=Decimal("10.5"), bonus_tier=1, bonus_amount=Decimal("100.00"),
+                          bonus_tier_goal=2, bonus_triggered=False)
+    no_goal = standing("No Tier Goal", signups=Decimal(11), bonus_tier=2, bonus_amount=Decimal("250.00"),
+                       bonus_tier_goal=None, bonus_triggered=True)
+    table = summary([below_goal, no_goal])
+    rows = {row["Rep"]: row for row in (as_dict(table, i) for i in range(2))}
+    assert (rows["Below Goal"]["Bonus Tier"], rows["Below Goal"]["Bonus Tier Goal"], rows["Below Goal"]["Bonus"]) \
+        == ("Bronze", "Silver", 0)
+    assert (rows["No Tier Goal"]["Bonus Tier Goal"], rows["No Tier Goal"]["Bonus"]) == (None, 250)
 
 
 def test_needed_per_day_is_blank_once_met_and_without_goal() -> None:
@@ -184,7 +199,7 @@ def test_too_early_on_the_second_and_goal_statuses_before_the_deadline() -> None
                       revenue_goal=None, revenue_pct=None, goal_set_at=None, set_by_deadline=False)
     table = summary([standing("Early Bird"), unset_row, no_row], now=NOV_2)
     rows = {row["Rep"]: row for row in (as_dict(table, i) for i in range(3))}
-    assert rows["Early Bird"]["Pace"] == "too early"
+    assert rows["Early Bird"]["Pace"] == "Too early"
     assert rows["Early Bird"]["Expected %"] == 0.0667
     assert rows["Early Bird"]["Days Left"] == 28
     assert rows["Early Bird"]["Goal Status"] == "complete"
@@ -245,8 +260,9 @@ def test_cells_are_json_ready_and_empty_cells_are_none() -> None:
 def test_layout_colours_pace_and_places_the_side_block_two_columns_right() -> None:
     layout = summary([]).layout
     assert layout.colour_column == "Pace"
-    assert dict(layout.colours) == PACE_COLOURS
-    assert layout.side_block_column == 26  # column AA: one blank column after Trend (Y)
+    assert dict(layout.colours) == {"Ahead": PACE_COLOURS["ahead"], "On track": PACE_COLOURS["on_track"],
+                                    "Behind": PACE_COLOURS["behind"], "Critical": PACE_COLOURS["critical"]}
+    assert layout.side_block_column == 27  # column AB: one blank column after Trend (Z)
     assert layout.frozen_rows == 1
     kinds = {column.header: column.kind for column in layout.columns}
     assert {h for h, kind in kinds.items() if kind == "percent"} == {

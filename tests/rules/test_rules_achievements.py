@@ -8,10 +8,13 @@ from models.rules.achievements import (
     YearState,
     earned_achievements,
     live_streak,
+    reconcile,
+    revocation_reason,
     streak_ending,
     streak_length,
 )
 from models.rules.periods import shift_month
+from models.settings import BonusSettings
 
 D = Decimal  # short for the many literals below
 TODAY = date(2026, 11, 20)
@@ -83,11 +86,15 @@ def test_no_goal_set_earns_nothing_even_with_actuals():
     assert earned(month(2026, 11, "40", "9000", signup_goal=0, revenue_goal="0")) == []
 
 
-def test_stored_percent_wins_over_recomputing():
-    # The trigger rounds 99.996 % to 100.00 % and marks the goal completed: so do the rules.
-    state = MonthState(2026, 11, signup_goal=None, revenue_goal=D("25000.00"), revenue_actual=D("24999.00"),
+def test_a_goal_is_met_by_its_actual_never_by_a_rounded_percent():
+    # Issue 11: 999,950 of 1,000,000 is 99.995 %; even a stored 100.00 (as 0001 rounded it) earns nothing.
+    state = MonthState(2026, 11, signup_goal=None, revenue_goal=D("1000000"), revenue_actual=D("999950"),
                        revenue_pct=D("100.00"), set_by_deadline=True, goal_set_at=SET_EARLY)
-    assert types(earned(state)) == ["monthly_revenue_goal", "perfect_month"]
+    assert earned(state) == []
+    assert not state.complete
+    met = MonthState(2026, 11, revenue_goal=D("1000000"), revenue_actual=D("1000000"),
+                     set_by_deadline=True, goal_set_at=SET_EARLY)
+    assert types(earned(met)) == ["monthly_revenue_goal", "perfect_month"]
 
 
 # --- yearly goals ----------------------------------------------------------------------
@@ -209,3 +216,53 @@ def test_all_seven_types_and_row_values():
         "bonus_tier", "milestone", "goal_value", "actual_value", "percent_achieved", "bonus_amount",
     }
     assert all(a.achievement_date == TODAY and a.sales_rep_id == 7 for a in result)
+
+
+# --- issue 11: goals lowered after the deadline, revocation ------------------------------------
+
+
+def test_a_month_with_a_goal_lowered_after_the_deadline_earns_no_perfect_month_and_no_streak_credit():
+    lowered = MonthState(2026, 11, signup_goal=5, signups_actual=D(6), set_by_deadline=False,
+                         goal_set_at=SET_EARLY, lowered_after_deadline=True)
+    history = met_months((2026, 10), 2)
+    assert types(earned(lowered, history)) == ["monthly_signup_goal"]
+    assert lowered.complete and not lowered.counts_for_streak
+    assert streak_ending([*history, lowered], 2026, 11) == 0
+    assert live_streak([*history, lowered], 2026, 11) == 2
+    december = month(2026, 12)
+    assert streak_ending([*history, lowered, december], 2026, 12) == 1  # the lowered month broke it
+
+
+def _key(kind: str, month_number: int | None = 11, tier: int | None = None) -> tuple:
+    return (7, kind, 2026, month_number, tier, None)
+
+
+def test_reconcile_records_only_recent_news_and_revokes_only_what_was_evaluated():
+    held = {key: Achievement(*key[:4], TODAY, bonus_tier=key[4]) for key in (
+        _key("monthly_signup_goal"), _key("bonus_tier_unlocked", tier=1), _key("monthly_signup_goal", 8))}
+    recorded = {
+        _key("bonus_tier_unlocked", tier=1): False,  # still held: kept
+        _key("bonus_tier_unlocked", tier=2): False,  # November evaluated, no longer held: revoked
+        _key("bonus_tier_unlocked", 5, tier=2): False,  # May not evaluated: kept
+        _key("monthly_signup_goal", 8): True,  # revoked earlier, held again: reinstated
+    }
+    plan = reconcile(held, {_key("monthly_signup_goal"), _key("bonus_tier_unlocked", tier=1)}, recorded,
+                     in_scope=lambda a: a.achievement_month in (8, 11), reason=lambda a: f"tier {a.bonus_tier}")
+    assert plan.new == (_key("monthly_signup_goal"),)  # August's goal is held but not earnable (too old)
+    assert plan.revoke == {_key("bonus_tier_unlocked", tier=2): "tier 2"}
+    assert plan.reinstate == (_key("monthly_signup_goal", 8),)
+
+
+def test_revocation_reasons_say_what_changed():
+    bonus = BonusSettings()
+    state = MonthState(2026, 11, signup_goal=20, signups_actual=D(10), set_by_deadline=True, goal_set_at=SET_EARLY)
+    achievement = Achievement(7, "monthly_signup_goal", 2026, 11, TODAY)
+    assert revocation_reason(achievement, state, None, bonus) == "signups are now 10 of 20"
+    tier = Achievement(7, "bonus_tier_unlocked", 2026, 11, TODAY, bonus_tier=3)
+    assert revocation_reason(tier, state, None, bonus) == "signups are now 10, below tier 3's threshold 15"
+    late = MonthState(2026, 11, signup_goal=5, signups_actual=D(10), lowered_after_deadline=True)
+    perfect = Achievement(7, "perfect_month", 2026, 11, TODAY)
+    assert "set late" in revocation_reason(perfect, late, None, bonus)
+    yearly = Achievement(7, "yearly_revenue_goal", 2026, None, TODAY)
+    year = YearState(2026, revenue_goal=D(3000), revenue_actual=D("2999.99"))
+    assert revocation_reason(yearly, None, year, bonus) == "revenue is now 2,999.99 of 3,000"

@@ -12,11 +12,17 @@ D = Decimal  # short for the many literals below
     [
         (D("14.5"), 20, D("72.50")),
         (1, 3, D("33.33")),
-        (2, 3, D("66.67")),
-        (1, 800, D("0.13")),  # 0.125 rounds half up, not to even
+        (2, 3, D("66.66")),  # cut, never rounded up: a percent never shows more than was done
+        (1, 800, D("0.12")),  # 0.125
         (D("0"), 10, D("0.00")),
         (30, 20, D("150.00")),  # never capped
-        (D("1234.56"), D("10000.00"), D("12.35")),  # 12.3456
+        (D("1234.56"), D("10000.00"), D("12.34")),  # 12.3456
+        (999_950, 1_000_000, D("99.99")),  # issue 11: 99.995 is not 100.00
+        (D("999.99"), 1000, D("99.99")),
+        (D("2999.99"), 3000, D("99.99")),  # 99.9996
+        (D("4999.99"), D("5000.00"), D("99.99")),
+        (1_000_000, 1_000_000, D("100.00")),
+        (D("1000000.01"), 1_000_000, D("100.00")),  # met, by a cent
     ],
 )
 def test_progress_percent(actual, goal, expected):
@@ -31,19 +37,27 @@ def test_no_percent_without_goal(goal):
 
 
 @pytest.mark.parametrize(
-    ("signup_pct", "signup_goal", "revenue_pct", "revenue_goal", "complete"),
+    ("signups", "signup_goal", "revenue", "revenue_goal", "complete"),
     [
-        (D("100.00"), 10, None, None, True),
-        (D("99.99"), 10, None, None, False),
-        (D("120"), 10, D("100"), D("5000"), True),
-        (D("120"), 10, D("99.99"), D("5000"), False),
-        (D("120"), 10, None, D("0"), True),  # a revenue goal of 0 is not a goal
+        (D(10), 10, None, None, True),
+        (D("9.5"), 10, None, None, False),
+        (D(12), 10, D("5000"), D("5000"), True),
+        (D(12), 10, D("4999.99"), D("5000"), False),  # 99.9998 %: compared exactly, not on a percent
+        (D(12), 10, D("999950"), D("1000000"), False),
+        (D(12), 10, None, D("0"), True),  # a revenue goal of 0 is not a goal
         (None, None, None, None, False),  # nothing set: never complete
-        (D("150"), 0, D("150"), 0, False),
-        (None, 10, None, None, False),  # a set goal without a percent is not met
-        (None, None, D("100"), D("5000"), True),
+        (D(15), 0, D(15), 0, False),
+        (None, 10, None, None, False),  # a set goal without an actual is not met
+        (None, None, D("5000"), D("5000"), True),
     ],
 )
+def test_is_complete(signups, signup_goal, revenue, revenue_goal, complete):
+    assert is_complete(signups, signup_goal, revenue, revenue_goal) is complete
 
-def test_is_complete(signup_pct, signup_goal, revenue_pct, revenue_goal, complete):
-    assert is_complete(signup_pct, signup_goal, revenue_pct, revenue_goal) is complete
+
+@pytest.mark.parametrize("goal", [1, 3, 7, 800, D("0.01"), D("12345.67"), 1_000_000, D("999999999.99")])
+@pytest.mark.parametrize("offset", [D("-0.01"), D("-0.1"), D(0), D("0.01")])
+def test_a_percent_of_100_means_the_goal_is_met(goal, offset):
+    """The percent shown and completion never disagree: ≥ 100.00 exactly when actual ≥ goal."""
+    actual = max(D(goal) + offset, D(0))
+    assert (progress_percent(actual, goal) >= 100) is is_complete(actual, goal, None, None)

@@ -145,7 +145,7 @@ def test_demo_workbook_round_trips_through_the_parser(tmp_path: Path) -> None:
 def test_writes_values_header_formats_widths_colours_and_side_block(workbook: Path) -> None:
     backend = XlsxBackend(workbook)
     table = summary(("Ana", 14.5, 20, 0.725, 1234.5, "behind"), ("Bo", 30.0, 20, 1.5, 99.0, "ahead"),
-                    ("Cy", 1.0, None, None, 0.0, "too early"),
+                    ("Cy", 1.0, None, None, 0.0, "Too early"),
                     side=(("Last sync", "2026-11-03 09:00"), ("Rows read", 42)))
     report = backend.write_tabs([TabWrite(table, apply_layout=True)])
     assert report.value_calls == 1 and report.format_calls == 1 and report.tabs_created == ("Summary",)
@@ -155,7 +155,7 @@ def test_writes_values_header_formats_widths_colours_and_side_block(workbook: Pa
         ["Rep", "Signups", "Signup Goal", "Signup %", "Revenue", "Pace", None, "Last sync", "2026-11-03 09:00"],
         ["Ana", 14.5, 20, 0.725, 1234.5, "behind", None, "Rows read", 42],
         ["Bo", 30, 20, 1.5, 99, "ahead"],
-        ["Cy", 1, None, None, 0, "too early"],
+        ["Cy", 1, None, None, 0, "Too early"],
     ]
     sheet = openpyxl.load_workbook(workbook)["Summary"]
     assert sheet.freeze_panes == "A2"
