@@ -11,14 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from sheets.google import GoogleSheetsBackend
+from sync.output_tables import SUMMARY_COLUMNS
 from tests.cycle.conftest import run_cli
 from tests.faults.conftest import InProcess
 from tests.faults.support import GoogleSheet, workbook
 from tests.sheets_api.server import FakeSheetsServer
 
 RUN = ("run", "--once", "--now")
-SIDE = 26
-"""Column AA: the side block starts two columns right of the Summary's 25 columns."""
+SIDE = len(SUMMARY_COLUMNS) + 1
+"""The side block starts two columns right of the Summary's last column."""
 
 
 def side_block(sheet: GoogleSheet) -> list[list[Any]]:
@@ -44,13 +45,13 @@ def test_run_once_shows_the_cells_used_and_a_second_run_sends_one_read_and_no_wr
 
     assert first.returncode == 0, first.stdout + first.stderr
     cells = cells_in(sheets_server, google_sheet.id)  # 4 input tabs, Sheet1, 6 output tabs
-    assert cells == 292_000
+    assert cells == 293_000
     assert side_block(google_sheet) == [
         ["Last change synced", "2026-11-03 09:00 UTC"],
         ["Rows read", 11],
         ["Problems", 0],
         ["Status", "success"],
-        ["Cells used", "292,000 of 10,000,000 (2 %)"],
+        ["Cells used", "293,000 of 10,000,000 (2 %)"],
     ]
     assert sheets_server.count("spreadsheets.get") == 0  # the formatting call's answer gave the sizes
 
@@ -60,7 +61,7 @@ def test_run_once_shows_the_cells_used_and_a_second_run_sends_one_read_and_no_wr
 
     assert second.returncode == 0, second.stdout + second.stderr
     assert sheets_server.count("values.batchGet") == 1 and sheets_server.count() == 1
-    assert side_block(google_sheet)[4] == ["Cells used", "292,000 of 10,000,000 (2 %)"]
+    assert side_block(google_sheet)[4] == ["Cells used", "293,000 of 10,000,000 (2 %)"]
 
     # A rep's actuals change: the Summary is rewritten; the figure it cannot know is left in place.
     tabs = workbook()
@@ -76,7 +77,7 @@ def test_run_once_shows_the_cells_used_and_a_second_run_sends_one_read_and_no_wr
         ["Rows read", 11],
         ["Problems", 0],
         ["Status", "success"],
-        ["Cells used", "292,000 of 10,000,000 (2 %)"],
+        ["Cells used", "293,000 of 10,000,000 (2 %)"],
     ]
 
 
@@ -91,16 +92,16 @@ def test_above_80_percent_the_side_block_says_what_to_do(cli_config: Callable[..
 
     assert result.returncode == 0, result.stdout + result.stderr
     cells = cells_in(sheets_server, google_sheet.id)
-    assert cells == 8_872_000
+    assert cells == 8_873_000
     advice = ("delete unused tabs, rows and columns (empty cells count), or move the output tabs to their "
               "own spreadsheet (sheets.summary_spreadsheet_id)")
     assert side_block(google_sheet)[4:] == [
-        ["Cells used", "8,872,000 of 10,000,000 (88 %)"],
+        ["Cells used", "8,873,000 of 10,000,000 (88 %)"],
         ["Warning", f"Above 80 % of Google's limit of 10,000,000 cells: {advice}"],
     ]
     # check says the same in the same words (one function for both).
     warning = next(line for line in check.stdout.splitlines() if line.startswith("WARN"))
-    assert warning.endswith(f"cells used 8,872,000 of 10,000,000 (88 %) — above 80 % of Google's limit of "
+    assert warning.endswith(f"cells used 8,873,000 of 10,000,000 (88 %) — above 80 % of Google's limit of "
                             f"10,000,000 cells: {advice}")
 
 
@@ -110,7 +111,7 @@ def test_a_daemon_rewrites_the_summary_only_when_the_figure_moves(
     daemon = in_process()
     backend = GoogleSheetsBackend(daemon.settings.sheets, environ={})
     assert daemon.cycle("2026-11-03T09:00", backend).status == "success"
-    assert side_block(google_sheet)[4] == ["Cells used", "292,000 of 10,000,000 (2 %)"]
+    assert side_block(google_sheet)[4] == ["Cells used", "293,000 of 10,000,000 (2 %)"]
 
     sheets_server.clear_requests()
     warm = daemon.cycle("2026-11-03T09:01", backend)
@@ -129,7 +130,7 @@ def test_a_daemon_rewrites_the_summary_only_when_the_figure_moves(
     sheets_server.clear_requests()
     assert daemon.cycle("2026-11-03T09:03", backend).status == "success"
 
-    assert cells_in(sheets_server, google_sheet.id) == 344_260
-    assert side_block(google_sheet)[4] == ["Cells used", "344,000 of 10,000,000 (3 %)"]
+    assert cells_in(sheets_server, google_sheet.id) == 345_260
+    assert side_block(google_sheet)[4] == ["Cells used", "345,000 of 10,000,000 (3 %)"]
     assert sheets_server.count("values.batchGet") == 1 and sheets_server.count("values.batchUpdate") == 1
     assert sheets_server.count() == 2
