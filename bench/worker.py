@@ -88,7 +88,7 @@ def serve(config: Path, commands: TextIO, out: TextIO) -> None:
             _send(out, {
                 "seconds": seconds, "cpu_seconds": cpu, "status": result.status, "error": result.error,
                 "rows_read": result.rows_read, "rows_upserted": result.rows_upserted,
-                "problems": len(result.problems), "api_reads": result.api_reads,
+                "problems": result.problem_count, "api_reads": result.api_reads,
                 "api_writes": result.api_writes, "sql_statements": result.sql_statements,
                 "tabs_written": list(result.tabs_written), "peak_memory_mb": peak_memory_mb(),
             })

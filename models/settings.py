@@ -65,6 +65,9 @@ class SheetsSettings(_Model):
     iam_endpoint: str = ""
     """The IAM Credentials API root for impersonation (default Google's; a local server in tests)."""
     protect_output_tabs: bool = False
+    max_error_rows: int = Field(1000, ge=1, le=100_000)
+    """Problems listed on Sync Errors and kept in the sync log per cycle (a total line counts the rest):
+    5 columns × 100,001 rows at most, far inside Google's 10 million cells a spreadsheet."""
     tabs: TabNames = TabNames()
     headers: dict[str, str | list[str]] = {}
     """Extra header texts per field, e.g. ``{signups: "Deals Closed"}``."""

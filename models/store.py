@@ -280,7 +280,7 @@ class Transaction:
             "started_at": result.now, "finished_at": result.now + timedelta(seconds=result.seconds),
             "cycle_now": result.now, "status": result.status, "spreadsheet": spreadsheet,
             "rows_read": result.rows_read, "rows_upserted": result.rows_upserted,
-            "rows_unchanged": result.rows_unchanged, "rows_rejected": len(result.problems),
+            "rows_unchanged": result.rows_unchanged, "rows_rejected": result.problem_count,
             "api_reads": result.api_reads, "api_writes": result.api_writes,
             "sql_statements": result.sql_statements, "error": _cut(result.error),
             "problems": json.dumps([_problem_dict(p) for p in result.problems[:LOG_PROBLEMS_KEPT]]),

@@ -100,12 +100,19 @@ class CycleResult:
     error: str | None = None
     changes: tuple[str, ...] = ()
     """What a dry run would have changed, one line each."""
+    more_problems: int = 0
+    """Problems found beyond those in ``problems``, which holds only the first ``sheets.max_error_rows``."""
+
+    @property
+    def problem_count(self) -> int:
+        """Every problem the cycle found."""
+        return len(self.problems) + self.more_problems
 
     def log_fields(self, source: str = DEFAULT_SOURCE) -> dict[str, object]:
         """Status, counts and duration as separate fields (``extra=`` of the cycle's log line)."""
         return {"event": "cycle", "source": source, "status": self.status, "seconds": round(self.seconds, 3),
                 "rows_read": self.rows_read, "rows_upserted": self.rows_upserted,
-                "rows_unchanged": self.rows_unchanged, "problems": len(self.problems),
+                "rows_unchanged": self.rows_unchanged, "problems": self.problem_count,
                 "api_reads": self.api_reads, "api_writes": self.api_writes,
                 "sql_statements": self.sql_statements, "tabs_written": list(self.tabs_written),
                 "error": self.error}
@@ -113,4 +120,4 @@ class CycleResult:
     @property
     def exit_code(self) -> int:
         """0 success, 1 failed, 3 done with rejected input, 75 skipped (lock held)."""
-        return {"failed": 1, "skipped": 75}.get(self.status, 3 if self.problems else 0)
+        return {"failed": 1, "skipped": 75}.get(self.status, 3 if self.problem_count else 0)

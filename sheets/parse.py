@@ -10,7 +10,8 @@ A bad key cell (Email, Year, Month) drops the row; a bad value cell becomes
 NA ("no change") and the rest of the row goes on; every bad cell is reported
 once, including the value cells of a dropped row. Rows left with a valid key
 are then checked, in this order, and dropped with one problem each when they
-fail: duplicate key within the tab (every row of that key), unknown rep
+fail: duplicate key within the tab (every row of that key; one problem per
+key, at its first row, naming the count and the first rows), unknown rep
 (goals and actuals tabs), new rep without a name (Reps tab; a new rep whose
 Name cell holds a spreadsheet error is dropped too, its cell already reported).
 """
@@ -38,6 +39,8 @@ DEFAULT_TITLES: Mapping[InputKind, str] = {
     "reps": "Reps", "monthly_goals": "Monthly Goals", "yearly_goals": "Yearly Goals", "actuals": "Actuals",
 }
 _TEXT_FIELDS = ("name", "team", "title")
+_ROWS_NAMED = 5
+"""A duplicated key's problem names this many of its rows (and counts the rest)."""
 _UNIT = {"reps": "rep", "monthly_goals": "rep and month", "yearly_goals": "rep and year",
          "actuals": "rep and month"}
 
@@ -114,10 +117,11 @@ def _key_text(kind: InputKind, email: str, year: object, month: object) -> str:
     return f"{email} for {calendar.month_name[int(month)]} {year}"  # type: ignore[call-overload]
 
 
-def _rows_text(rows: Sequence[int]) -> str:
-    words = [str(r) for r in rows]
-    if len(words) == 1:
-        return f"row {words[0]}"
+def _rows_text(rows: Sequence[int], total: int) -> str:
+    """``rows 2, 4 and 6``, or ``rows 2, 3, 4, 5, 6 and 49,995 more`` when ``total`` exceeds the rows named."""
+    words = [f"{r:,}" for r in rows]
+    if total > len(words):
+        return "rows " + ", ".join(words) + f" and {total - len(words):,} more"
     return "rows " + ", ".join(words[:-1]) + " and " + words[-1]
 
 
@@ -192,22 +196,23 @@ def parse_tab(
     for f in keys:
         accepted &= ~results[f].bad
 
-    # Duplicate keys among rows whose key is valid: every row of such a key is rejected.
+    # Duplicate keys among rows whose key is valid: every row of such a key is rejected, and
+    # reported once, at its first row: a row filled down 50,000 times is one problem, not 50,000
+    # problems each naming 49,999 rows.
     key_frame = pd.DataFrame({f: pd.Series(results[f].values) for f in keys})
     duplicated = key_frame.duplicated(keep=False).to_numpy(dtype=bool) & accepted
     if duplicated.any():
         dup_at = np.flatnonzero(duplicated)
         groups = key_frame.iloc[dup_at].groupby(list(keys), sort=False, dropna=False).indices
         for members in groups.values():
-            positions = dup_at[members]
-            for position in positions:
-                others = [int(sheet_rows[p]) for p in positions if p != position]
-                first = key_frame.iloc[position]
-                text = _key_text(kind, str(emails[position]), first.get("year"), first.get("month"))
-                report(position, "email", (
-                    f"Duplicate: {text} is also on {_rows_text(others)} of {title}; only one row per "
-                    f"{_UNIT[kind]} is allowed, so none of these rows was synced (delete or merge the "
-                    "duplicates)"))
+            positions = dup_at[np.sort(members)]
+            first = key_frame.iloc[positions[0]]
+            text = _key_text(kind, str(emails[positions[0]]), first.get("year"), first.get("month"))
+            report(int(positions[0]), "email", (
+                f"Duplicate: {text} is on {len(positions):,} rows of {title} "
+                f"({_rows_text(sheet_rows[positions[:_ROWS_NAMED]].tolist(), len(positions))}); only one row "
+                f"per {_UNIT[kind]} is allowed, so none of these rows was synced (delete or merge the "
+                "duplicates)"))
         accepted &= ~duplicated
 
     if kind != "reps" and known_emails is not None:

@@ -36,6 +36,9 @@ def run_once(context: Context, args: argparse.Namespace) -> int:
                 say(context, f"  {line}")
             for problem in result.problems:
                 say(context, f"  problem: {problem.cell}: {problem.problem}")
+            if result.more_problems:
+                say(context, f"  … and {result.more_problems:,} more problems (sheets.max_error_rows lists the "
+                             f"first {len(result.problems):,})")
         if result.error:
             say(context, f"error: {result.error}", file=sys.stderr)
         return result.exit_code

@@ -148,16 +148,20 @@ class _Cycle:
             stored = _store_inputs(tx, parsed, settings, now, user)
             stored.add("derived values (tiers, yearly totals, month close, roll-ups)",
                        tx.refresh_derived(settings, now=now, year=today.year, month=today.month))
-            problems, upserted = stored.problems, sum(stored.written.values())
+            # Only the first max_error_rows problems are kept (Sync Errors, the log, the result); a
+            # sheet of 100,000 garbage rows must not make a tab or a log row Google or PostgreSQL refuses.
+            limit, upserted = settings.sheets.max_error_rows, sum(stored.written.values())
+            problems, more = stored.problems[:limit], max(len(stored.problems) - limit, 0)
             status = "partial" if problems else "success"
-            cycle_status = CycleStatus(finished_at=now, rows_read=parsed.rows_read, problems=len(problems),
+            cycle_status = CycleStatus(finished_at=now, rows_read=parsed.rows_read, problems=len(problems) + more,
                                        status=status)
-            plain = _output_tables(tx, settings, now, problems, cycle_status, memo=self.memo)
+            plain = _output_tables(tx, settings, now, problems, cycle_status, more=more, memo=self.memo)
             budget = self.backend.cell_budget(plain)
             protect = settings.sheets.protect_output_tabs
             previous = tx.output_state(self.target)
             writes = _plan_writes(_with_budget(plain, budget), previous, protect=protect)
-            figures = {"problems": tuple(problems), "rows_read": parsed.rows_read, "rows_upserted": upserted,
+            figures = {"problems": tuple(problems), "more_problems": more, "rows_read": parsed.rows_read,
+                       "rows_upserted": upserted,
                        "rows_unchanged": max(stored.staged - upserted, 0), "api_reads": reads}
             if self.dry_run:
                 result = self._result("dry_run", changes=_dry_run_changes(stored, writes), **figures)
@@ -207,7 +211,7 @@ class _Cycle:
         status = result.status
         log.info("cycle %s in %.2fs: %d rows read, %d upserted, %d problems, %d API calls, "
                  "%d SQL statements%s", status, result.seconds, result.rows_read, result.rows_upserted,
-                 len(result.problems), result.api_reads + result.api_writes, result.sql_statements,
+                 result.problem_count, result.api_reads + result.api_writes, result.sql_statements,
                  f"; {result.error}" if result.error else "", extra=result.log_fields())
         return result
 
@@ -312,7 +316,7 @@ def _dry_run_changes(stored: _Stored, writes: list[TabWrite]) -> tuple[str, ...]
 
 
 def _output_tables(tx: Transaction, settings: Settings, now: datetime, problems: list[Problem],
-                   cycle_status: CycleStatus, *, memo: CycleMemo) -> list[OutputTable]:
+                   cycle_status: CycleStatus, *, more: int, memo: CycleMemo) -> list[OutputTable]:
     """Every output tab as it should look now: Summary, Leaderboard, Sync Errors, Team, History, Charts."""
     today = local_date(now, settings.tz)
     standings = tx.standings(settings, year=today.year, month=today.month)
@@ -323,7 +327,7 @@ def _output_tables(tx: Transaction, settings: Settings, now: datetime, problems:
         summary_table(standings, now=now, goals=goals, status=cycle_status, tab=tabs.summary,
                       tz=settings.tz, memo=memo.summary),
         leaderboard_table(standings, goals=goals, tab=tabs.leaderboard, memo=memo.leaderboard),
-        errors_table(problems, tab=tabs.errors),
+        errors_table(problems, tab=tabs.errors, more=more),
         team_table(standings, now=now, goals=goals, tab=tabs.team, tz=settings.tz, memo=memo.team),
         history_table(standings, history, goals=goals, tab=tabs.history, memo=memo.history),
         charts_table(standings, history, goals=goals, tab=tabs.charts, today=today, memo=memo.charts),

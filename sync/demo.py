@@ -97,7 +97,7 @@ def run_demo(context: Context, _args: argparse.Namespace) -> int:
             tx.forget_output_state(output_target(settings.sheets))
         result = run_cycle(settings, store, backend, now)
         print(f"Sync cycle: {result.status} in {result.seconds:.2f} s — {result.rows_read} rows read, "
-              f"{result.rows_upserted} rows stored, {len(result.problems)} problems, "
+              f"{result.rows_upserted} rows stored, {result.problem_count} problems, "
               f"tabs written: {', '.join(result.tabs_written) or 'none'}")
         if result.error:
             print(f"error: {result.error}")

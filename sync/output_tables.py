@@ -391,7 +391,16 @@ def _leaderboard_rows(standings: Sequence[RepStanding], goals: GoalsSettings) ->
     )
 
 
-def errors_table(problems: Sequence[Problem], *, tab: str) -> OutputTable:
-    """The Sync Errors tab: one row per problem (Tab, Cell, Email, Value, Problem); header only when clean."""
+def errors_table(problems: Sequence[Problem], *, tab: str, more: int = 0) -> OutputTable:
+    """The Sync Errors tab: one row per problem (Tab, Cell, Email, Value, Problem); header only when clean.
+
+    ``more``: problems found beyond ``problems`` (the first ``sheets.max_error_rows``); a total line on
+    top then says how many there are in all.
+    """
     rows = tuple(tuple(problem.as_row()) for problem in problems)
+    if more:
+        total = len(problems) + more
+        rows = (("(all tabs)", "", "", "", (
+            f"{total:,} problems in all; only the first {len(problems):,} are listed below "
+            "(sheets.max_error_rows). Fix these and the next cycle lists the rest."),), *rows)
     return OutputTable(tab=tab, layout=Layout(columns=ERRORS_COLUMNS), rows=rows)

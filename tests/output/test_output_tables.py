@@ -344,6 +344,15 @@ def test_errors_table_rows_and_header_only_when_clean() -> None:
     )
 
 
+def test_errors_table_beyond_the_limit_starts_with_a_total_line() -> None:
+    problem = Problem("Actuals", "Actuals!D7", "ann@example.com", "x", "Signups must be a number")
+    table = errors_table([problem] * 3, tab="Sync Errors", more=470_546)
+    assert len(table.rows) == 4
+    assert table.rows[0][0] == "(all tabs)"
+    assert table.rows[0][4].startswith("470,549 problems in all; only the first 3 are listed below")
+    assert table.rows[1:] == (tuple(problem.as_row()),) * 3
+
+
 @pytest.mark.parametrize("builder", ["summary", "leaderboard", "errors"])
 def test_tab_name_is_the_configured_one(builder: str) -> None:
     table = {

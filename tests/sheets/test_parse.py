@@ -353,31 +353,40 @@ def test_problem_value_is_the_cell_as_the_user_sees_it() -> None:
 # --- duplicates and unknown reps -------------------------------------------------------------------
 
 
-def test_duplicate_keys_reject_every_row_and_each_names_the_others() -> None:
+def test_duplicate_keys_reject_every_row_and_one_problem_names_them() -> None:
     result = actuals(["ana@example.com", 2026, 11, 1, 1], ["bo@example.com", 2026, 11, 2, 2],
                      ["ANA@example.com ", 2026, "Nov", 3, 3], ["ana@example.com", 2026, 10, 4, 4],
                      ["ana@example.com", 2026.0, "11", 5, 5])
     assert result.tab is not None
     assert result.tab.frame["row"].tolist() == [3, 5]
     assert by_cell(result) == {
-        f"Actuals!A{row}": (f"Duplicate: ana@example.com for November 2026 is also on {others} of Actuals; "
-                            "only one row per rep and month is allowed, so none of these rows was synced "
-                            "(delete or merge the duplicates)")
-        for row, others in [(2, "rows 4 and 6"), (4, "rows 2 and 6"), (6, "rows 2 and 4")]
+        "Actuals!A2": ("Duplicate: ana@example.com for November 2026 is on 3 rows of Actuals (rows 2, 4 and 6); "
+                       "only one row per rep and month is allowed, so none of these rows was synced "
+                       "(delete or merge the duplicates)"),
     }
+
+
+def test_a_row_filled_down_is_one_problem_with_the_count_and_the_first_rows() -> None:
+    row = ["ana@example.com", 2026, 11, 1, 1]
+    result = actuals(*[list(row) for _ in range(20_000)], ["bo@example.com", 2026, 11, 2, 2])
+    assert result.tab is not None and result.tab.frame["email"].tolist() == ["bo@example.com"]
+    [problem] = result.problems
+    assert problem.cell == "Actuals!A2"
+    assert problem.problem.startswith("Duplicate: ana@example.com for November 2026 is on 20,000 rows of Actuals "
+                                      "(rows 2, 3, 4, 5, 6 and 19,995 more); ")
 
 
 def test_duplicate_reps_rows() -> None:
     result = reps(["ana@example.com", "Ana"], ["ana@example.com", "Ana B"])
     assert result.tab is not None and result.tab.frame.empty
-    assert by_cell(result)["Reps!A2"].startswith("Duplicate: ana@example.com is also on row 3 of Reps; "
+    assert by_cell(result)["Reps!A2"].startswith("Duplicate: ana@example.com is on 2 rows of Reps (rows 2 and 3); "
                                                  "only one row per rep is allowed")
 
 
 def test_duplicate_yearly_rows_name_the_year() -> None:
     result = parse_tab("yearly_goals", [["Email", "Year"], ["ana@example.com", 2026], ["ana@example.com", 2026]],
                        "Yearly Goals", known_emails=KNOWN)
-    assert by_cell(result)["Yearly Goals!A3"].startswith("Duplicate: ana@example.com for 2026 is also on row 2")
+    assert by_cell(result)["Yearly Goals!A2"].startswith("Duplicate: ana@example.com for 2026 is on 2 rows")
 
 
 def test_unknown_rep_rows_are_rejected() -> None:

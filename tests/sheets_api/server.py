@@ -489,6 +489,9 @@ class FakeSheetsServer:
 
 
 def _fill(tab: Tab, grid: Sequence[Sequence[Any]]) -> None:
+    # Pasting more rows or columns than the tab has grows it, as in the browser.
+    tab.row_count = max(tab.row_count, len(grid))
+    tab.column_count = max(tab.column_count, max((len(row) for row in grid), default=0))
     for r, row in enumerate(grid):
         for c, value in enumerate(row):
             if value is not None and value != "":
