@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from models.settings import DEFAULT_SOURCE
+
+UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+"""Characters no cell text should carry into the database: C0/C1 control characters (tab, newline and
+carriage return excepted) and lone surrogates. PostgreSQL refuses NUL in text and ``\\u0000`` in jsonb,
+a lone surrogate cannot be encoded as UTF-8 at all, and the rest are invisible or move the terminal."""
+
+
+def printable(text: str) -> str:
+    """``text`` with each unstorable character made visible: C0 controls and DEL as their control
+    pictures (NUL → ␀), C1 controls and lone surrogates as �. Safe for text, jsonb and any tab."""
+    if UNSTORABLE.search(text) is None:
+        return text
+    return UNSTORABLE.sub(_picture, text)
+
+
+def _picture(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)
+    return "\u2421" if code == 0x7F else "\ufffd"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +44,14 @@ class Problem:
     email: str
     value: str
     problem: str
+
+    def __post_init__(self) -> None:
+        # A pasted NUL or a lone surrogate in a cell must not make the problem itself unstorable
+        # (the sync log is jsonb) or unwritable: every field is made printable, once, here.
+        for name in ("tab", "cell", "email", "value", "problem"):
+            text = getattr(self, name)
+            if UNSTORABLE.search(text) is not None:
+                object.__setattr__(self, name, printable(text))
 
     def as_row(self) -> list[str]:
         """The row written to the Sync Errors tab."""

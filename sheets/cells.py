@@ -34,6 +34,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from models.values import UNSTORABLE
 from sheets.tables import Cell
 
 BLANK, TEXT, ERROR, BOOL, NEGATIVE, TOO_BIG, NOT_WHOLE, TOO_PRECISE, OUT_OF_RANGE = range(1, 10)
@@ -48,6 +49,11 @@ _NUMBER = re.compile(
     r"(?P<sign>[-+−]?)\s*[$€£]?\s*(?P<sign2>[-+−]?)\s*"
     r"(?P<num>(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)"
 )
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb]")
+"""Characters that show as nothing: zero-width space and joiners, the byte-order mark (U+FEFF, which a
+CSV import leaves on the first cell), soft hyphen, direction marks, variation selectors, fillers."""
 _EMAIL = r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+"
 _EMAIL_RE = re.compile(_EMAIL)
 _MAX_EMAIL = 254
@@ -137,6 +143,27 @@ def _quoted(value: Cell | object) -> str:
     return f"'{text[:57]}…'" if len(text) > 60 else f"'{text}'"
 
 
+def key_text(text: str) -> str:
+    """A key, number or flag cell's text as the person meant it: invisible characters removed and
+    surrounding whitespace (no-break spaces too) stripped, so ``ann@example.com\u200b`` is ann's email
+    and never a second rep. Not for names, where a zero-width joiner belongs to an emoji or a script."""
+    if _INVISIBLE.search(text) is not None:
+        text = _INVISIBLE.sub("", text)
+    return text.strip()
+
+
+def unstorable_message(label: str, text: str) -> str | None:
+    """The problem of a text cell holding a character no database column can keep, else None."""
+    found = UNSTORABLE.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    what = "a broken character (half of an emoji pair)" if "\ud800" <= char <= "\udfff" else \
+        f"an invisible control character (U+{ord(char):04X})"
+    return (f"{label} contains {what}, which cannot be stored; retype the cell (the stored value was kept); "
+            f"got {_quoted(text)}")
+
+
 def is_error_text(text: str) -> bool:
     """True for a spreadsheet error such as ``#REF!`` (what Sheets returns for a broken formula)."""
     return text.strip().upper() in _ERROR_TEXTS
@@ -144,7 +171,7 @@ def is_error_text(text: str) -> bool:
 
 def number_from_text(text: str, names: dict[str, int] | None = None) -> tuple[float, int]:
     """(value, code) for a text cell in a number column; code 0 when it reads as a number."""
-    stripped = text.strip()
+    stripped = key_text(text)
     if not stripped:
         return math.nan, BLANK
     if is_error_text(stripped):
@@ -283,9 +310,10 @@ def parse_email_column(cells: np.ndarray, label: str, *, required: bool = True) 
     if len(text_at):
         # A rep's email repeats on every row: check each distinct text once.
         codes, uniques = pd.factorize(pd.Series(cells[text_at], dtype=object))
-        normalized = pd.Series(np.asarray(uniques, dtype=object), dtype=object).str.strip().str.lower()
+        normalized = pd.Series([key_text(text).lower() for text in uniques], dtype=object)
         unique_ok = (normalized.str.fullmatch(_EMAIL_RE).fillna(False).to_numpy(dtype=bool)
-                     & (normalized.str.len() <= _MAX_EMAIL).to_numpy(dtype=bool))
+                     & (normalized.str.len() <= _MAX_EMAIL).to_numpy(dtype=bool)
+                     & ~normalized.str.contains(UNSTORABLE).to_numpy(dtype=bool))
         ok = unique_ok[codes]
         emails[text_at[ok]] = normalized.to_numpy(dtype=object)[codes[ok]]
         valid[text_at[ok]] = True
@@ -293,11 +321,13 @@ def parse_email_column(cells: np.ndarray, label: str, *, required: bool = True) 
     messages: dict[int, str] = {}
     for position in np.flatnonzero(bad):
         raw = cells[position]
-        if raw is None or (isinstance(raw, str) and not raw.strip()) or (isinstance(raw, float) and math.isnan(raw)):
+        if raw is None or (isinstance(raw, str) and not key_text(raw)) or (isinstance(raw, float) and math.isnan(raw)):
             if not required:
                 bad[position] = False
                 continue
             messages[int(position)] = f"{label} is blank; every row needs the rep's email address"
+        elif isinstance(raw, str) and (unstorable := unstorable_message(label, raw)) is not None:
+            messages[int(position)] = unstorable
         elif isinstance(raw, str) and is_error_text(raw):
             messages[int(position)] = (f"{label} shows the spreadsheet error {raw.strip()}; fix the formula "
                                        "so it gives an email address like ana@example.com")
@@ -312,20 +342,25 @@ def _text_cell(value: object) -> tuple[str | None, bool]:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None, False
     text = shown(value).strip()
-    if not text:
+    if not key_text(text):  # nothing visible: blank
         return None, False
     return text, is_error_text(text)
 
 
 def parse_text_column(cells: np.ndarray, label: str) -> ColumnResult:
-    """Trimmed text (numbers shown as typed); blank is NA; a spreadsheet error is bad."""
+    """Trimmed text (numbers shown as typed); blank is NA; a spreadsheet error or an unstorable
+    character (NUL, a control character, a lone surrogate) is bad: the stored value is kept."""
     count = len(cells)
     texts = np.full(count, None, dtype=object)
     bad = np.zeros(count, dtype=bool)
     messages: dict[int, str] = {}
     for position, value in enumerate(cells):
         text, error = _text_cell(value)
-        if error:
+        unstorable = unstorable_message(label, text) if text is not None else None
+        if unstorable is not None:
+            bad[position] = True
+            messages[position] = unstorable
+        elif error:
             bad[position] = True
             messages[position] = (f"{label} shows the spreadsheet error {text}; fix the formula or type "
                                   f"the {label.lower()} as text")
@@ -347,7 +382,7 @@ def active_value(value: object) -> tuple[bool | None, bool]:
             return False, False
         return None, True
     if isinstance(value, str):
-        text = value.strip().lower()
+        text = key_text(value).lower()
         if not text:
             return None, False
         if text in _TRUE_TEXTS:

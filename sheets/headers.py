@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from models.values import Problem
+from sheets.cells import key_text
 from sheets.inputs import FRAME_COLUMNS, InputKind, a1, column_letter
 from sheets.tables import Cell
 
@@ -41,8 +42,9 @@ _SEPARATORS = re.compile(r"[\s_\-]+")
 
 
 def normalize_header(text: object) -> str:
-    """Header text as compared: lower case, trimmed, ``_``/``-``/runs of spaces as one space."""
-    return _SEPARATORS.sub(" ", str(text)).strip().lower()
+    """Header text as compared: lower case, trimmed, ``_``/``-``/runs of spaces as one space,
+    invisible characters (a CSV import's byte-order mark, a zero-width space) removed."""
+    return _SEPARATORS.sub(" ", key_text(str(text))).strip().lower()
 
 
 def is_blank(value: Cell) -> bool:
@@ -50,7 +52,7 @@ def is_blank(value: Cell) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
-        return not value.strip()
+        return not key_text(value)
     return isinstance(value, float) and math.isnan(value)  # NaN never comes from Sheets, but be safe
 
 

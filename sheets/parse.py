@@ -83,17 +83,17 @@ def _columns_block(data: Sequence[Sequence[Cell]], columns: Sequence[int]) -> li
 
 
 def _blank(cells: np.ndarray) -> np.ndarray:
-    """Vectorised blank test: None, NaN or whitespace-only text."""
+    """Vectorised blank test: None, NaN, or text of nothing but spaces and invisible characters."""
     blank = np.asarray(pd.isna(cells), dtype=bool).copy()
     types = c.cell_types(cells)
     text_at = np.flatnonzero(c.of_type(types, str))
     if len(text_at) > 64:
         # Text repeats (an email on every row): strip each distinct text once.
         codes, uniques = pd.factorize(pd.Series(cells[text_at], dtype=object))
-        unique_blank = (pd.Series(np.asarray(uniques, dtype=object), dtype=object).str.strip() == "")
-        blank[text_at] = unique_blank.to_numpy(dtype=bool)[codes]
+        unique_blank = np.fromiter((not c.key_text(text) for text in uniques), dtype=bool, count=len(uniques))
+        blank[text_at] = unique_blank[codes]
     elif len(text_at):
-        blank[text_at] = [not text.strip() for text in cells[text_at].tolist()]
+        blank[text_at] = [not c.key_text(text) for text in cells[text_at].tolist()]
     return blank
 
 

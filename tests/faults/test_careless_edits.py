@@ -118,3 +118,68 @@ def test_garbage_rows_give_a_capped_sync_errors_tab_with_the_total(
     assert_sheet_agrees_with_database(google_sheet, fresh_db_url)
     status_line = run_cli("status", "--now", SECOND, config=config).stdout
     assert "20000 problems" in status_line
+
+
+# --- 3. pasted control characters ----------------------------------------------------------------
+
+def test_nul_control_characters_and_lone_surrogates_cost_only_their_cells(
+        google_sheet: GoogleSheet, cli_config: Callable[..., Path], fresh_db_url: str) -> None:
+    config = started(google_sheet, cli_config)
+    tabs = workbook()
+    tabs["Actuals"][1][3] = "7\x00"  # ann's Signups
+    tabs["Actuals"][3][3] = 11  # an ordinary edit: cat
+    tabs["Reps"][2][1] = "Ben\x00 Booth"  # ben's Name
+    tabs["Reps"][3][2] = "North \ud83d"  # cat's Team: half of an emoji
+    tabs["Reps"][1][3] = "AE\x1b[2J"  # ann's Title: a terminal escape
+    tabs["Reps"].append(["dan@example.com\x00", "Dan Drew", "East", "AE", True, 9, 108])
+    google_sheet.put({"Reps": tabs["Reps"], "Actuals": tabs["Actuals"]})
+
+    result = sync_once(config)
+
+    assert result.returncode == 3, result.stdout + result.stderr
+    reported = {row["Cell"]: row for row in errors(google_sheet)}
+    assert set(reported) == {"Actuals!D2", "Reps!B3", "Reps!C4", "Reps!D2", "Reps!A5"}
+    assert reported["Actuals!D2"]["Value"] == "7\u2400"
+    assert reported["Reps!B3"]["Problem"].startswith("Name contains an invisible control character (U+0000), "
+                                                     "which cannot be stored")
+    assert reported["Reps!C4"]["Problem"].startswith("Team contains a broken character")
+    reps = {email: (name, team, title) for email, name, team, title in query(
+        fresh_db_url, "SELECT email, name, team, title FROM sales_reps")}
+    assert reps == {"ann@example.com": ("Ann Archer", "East", "AE"), "ben@example.com": ("Ben Booth", "West", "AE"),
+                    "cat@example.com": ("Cat Cole", "West", "SDR")}  # kept; dan's row refused
+    stored = monthly(fresh_db_url)
+    assert stored["ann@example.com"]["signups"] == 4  # kept
+    assert stored["cat@example.com"]["signups"] == 11  # synced in the same cycle
+    status, rejected, logged = log_row(fresh_db_url)
+    assert (status, rejected) == ("partial", 5)
+    assert "7\u2400" in {p["value"] for p in logged}  # the log (jsonb) holds the problem, made printable
+    assert_sheet_agrees_with_database(google_sheet, fresh_db_url)
+    again = sync_once(config, "2026-11-03T11:00")  # and the next cycle is just the same
+    assert again.returncode == 3, again.stdout + again.stderr
+
+
+# --- 7. invisible characters in keys -------------------------------------------------------------
+
+def test_invisible_characters_in_emails_never_make_a_second_rep(
+        google_sheet: GoogleSheet, cli_config: Callable[..., Path], fresh_db_url: str) -> None:
+    config = started(google_sheet, cli_config)
+    tabs = workbook()
+    tabs["Reps"][1][0:2] = ["ann@example.com\u200b", "Ann A. Archer"]  # a zero-width space after a paste
+    tabs["Reps"][2][0] = "\ufeffben@example.com"  # a CSV import's byte-order mark
+    tabs["Reps"].append(["dan@example.com\u2060", "Dan Drew", "East", "AE", True, 9, 108])
+    tabs["Actuals"][3][0:4] = ["cat@example.com\u00a0", 2026, 11, 12]  # a no-break space
+    tabs["Actuals"][1][0:4] = ["ann@exam\u00adple.com", 2026, 11, "\u200b5"]  # a soft hyphen; 5 signups
+    tabs["Actuals"].append(["dan@example.com", 2026, 11, 2, 300])
+    google_sheet.put({"Reps": tabs["Reps"], "Actuals": tabs["Actuals"]})
+
+    result = sync_once(config)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert errors(google_sheet) == []
+    reps = dict(query(fresh_db_url, "SELECT email, name FROM sales_reps"))
+    assert reps == {"ann@example.com": "Ann A. Archer", "ben@example.com": "Ben Booth",
+                    "cat@example.com": "Cat Cole", "dan@example.com": "Dan Drew"}
+    stored = monthly(fresh_db_url)
+    assert (stored["ann@example.com"]["signups"], stored["cat@example.com"]["signups"],
+            stored["dan@example.com"]["signups"]) == (5, 12, 2)
+    assert_sheet_agrees_with_database(google_sheet, fresh_db_url)

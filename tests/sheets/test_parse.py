@@ -474,3 +474,74 @@ def test_parses_100k_actuals_rows_exactly() -> None:
     last = tab.frame.iloc[-1]
     assert (last["email"], int(last["year"]), int(last["month"])) == ("rep4199@example.com", 2026, 12)
     assert float(last["signups"]) == (4199 * 7 + 23) % 60 / 2
+
+
+# --- pasted control characters and invisible characters (issue 16) ------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["ana@example.com\u200b", "\ufeffana@example.com", "\u00a0ANA@example.com\u00a0",
+                                   "ana@exam\u00adple.com", "\u200eana@example.com\u2060"])
+def test_invisible_characters_in_an_email_are_removed_so_it_stays_the_same_rep(typed: str) -> None:
+    result = actuals([typed, 2026, 11, 3, 100])
+    assert result.problems == ()
+    assert one_value(result, "email") == "ana@example.com"
+
+
+def test_a_no_break_space_inside_an_email_is_still_refused() -> None:
+    [problem] = actuals(["ana\u00a0x@example.com", 2026, 11, 3, 100]).problems
+    assert problem.cell == "Actuals!A2" and "must be an email address" in problem.problem
+
+
+@pytest.mark.parametrize(("typed", "value"), [("1,234\u200b", 1234), ("\ufeff12", 12), ("\u00a07\u00a0", 7)])
+def test_invisible_characters_around_a_number_are_ignored(typed: str, value: float) -> None:
+    assert one_value(actuals(["ana@example.com", 2026, 11, typed, None]), "signups") == value
+
+
+def test_a_cell_of_only_invisible_characters_is_blank() -> None:
+    result = actuals(["ana@example.com", 2026, 11, 3, "\u200b"], ["\u200b", "\ufeff", None, " \u00a0"])
+    assert result.problems == ()
+    assert result.rows_read == 1
+
+
+def test_a_nul_in_a_number_cell_is_refused_and_shown_visibly() -> None:
+    [problem] = actuals(["ana@example.com", 2026, 11, "7\x00", 100]).problems
+    assert (problem.cell, problem.value) == ("Actuals!D2", "7\u2400")
+    assert "\x00" not in problem.problem and "'7\u2400'" in problem.problem
+
+
+@pytest.mark.parametrize(("typed", "what"), [
+    ("Ann\x00", "an invisible control character (U+0000)"),
+    ("Ann\x1b[31m", "an invisible control character (U+001B)"),
+    ("Ann \ud83d", "a broken character (half of an emoji pair)"),
+    ("A\x85nn", "an invisible control character (U+0085)"),
+])
+def test_a_name_with_an_unstorable_character_is_refused_and_the_stored_name_kept(typed: str, what: str) -> None:
+    result = reps(["ana@example.com", typed, "East"])
+    [problem] = result.problems
+    assert problem.cell == "Reps!B2"
+    assert problem.problem.startswith(f"Name contains {what}, which cannot be stored; retype the cell")
+    assert "\x00" not in problem.value and "\ud83d" not in problem.value
+    assert one_value(result, "name") is None  # no change: the stored name stays
+    assert one_value(result, "team") == "East"  # the rest of the row syncs
+
+
+def test_names_keep_tabs_newlines_and_zero_width_joiners() -> None:
+    family = "\U0001F468\u200d\U0001F469\u200d\U0001F467"
+    result = reps(["ana@example.com", f"Ana\tB {family}", "East\nWest"])
+    assert result.problems == ()
+    assert one_value(result, "name") == f"Ana\tB {family}"
+
+
+def test_an_email_with_a_nul_is_refused_not_stored() -> None:
+    result = actuals(["ana@example.com\x00", 2026, 11, 3, 100], ["bo@example.com", 2026, 11, 4, 200])
+    [problem] = result.problems
+    assert problem.cell == "Actuals!A2"
+    assert problem.problem.startswith("Email contains an invisible control character (U+0000)")
+    assert result.tab is not None and result.tab.frame["email"].tolist() == ["bo@example.com"]
+
+
+def test_a_header_with_a_byte_order_mark_is_recognised() -> None:
+    result = parse_tab("actuals", [["\ufeffEmail", "Year", "Month", "Sign\u200bups"], ["ana@example.com", 2026, 11, 3]],
+                       "Actuals", known_emails=KNOWN)
+    assert result.problems == ()
+    assert one_value(result, "signups") == 3
