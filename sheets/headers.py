@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -110,6 +111,9 @@ def match_headers(
 
     A field whose header appears twice is read from its first column; the
     second is reported (it is probably a mistake the user wants to know about).
+    So is a column that probably was meant as a field the tab lacks: a header
+    close to that field's ("Signup", "Revenue ($)"), or values under a blank
+    header cell right of a header (a merged header cell); see :func:`near_misses`.
     """
     row_index = find_header_row(grid)
     if row_index is None:
@@ -141,4 +145,89 @@ def match_headers(
             continue
         columns[field] = col
         labels[field] = label
+    problems += near_misses(grid, row_index, kind, title, lookup=lookup, columns=columns)
     return HeaderMatch(row_index=row_index, columns=columns, labels=labels, problems=tuple(problems))
+
+
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+_CLOSE = 0.8
+"""difflib ratio from which a header counts as a misspelling ("Signup" vs "Signups" is 0.92)."""
+
+
+def _squeezed(text: object) -> str:
+    """Only the letters and digits of a header: ``Revenue ($)`` → ``revenue``."""
+    return _NOT_ALNUM.sub("", normalize_header(text))
+
+
+def suggest_field(header: object, texts: Mapping[str, str]) -> str | None:
+    """The field that ``header`` (a header no field has) most likely means, among ``texts``
+    (normalized header text → field): the same letters and digits (``Revenue ($)``), a close
+    spelling (``Signup``), or a field's header inside it (``Signups this month``); else None."""
+    typed = _squeezed(header)
+    if not typed:
+        return None
+    best: tuple[float, str] | None = None
+    for text, field in texts.items():
+        known = _squeezed(text)
+        if not known:
+            continue
+        score = difflib.SequenceMatcher(None, typed, known).ratio()
+        if len(known) >= 4 and known in typed:
+            score = max(score, 0.9)
+        if score >= _CLOSE and (best is None or score > best[0]):
+            best = (score, field)
+    return best[1] if best else None
+
+
+def near_misses(grid: Sequence[Sequence[Cell]], row_index: int, kind: InputKind, title: str, *,
+                lookup: Mapping[str, str], columns: Mapping[str, int]) -> list[Problem]:
+    """Columns that were probably meant as one of the tab's missing fields, one problem each.
+
+    Without this a renamed optional header ("Signups" → "Signup") or a merged header cell
+    makes that column silently stop syncing: the run succeeds and nothing says why.
+    """
+    missing = {text: field for text, field in lookup.items() if field not in columns}
+    if not missing:
+        return []
+    header = grid[row_index]
+    row = row_index + 1
+    problems: list[Problem] = []
+    for col, value in enumerate(header):
+        if is_blank(value) or normalize_header(value) in lookup:
+            continue
+        field = suggest_field(value, missing)
+        if field is not None:
+            wanted = DEFAULT_HEADERS[field]
+            problems.append(Problem(
+                tab=title, cell=a1(title, row, col), email="", value=str(value),
+                problem=(f"the header '{' '.join(str(value).split())}' is not a column this tab reads, so column "
+                         f"{column_letter(col)} is not synced; did you mean {wanted}? Rename the header to "
+                         f"'{wanted}' (or add it to sheets.headers in the config)")))
+    problems += _headerless_columns(grid, row_index, title, set(columns.values()),
+                                    sorted(set(missing.values()), key=FRAME_COLUMNS[kind].index))
+    return problems
+
+
+def _headerless_columns(grid: Sequence[Sequence[Cell]], row_index: int, title: str, read: set[int],
+                        missing: Sequence[str]) -> list[Problem]:
+    """Values under blank header cells right of a field's header: what a merged header cell reads
+    as (the API gives the text in the merge's first cell only). ``read``: the fields' columns."""
+    header = grid[row_index]
+    data = grid[row_index + 1:]
+    width = max(map(len, data), default=0)
+    names = " or ".join(f"'{DEFAULT_HEADERS[f]}'" for f in missing)
+    problems: list[Problem] = []
+    merged_from: int | None = None
+    for col in range(width):
+        if col < len(header) and not is_blank(header[col]):
+            merged_from = col if col in read else None
+            continue
+        if merged_from is None or not any(col < len(r) and not is_blank(r[col]) for r in data):
+            merged_from = None  # a gap with nothing below ends what a merge could cover
+            continue
+        problems.append(Problem(
+            tab=title, cell=a1(title, row_index + 1, col), email="", value="",
+            problem=(f"column {column_letter(col)} has values but a blank header (a merged header cell over "
+                     f"columns {column_letter(merged_from)}–{column_letter(col)}?), so it is not synced; did you "
+                     f"mean {names}? Unmerge the header and give column {column_letter(col)} its own header")))
+    return problems

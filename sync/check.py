@@ -59,6 +59,9 @@ def _spreadsheet_lines(context: Context) -> list[_Line]:
         if match is None:
             lines.append((False, f"tab '{title}': empty — put the header row in row 1"))
             continue
+        # A header twice, a renamed optional header ("did you mean Signups?"), a merged header cell:
+        # the cycle reports these on Sync Errors; check says them too rather than "OK".
+        lines += [(False, f"tab '{title}': {problem.cell}: {problem.problem}") for problem in match.problems]
         missing = [field for field in REQUIRED_FIELDS[kind] if field not in match.columns]
         if missing:
             lines.append((False, f"tab '{title}': header row {match.row_index + 1} lacks "

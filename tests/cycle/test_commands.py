@@ -50,7 +50,8 @@ def test_check_reports_ok_and_what_to_fix(fresh_db_url: str, write_config, tmp_p
     assert "OK   tab 'Monthly Goals': headers found in row 1, 6 rows" in out
     assert "FIX  tab 'Yearly Goals': missing — add a tab named 'Yearly Goals'" in out
     assert "FIX  tab 'Actuals': header row 1 lacks month" in out
-    assert "2 thing(s) to fix." in out
+    assert "FIX  tab 'Actuals': Actuals!E1: column E has values but a blank header" in out  # every column shifted left
+    assert "3 thing(s) to fix." in out
 
 
 def test_status_shows_the_current_month(fresh_db_url: str, write_config, tmp_path: Path) -> None:
@@ -63,7 +64,7 @@ def test_status_shows_the_current_month(fresh_db_url: str, write_config, tmp_pat
     alice = next(line for line in result.stdout.splitlines() if line.startswith("Alice Able"))
     assert alice.split() == ["Alice", "Able", "East", "12", "15", "80.0%", "80.0%", "10.0%", "Ahead", "Silver",
                              "complete", "0"]
-    assert "Last sync: 2026-11-03 09:00 UTC, partial, 15 rows read, 6 problems" in result.stdout
+    assert "Last sync: 2026-11-03 09:00 UTC, partial, 15 rows read, 5 problems" in result.stdout
 
 
 def test_db_upgrade_is_idempotent(fresh_db_url: str, write_config) -> None:

@@ -183,3 +183,35 @@ def test_invisible_characters_in_emails_never_make_a_second_rep(
     assert (stored["ann@example.com"]["signups"], stored["cat@example.com"]["signups"],
             stored["dan@example.com"]["signups"]) == (5, 12, 2)
     assert_sheet_agrees_with_database(google_sheet, fresh_db_url)
+
+
+# --- 6. a renamed or merged header ---------------------------------------------------------------
+
+def test_a_renamed_or_merged_header_is_reported_by_the_cycle_and_by_check(
+        google_sheet: GoogleSheet, cli_config: Callable[..., Path], fresh_db_url: str) -> None:
+    config = started(google_sheet, cli_config)
+    tabs = workbook()
+    tabs["Actuals"][0][3] = "Signup"  # renamed
+    tabs["Actuals"][2][3:5] = [7, 13000]  # ben: the Signups edit cannot sync, the Revenue edit does
+    tabs["Monthly Goals"][0][4] = "Revenue Goal ($)"
+    tabs["Yearly Goals"][0] = ["Email", "Year", "Signup Goal"]  # "Signup Goal" merged over C1:D1
+    google_sheet.put({"Actuals": tabs["Actuals"], "Monthly Goals": tabs["Monthly Goals"],
+                      "Yearly Goals": tabs["Yearly Goals"]})
+
+    result = sync_once(config)
+
+    assert result.returncode == 3, result.stdout + result.stderr
+    reported = {row["Cell"]: row["Problem"] for row in errors(google_sheet)}
+    assert set(reported) == {"Actuals!D1", "Monthly Goals!E1", "Yearly Goals!D1"}
+    assert "did you mean Signups?" in reported["Actuals!D1"]
+    assert "did you mean Revenue Goal?" in reported["Monthly Goals!E1"]
+    assert "merged header cell" in reported["Yearly Goals!D1"] and "'Revenue Goal'" in reported["Yearly Goals!D1"]
+    stored = monthly(fresh_db_url)["ben@example.com"]
+    assert (stored["signups"], stored["revenue"]) == (6.5, 13000)  # kept; synced in the same cycle
+    assert_sheet_agrees_with_database(google_sheet, fresh_db_url)
+
+    check = run_cli("check", "--now", SECOND, config=config)
+    assert check.returncode == 1, check.stdout + check.stderr
+    fixes = [line for line in check.stdout.splitlines() if line.startswith("FIX")]
+    assert len(fixes) == 3, check.stdout
+    assert any("Actuals!D1" in line and "did you mean Signups?" in line for line in fixes), check.stdout

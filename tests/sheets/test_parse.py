@@ -545,3 +545,43 @@ def test_a_header_with_a_byte_order_mark_is_recognised() -> None:
                        "Actuals", known_emails=KNOWN)
     assert result.problems == ()
     assert one_value(result, "signups") == 3
+
+
+# --- a renamed or merged header (issue 16) --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("Signup", "Signups"), ("Revenue ($)", "Revenue"),
+                                              ("signups this month", "Signups"), ("Reveune", "Revenue")])
+def test_a_header_close_to_a_missing_field_is_reported_with_did_you_mean(typed: str, meant: str) -> None:
+    other = "Revenue" if meant == "Signups" else "Signups"
+    header = ["Email", "Year", "Month", typed, other]
+    result = parse_tab("actuals", [header, ["ana@example.com", 2026, 11, 3, 4]], "Actuals", known_emails=KNOWN)
+    [problem] = result.problems
+    assert (problem.cell, problem.value) == ("Actuals!D1", typed)
+    assert f"did you mean {meant}?" in problem.problem and "column D is not synced" in problem.problem
+    assert result.tab is not None and len(result.tab.frame) == 1  # the rest of the tab still syncs
+
+
+def test_values_under_a_merged_header_cell_are_reported() -> None:
+    grid = [["Email", "Year", "Month", "Signups"], ["ana@example.com", 2026, 11, 3, 4]]  # Signups merged over D:E
+    [problem] = parse_tab("actuals", grid, "Actuals", known_emails=KNOWN).problems
+    assert problem.cell == "Actuals!E1"
+    assert problem.problem.startswith("column E has values but a blank header (a merged header cell over columns "
+                                      "D–E?), so it is not synced; did you mean 'Revenue'?")
+
+
+@pytest.mark.parametrize("header", [
+    ["Email", "Year", "Month", "Signups", "Revenue", "Signup notes", "Revenue ($) last year"],  # nothing missing
+    ["Email", "Year", "Month", "Signups", "Notes", "Comments"],  # unrelated extra columns
+    ["Email", "Year", "Month", "Signups", "Notes", None, "Manager"],  # a blank header right of a note
+])
+def test_unrelated_extra_columns_are_not_reported(header: list[object]) -> None:
+    row = ["ana@example.com", 2026, 11, 3, 4, "x", "y"]
+    assert parse_tab("actuals", [header, row], "Actuals", known_emails=KNOWN).problems == ()
+
+
+def test_a_reps_note_column_is_not_mistaken_for_a_goal() -> None:
+    result = reps(["ana@example.com", "Ana"])
+    grid = [["Email", "Name", "Goal", "Manager"], ["ana@example.com", "Ana", 3, "Bo"]]
+    assert result.problems == ()
+    assert parse_tab("reps", grid, "Reps", known_emails=KNOWN).problems == ()
