@@ -16,8 +16,9 @@ class SpreadsheetBackend(Protocol):
         """Read every named input tab in one request; ``None`` for a tab that does not exist.
 
         Cells are unformatted: numbers as numbers (what a formula computes),
-        dates as serial numbers, booleans as booleans, errors as their text
-        (``#REF!``); rows start at A1, trailing blanks trimmed.
+        booleans as booleans, errors as their text (``#REF!``), but a cell
+        formatted as a date, time or duration as its text (``11/5/2026``), so
+        a date is never read as a number; rows start at A1, trailing blanks trimmed.
         """
         ...
 

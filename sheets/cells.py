@@ -37,7 +37,7 @@ import pandas as pd
 from models.values import UNSTORABLE
 from sheets.tables import Cell
 
-BLANK, TEXT, ERROR, BOOL, NEGATIVE, TOO_BIG, NOT_WHOLE, TOO_PRECISE, OUT_OF_RANGE = range(1, 10)
+BLANK, TEXT, ERROR, BOOL, NEGATIVE, TOO_BIG, NOT_WHOLE, TOO_PRECISE, OUT_OF_RANGE, DATE = range(1, 11)
 """Why a cell was not read as a value (0 = read fine)."""
 
 SPREADSHEET_ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#ERROR!",
@@ -54,6 +54,14 @@ _INVISIBLE = re.compile(
     "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb]")
 """Characters that show as nothing: zero-width space and joiners, the byte-order mark (U+FEFF, which a
 CSV import leaves on the first cell), soft hyphen, direction marks, variation selectors, fillers."""
+_MONTH_WORD = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_TIME = r"\d{1,4}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[AaPp]\.?[Mm]\.?)?"
+_DATE_TEXT = re.compile(
+    rf"\d{{1,4}}[/.\-]\d{{1,2}}(?:[/.\-]\d{{1,4}})?(?:[ T]{_TIME})?|{_TIME}"
+    rf"|\d{{1,2}}[ \-]{_MONTH_WORD}(?:[ \-,]+\d{{2,4}})?|{_MONTH_WORD}[ \-]\d{{1,2}}(?:,? \d{{2,4}})?"
+    rf"|{_MONTH_WORD}[ \-]\d{{4}}", re.IGNORECASE)
+"""What a date or time cell reads as: Sheets gives a date-formatted cell as its text (``11/5/2026``,
+``5-Nov-2026``, ``13:30:00``) and the xlsx backend does the same, so a date never reads as a number."""
 _EMAIL = r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+"
 _EMAIL_RE = re.compile(_EMAIL)
 _MAX_EMAIL = 254
@@ -185,7 +193,7 @@ def number_from_text(text: str, names: dict[str, int] | None = None) -> tuple[fl
         negative, stripped = True, stripped[1:-1].strip()
     match = _NUMBER.fullmatch(stripped)
     if match is None:
-        return math.nan, TEXT
+        return math.nan, DATE if _DATE_TEXT.fullmatch(stripped) else TEXT
     value = float(match["num"].replace(",", ""))
     if "-" in match["sign"] + match["sign2"] or "−" in match["sign"] + match["sign2"]:
         negative = True
@@ -220,6 +228,9 @@ def _message(label: str, rule: NumberRule, code: int, raw: object) -> str:
                f"{rule.accepted}"
     if code == BOOL:
         return f"{label} must be {rule.accepted}, not a checkbox or TRUE/FALSE; got {got}"
+    if code == DATE:
+        return (f"{label} must be {rule.accepted}; got {got}, which is a date or time: the cell is formatted "
+                "as a date. Set Format → Number → Number on it and type the value again")
     if rule.ranged or code in (TEXT, OUT_OF_RANGE):
         hint = ""
         if rule.names and code == OUT_OF_RANGE and isinstance(raw, int | float) and 36_500 < raw < 80_000:

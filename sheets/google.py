@@ -41,7 +41,11 @@ from sheets.tables import Cell, Finish, OutputTable, RawGrid, TabWrite, WriteRep
 
 log = logging.getLogger(__name__)
 
-_READ_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
+# Numbers unformatted (what a formula computes, whatever the locale), but a cell *formatted as a
+# date or time* as its text: FORMATTED_STRING applies to date, time and duration formats only. No
+# input column holds a date, so a date typed into Signups (which Sheets stores as the serial
+# 46,027) arrives as "1/5/2026" and is refused as text, instead of syncing as 46,027 signups.
+_READ_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "FORMATTED_STRING",
                 "majorDimension": "ROWS"}
 _SHEETS_FIELDS = ("sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
                   "conditionalFormats,protectedRanges,charts(chartId))")

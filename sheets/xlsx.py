@@ -1,8 +1,10 @@
 """A local .xlsx workbook as the spreadsheet (openpyxl): same contract as the Google backend.
 
 Reading returns what Sheets returns with ``UNFORMATTED_VALUE`` and
-``SERIAL_NUMBER``: numbers (ints when whole), dates and times as serial
-numbers (days since 1899-12-30), booleans, errors as text (``#REF!``), ``None``
+``FORMATTED_STRING``: numbers (ints when whole), dates and times as text in
+Sheets' default (en_US) formats (``11/3/2026``, ``11/3/2026 18:00:00``,
+``6:00:00 AM``; openpyxl gives a date-formatted cell as a datetime), booleans,
+errors as text (``#REF!``), ``None``
 for an empty cell inside a row (the Google backend maps Google's ``""`` to
 ``None`` too); trailing empty cells and rows are trimmed.
 Formula cells read as the value the spreadsheet application last computed
@@ -65,8 +67,6 @@ _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _FORMULA_PREFIXES = ("=", "+", "-", "@")
-_SERIAL_EPOCH = dt.datetime(1899, 12, 30)
-"""Day 0 of Sheets serial numbers (Sheets has no 1900 leap-year bug, so no correction before March 1900)."""
 _LARGEST_EXACT = 1e15
 """Sheets prints up to 15 significant digits: a whole float above that stays a float."""
 
@@ -83,17 +83,18 @@ class Formula:
 # --- reading ------------------------------------------------------------------------------------------
 
 
-def _serial(value: dt.datetime | dt.date | dt.time | dt.timedelta) -> int | float:
-    """A date/time as a Sheets serial number (days since 1899-12-30, time as a fraction)."""
+def _date_text(value: dt.datetime | dt.date | dt.time | dt.timedelta) -> str:
+    """A date/time cell as Sheets shows it by default (en_US), as FORMATTED_STRING gives it."""
     if isinstance(value, dt.timedelta):
-        days = value.total_seconds() / 86_400
-    elif isinstance(value, dt.datetime):
-        days = (value.replace(tzinfo=None) - _SERIAL_EPOCH).total_seconds() / 86_400
-    elif isinstance(value, dt.date):
-        days = float((value - _SERIAL_EPOCH.date()).days)
-    else:
-        days = (value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6) / 86_400
-    return _number(round(days, 10))  # no float noise from the division: 0.75, not 0.7500000000000001
+        seconds = round(value.total_seconds())
+        return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    if isinstance(value, dt.datetime):
+        day = f"{value.month}/{value.day}/{value.year}"
+        return day if value.time() == dt.time() else f"{day} {value.hour}:{value.minute:02d}:{value.second:02d}"
+    if isinstance(value, dt.date):
+        return f"{value.month}/{value.day}/{value.year}"
+    hour = value.hour % 12 or 12
+    return f"{hour}:{value.minute:02d}:{value.second:02d} {'AM' if value.hour < 12 else 'PM'}"
 
 
 def _number(value: float) -> int | float:
@@ -111,7 +112,7 @@ def _google_value(value: object) -> Cell:
     if isinstance(value, float):
         return _number(value) if math.isfinite(value) else "#NUM!"
     if isinstance(value, dt.datetime | dt.date | dt.time | dt.timedelta):
-        return _serial(value)
+        return _date_text(value)
     return str(value)
 
 

@@ -10,14 +10,17 @@ was stored for the bad cells, and leave the Summary agreeing with the database.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sheets.xlsx import XlsxBackend, create_workbook
 from tests.cycle.conftest import run_cli
 from tests.faults.support import GoogleSheet, monthly, query, workbook
+from tests.sheets_api.server import FakeSheetsServer
 
 FIRST, SECOND = "2026-11-03T09:00", "2026-11-03T10:00"
 
@@ -35,22 +38,37 @@ def started(google_sheet: GoogleSheet, cli_config: Callable[..., Path], **sectio
     return config
 
 
-def errors(google_sheet: GoogleSheet) -> list[dict[str, str]]:
+class XlsxSheet:
+    """The workbook of an xlsx config, read back as the Google sheet's tests read theirs."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def output(self, tab: str) -> list[list[Any]]:
+        grid = XlsxBackend(self.path).read_tabs([tab])[tab]
+        assert grid is not None, f"tab {tab} was not written"
+        return [["" if value is None else value for value in row] for row in grid]
+
+
+Sheet = GoogleSheet | XlsxSheet
+
+
+def errors(sheet: Sheet) -> list[dict[str, str]]:
     """The Sync Errors rows as dicts (header → value)."""
-    header, *rows = google_sheet.output("Sync Errors")
+    header, *rows = sheet.output("Sync Errors")
     return [dict(zip(header, [*row, *[""] * (len(header) - len(row))], strict=True)) for row in rows]
 
 
-def summary(google_sheet: GoogleSheet) -> dict[str, dict[str, Any]]:
+def summary(sheet: Sheet) -> dict[str, dict[str, Any]]:
     """email → the Summary row as a dict."""
-    header, *rows = google_sheet.output("Summary")
+    header, *rows = sheet.output("Summary")
     return {row[1]: dict(zip(header, row, strict=False)) for row in rows}
 
 
-def assert_sheet_agrees_with_database(google_sheet: GoogleSheet, url: str) -> None:
+def assert_sheet_agrees_with_database(sheet: Sheet, url: str) -> None:
     """Every active rep's Signups, Revenue and goals on the Summary equal what the database holds."""
     stored = monthly(url)
-    shown = summary(google_sheet)
+    shown = summary(sheet)
     active = {email for (email,) in query(url, "SELECT email FROM sales_reps WHERE is_active")}
     assert set(shown) == active
     for email in active:
@@ -215,3 +233,54 @@ def test_a_renamed_or_merged_header_is_reported_by_the_cycle_and_by_check(
     fixes = [line for line in check.stdout.splitlines() if line.startswith("FIX")]
     assert len(fixes) == 3, check.stdout
     assert any("Actuals!D1" in line and "did you mean Signups?" in line for line in fixes), check.stdout
+
+
+# --- 8. a date typed in a number cell ------------------------------------------------------------
+
+DATE_PROBLEM = ("Signups must be a number like 14 or 14.5 (at most one decimal, 0 to 100,000); got '1/5/2026', "
+                "which is a date or time: the cell is formatted as a date.")
+
+
+def test_a_date_typed_in_a_number_cell_is_refused_not_stored_as_a_number(
+        google_sheet: GoogleSheet, sheets_server: FakeSheetsServer, cli_config: Callable[..., Path],
+        fresh_db_url: str) -> None:
+    config = started(google_sheet, cli_config)
+    tabs = workbook()
+    tabs["Actuals"][2][3] = 7  # ben
+    google_sheet.put({"Actuals": tabs["Actuals"]})
+    # Typing 1/5/2026 into ann's Signups: Sheets stores the serial 46,027 with a date format.
+    sheets_server.set_cell(google_sheet.id, "Actuals", "D2", 46027, number_format={"type": "DATE"})
+
+    result = sync_once(config)
+
+    assert result.returncode == 3, result.stdout + result.stderr
+    [problem] = errors(google_sheet)
+    assert (problem["Cell"], problem["Value"]) == ("Actuals!D2", "1/5/2026")
+    assert problem["Problem"].startswith(DATE_PROBLEM)
+    stored = monthly(fresh_db_url)
+    assert stored["ann@example.com"]["signups"] == 4  # not 46,027
+    assert stored["ben@example.com"]["signups"] == 7
+    assert_sheet_agrees_with_database(google_sheet, fresh_db_url)
+
+
+def test_a_date_in_a_number_cell_of_an_xlsx_workbook_is_refused_too(
+        write_config: Callable[..., Path], fresh_db_url: str, tmp_path: Path) -> None:
+    config = write_config(fresh_db_url)  # the xlsx backend, tmp_path/goals.xlsx
+    book = tmp_path / "goals.xlsx"
+    create_workbook(book, workbook())
+    assert sync_once(config, FIRST).returncode == 0
+    tabs = workbook()
+    tabs["Actuals"][1][3] = dt.date(2026, 1, 5)  # openpyxl stores a date-formatted cell
+    tabs["Actuals"][2][3] = 7
+    create_workbook(book, tabs)
+
+    result = sync_once(config)
+
+    assert result.returncode == 3, result.stdout + result.stderr
+    sheet = XlsxSheet(book)
+    [problem] = errors(sheet)
+    assert (problem["Cell"], problem["Value"]) == ("Actuals!D2", "1/5/2026")
+    assert problem["Problem"].startswith(DATE_PROBLEM)
+    stored = monthly(fresh_db_url)
+    assert (stored["ann@example.com"]["signups"], stored["ben@example.com"]["signups"]) == (4, 7)
+    assert_sheet_agrees_with_database(sheet, fresh_db_url)

@@ -60,10 +60,11 @@ def test_google_and_xlsx_read_and_parse_the_same(tmp_path: Path, sheets_server, 
 
     date_serial = (dt.date(2026, 11, 1) - dt.date(1899, 12, 30)).days
     google_actuals = actuals_rows(None)
-    google_actuals[2][2] = date_serial  # what UNFORMATTED_VALUE + SERIAL_NUMBER gives for a date cell
     sheets_server.create_spreadsheet("sheet-1", {"Reps": REPS, "Monthly Goals": MONTHLY, "Yearly Goals": YEARLY,
                                                  "Actuals": google_actuals})
     sheets_server.set_cell("sheet-1", "Actuals", "D2", 12, formula="=6*2")
+    # A date typed in Month: Sheets stores the serial with a date format; both backends read its text.
+    sheets_server.set_cell("sheet-1", "Actuals", "C3", date_serial, number_format={"type": "DATE"})
 
     names = list(TITLES.values())
     from_google = google_backend().read_tabs(names)

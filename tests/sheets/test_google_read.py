@@ -33,7 +33,7 @@ def test_reading_every_input_tab_is_one_request(spreadsheet, google_backend):
     assert backend.request_count == 1
     request = spreadsheet.requests[0]
     assert request.params["valueRenderOption"] == ["UNFORMATTED_VALUE"]
-    assert request.params["dateTimeRenderOption"] == ["SERIAL_NUMBER"]
+    assert request.params["dateTimeRenderOption"] == ["FORMATTED_STRING"]  # a date is never read as a number
     assert grids["Reps"] == [["Email", "Name", "Active"], ["ann@example.com", "Ann", True],
                              ["bob@example.com", "Bob", False]]
     assert grids["Actuals"][1] == ["ann@example.com", 2026, 11, 14.5, 1234.5]
@@ -47,7 +47,7 @@ def test_leading_blank_rows_are_kept_so_row_numbers_match_the_sheet(spreadsheet,
     assert grids["Monthly Goals"][2] == ["ann@example.com", 2026, "Nov", 12]
 
 
-def test_cells_come_unformatted_formulas_as_their_results_gaps_as_none(spreadsheet, google_backend):
+def test_cells_come_unformatted_formulas_as_their_results_gaps_as_none_dates_as_text(spreadsheet, google_backend):
     spreadsheet.set_cell("sheet-1", "Actuals", "D3", 7, formula="=3+4")
     spreadsheet.set_cell("sheet-1", "Actuals", "E3", "#REF!", formula="=Z0")
     spreadsheet.set_cell("sheet-1", "Actuals", "A3", "cy@example.com")
@@ -57,8 +57,8 @@ def test_cells_come_unformatted_formulas_as_their_results_gaps_as_none(spreadshe
 
     grid = google_backend().read_tabs(["Actuals"])["Actuals"]
 
-    assert grid[2] == ["cy@example.com", 46000.5, None, 7, "#REF!"]
-    assert grid[3] == [None, None, 0.8532]
+    assert grid[2] == ["cy@example.com", "2025-12-09 12:00", None, 7, "#REF!"]  # a date is never a number
+    assert grid[3] == [None, None, 0.8532]  # a percent format changes nothing
 
 
 def test_a_missing_tab_is_none_and_the_others_are_still_read(spreadsheet, google_backend):

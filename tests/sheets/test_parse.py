@@ -585,3 +585,24 @@ def test_a_reps_note_column_is_not_mistaken_for_a_goal() -> None:
     grid = [["Email", "Name", "Goal", "Manager"], ["ana@example.com", "Ana", 3, "Bo"]]
     assert result.problems == ()
     assert parse_tab("reps", grid, "Reps", known_emails=KNOWN).problems == ()
+
+
+# --- a date typed in a number cell (issue 16) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["1/5/2026", "2026-01-05", "5-Jan-2026", "Jan 5, 2026", "13:30:00", "1:05:09 PM",
+                                   "1/5/2026 18:00:00"])
+def test_a_date_in_a_number_cell_is_refused_and_says_why(typed: str) -> None:
+    result = actuals(["ana@example.com", 2026, 11, typed, 100])
+    [problem] = result.problems
+    assert problem.cell == "Actuals!D2"
+    assert problem.problem.startswith(f"Signups must be a number like 14 or 14.5 (at most one decimal, 0 to "
+                                      f"100,000); got '{typed}', which is a date or time: the cell is formatted "
+                                      "as a date. Set Format → Number → Number")
+    assert one_value(result, "signups") is None  # no change
+
+
+@pytest.mark.parametrize("typed", ["12 deals", "twelve", "n/a", "12,5"])
+def test_text_that_is_no_date_gets_no_date_hint(typed: str) -> None:
+    [problem] = actuals(["ana@example.com", 2026, 11, typed, 100]).problems
+    assert "date" not in problem.problem

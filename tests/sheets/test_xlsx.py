@@ -87,11 +87,12 @@ def test_tab_names_match_regardless_of_case(workbook: Path) -> None:
     assert XlsxBackend(workbook).read_tabs(["actuals"])["actuals"] is not None
 
 
-def test_dates_and_times_read_as_serial_numbers(tmp_path: Path) -> None:
+def test_dates_and_times_read_as_their_text_never_as_numbers(tmp_path: Path) -> None:
     path = tmp_path / "dates.xlsx"
     create_workbook(path, {"Tab": [[dt.date(2026, 11, 3), dt.datetime(2026, 11, 3, 18, 0), dt.date(1900, 3, 1),
-                                    dt.time(6, 0)]]})
-    assert XlsxBackend(path).read_tabs(["Tab"])["Tab"] == [[46329, 46329.75, 61, 0.25]]
+                                    dt.time(6, 0), dt.time(13, 5, 9)]]})
+    assert XlsxBackend(path).read_tabs(["Tab"])["Tab"] == [
+        ["11/3/2026", "11/3/2026 18:00:00", "3/1/1900", "6:00:00 AM", "1:05:09 PM"]]
 
 
 def test_formula_cells_read_as_their_cached_computed_value(workbook: Path) -> None:
