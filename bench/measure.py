@@ -58,6 +58,8 @@ class Figures:
     api_calls: dict[str, int] | None = None
     """API requests by kind (``values.batchGet``, ``spreadsheets.get``, …); None for xlsx."""
     exit_code: int | None = None
+    problems: int = 0
+    """Problems the cycle reported (every one, also those beyond sheets.max_error_rows)."""
     samples: tuple[float, ...] = ()
     """Every repetition's seconds (``seconds`` is their median)."""
     cycle_seconds: float | None = None
@@ -188,7 +190,7 @@ class Bench:
                     sql_statements=answer["sql_statements"], rows_upserted=answer["rows_upserted"],
                     peak_memory_mb=answer["peak_memory_mb"], status=answer["status"],
                     server_seconds=seq.sheet.server_seconds(), api_calls=calls, cycle_seconds=answer["seconds"],
-                    cpu_seconds=answer.get("cpu_seconds"),
+                    cpu_seconds=answer.get("cpu_seconds"), problems=answer["problems"],
                 )
                 self.progress(f"daemon {cycle}: {figures.seconds:.2f} s ({figures.status})")
                 out.append(figures)
@@ -220,7 +222,7 @@ class Bench:
                 status=str(logged.get("status", "?")) if code in (0, 3) else f"exit {code}",
                 server_seconds=seq.sheet.server_seconds(), api_calls=calls, exit_code=code,
                 cycle_seconds=float(logged["seconds"]) if "seconds" in logged else None,
-                cpu_seconds=answer.get("cpu_seconds"),
+                cpu_seconds=answer.get("cpu_seconds"), problems=int(logged.get("rows_rejected", 0)),
             )
             if code not in (0, 3):
                 self.progress(f"run --once failed; the end of its output:\n{log.read_text()[-2000:]}")

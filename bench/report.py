@@ -15,7 +15,7 @@ MEMORY_TARGET_MB = 400.0
 SCALE_TARGET_SECONDS = 40.0
 
 _HEADER = ("mode", "cycle", "wall s", "cycle s", "outside the cycle s", "CPU s", "of which API server s",
-           "API reads", "API writes", "SQL statements", "rows touched", "peak MB", "status")
+           "API reads", "API writes", "SQL statements", "rows touched", "problems", "peak MB", "status")
 
 
 def _seconds(value: float | None) -> str:
@@ -27,10 +27,10 @@ def _row(f: Figures) -> tuple[str, ...]:
     share = f" ({outside / f.seconds:.0%})" if outside is not None and f.seconds > 0 else ""
     if not f.is_cycle:  # start-up and --help: all of it is outside a cycle
         return (f.mode, f.cycle, f"{f.seconds:.2f}", "-", f"{f.seconds:.2f} (100%)", _seconds(f.cpu_seconds),
-                "-", "-", "-", "-", "-", f"{f.peak_memory_mb:.0f}", f.status)
+                "-", "-", "-", "-", "-", "-", f"{f.peak_memory_mb:.0f}", f.status)
     return (f.mode, f.cycle, f"{f.seconds:.2f}", _seconds(f.cycle_seconds), _seconds(outside) + share,
             _seconds(f.cpu_seconds), _seconds(f.server_seconds), str(f.api_reads), str(f.api_writes),
-            str(f.sql_statements), str(f.rows_upserted), f"{f.peak_memory_mb:.0f}", f.status)
+            str(f.sql_statements), str(f.rows_upserted), str(f.problems), f"{f.peak_memory_mb:.0f}", f.status)
 
 
 def table(run: Run) -> str:

@@ -34,6 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run every sequence N times and report the median time (default 1)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON")
     parser.add_argument("--seed", type=int, default=7, help="data generator seed (default 7)")
+    parser.add_argument("--fill-down", type=int, default=0, metavar="N",
+                        help="drag one Actuals row down over N rows (the same key N times)")
+    parser.add_argument("--garbage", type=int, default=0, metavar="N",
+                        help="append N rows of junk to Actuals (five bad cells each)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument("--sources", type=int, metavar="N",
                         help="N spreadsheets served by 1 and 2 workers (--reps defaults to 500, --months to 12)")
@@ -54,7 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.quiet:
             print(f"  … {text}", file=sys.stderr, flush=True)
 
-    bench = Bench(Spec(reps=reps, months=months, seed=args.seed), backend=args.backend, cycles=cycles,
+    spec = Spec(reps=reps, months=months, seed=args.seed, fill_down=args.fill_down, garbage=args.garbage)
+    bench = Bench(spec, backend=args.backend, cycles=cycles,
                   modes=modes, repeat=max(args.repeat, 1), progress=progress)
     run = bench.run()
     print(table(run))

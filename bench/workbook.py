@@ -39,6 +39,10 @@ class Spec:
     reps: int = 2000
     months: int = 24
     seed: int = 7
+    fill_down: int = 0
+    """Rows of one Actuals row dragged down (the same key on this many rows; issue 16)."""
+    garbage: int = 0
+    """Rows of junk appended to Actuals (five bad cells each; issue 16)."""
 
 
 def cycle_time(months: int) -> datetime:
@@ -102,6 +106,9 @@ def generate(spec: Spec, now: datetime) -> dict[str, list[list[object]]]:
         monthly.extend(goals_rows)
         actuals.extend(actual_rows)
     _spoil(actuals, rng)
+    if spec.fill_down > 1:  # the last row (the current month), dragged down over the rows below it
+        actuals.extend(list(actuals[-1]) for _ in range(spec.fill_down - 1))
+    actuals.extend([f"junk {i}", "year?", "month?", "lots", "#REF!"] for i in range(spec.garbage))
     return {"Reps": reps, "Monthly Goals": monthly, "Yearly Goals": yearly, "Actuals": actuals}
 
 

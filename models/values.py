@@ -45,13 +45,12 @@ class Problem:
     value: str
     problem: str
 
-    def __post_init__(self) -> None:
-        # A pasted NUL or a lone surrogate in a cell must not make the problem itself unstorable
-        # (the sync log is jsonb) or unwritable: every field is made printable, once, here.
-        for name in ("tab", "cell", "email", "value", "problem"):
-            text = getattr(self, name)
-            if UNSTORABLE.search(text) is not None:
-                object.__setattr__(self, name, printable(text))
+    def made_printable(self) -> Problem:
+        """This problem with every field safe to store and show (see :func:`printable`): a pasted NUL
+        or lone surrogate must not make the sync log (jsonb) or the Sync Errors write fail."""
+        if UNSTORABLE.search(f"{self.tab}{self.cell}{self.email}{self.value}{self.problem}") is None:
+            return self  # nearly always: one search of the joined text
+        return Problem(*(printable(text) for text in self.as_row()))
 
     def as_row(self) -> list[str]:
         """The row written to the Sync Errors tab."""

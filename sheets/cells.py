@@ -34,7 +34,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from models.values import UNSTORABLE
+from models.values import UNSTORABLE, printable
 from sheets.tables import Cell
 
 BLANK, TEXT, ERROR, BOOL, NEGATIVE, TOO_BIG, NOT_WHOLE, TOO_PRECISE, OUT_OF_RANGE, DATE = range(1, 11)
@@ -135,7 +135,7 @@ def shown(value: Cell | object) -> str:
     if isinstance(value, bool | np.bool_):
         return "TRUE" if value else "FALSE"
     if isinstance(value, str):
-        return value
+        return printable(value)  # a pasted NUL shows as ␀ (and can be stored in the log)
     if isinstance(value, numbers.Integral):
         return str(int(value))
     if isinstance(value, float | np.floating):
@@ -352,7 +352,7 @@ def _text_cell(value: object) -> tuple[str | None, bool]:
     """(text or None for blank, is_error) for a free-text cell."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None, False
-    text = shown(value).strip()
+    text = (value if isinstance(value, str) else shown(value)).strip()
     if not key_text(text):  # nothing visible: blank
         return None, False
     return text, is_error_text(text)

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from models.values import Problem
+from models.values import Problem, printable
 from sheets.cells import key_text
 from sheets.inputs import FRAME_COLUMNS, InputKind, a1, column_letter
 from sheets.tables import Cell
@@ -138,7 +138,7 @@ def match_headers(
                 tab=title,
                 cell=a1(title, row_index + 1, col),
                 email="",
-                value=str(value),
+                value=printable(str(value)),
                 problem=(f"'{label}' appears twice in the header row (columns {first} and "
                          f"{column_letter(col)}); only column {first} is read"),
             ))
@@ -197,10 +197,10 @@ def near_misses(grid: Sequence[Sequence[Cell]], row_index: int, kind: InputKind,
             continue
         field = suggest_field(value, missing)
         if field is not None:
-            wanted = DEFAULT_HEADERS[field]
+            wanted, typed = DEFAULT_HEADERS[field], printable(" ".join(str(value).split()))
             problems.append(Problem(
-                tab=title, cell=a1(title, row, col), email="", value=str(value),
-                problem=(f"the header '{' '.join(str(value).split())}' is not a column this tab reads, so column "
+                tab=title, cell=a1(title, row, col), email="", value=printable(str(value)),
+                problem=(f"the header '{typed}' is not a column this tab reads, so column "
                          f"{column_letter(col)} is not synced; did you mean {wanted}? Rename the header to "
                          f"'{wanted}' (or add it to sheets.headers in the config)")))
     problems += _headerless_columns(grid, row_index, title, set(columns.values()),

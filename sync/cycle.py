@@ -151,7 +151,8 @@ class _Cycle:
             # Only the first max_error_rows problems are kept (Sync Errors, the log, the result); a
             # sheet of 100,000 garbage rows must not make a tab or a log row Google or PostgreSQL refuses.
             limit, upserted = settings.sheets.max_error_rows, sum(stored.written.values())
-            problems, more = stored.problems[:limit], max(len(stored.problems) - limit, 0)
+            problems = [problem.made_printable() for problem in stored.problems[:limit]]
+            more = max(len(stored.problems) - limit, 0)
             status = "partial" if problems else "success"
             cycle_status = CycleStatus(finished_at=now, rows_read=parsed.rows_read, problems=len(problems) + more,
                                        status=status)

@@ -362,3 +362,12 @@ def test_tab_name_is_the_configured_one(builder: str) -> None:
         "errors": lambda: errors_table([], tab="Übersicht"),
     }[builder]()
     assert table.tab == "Übersicht"
+
+
+def test_a_problem_made_printable_shows_control_characters_and_broken_pairs() -> None:
+    problem = Problem("Reps", "Reps!B2", "ann@example.com", "Ann\x00\x1b[2J \ud83d", "got 'Ann\x00'")
+    clean = problem.made_printable()
+    assert clean.value == "Ann\u2400\u241b[2J \ufffd" and clean.problem == "got 'Ann\u2400'"
+    assert clean.value.encode("utf-8")  # storable: no lone surrogate left
+    fine = Problem("Reps", "Reps!B2", "ann@example.com", "Ann\tB\nC", "ok")
+    assert fine.made_printable() is fine
