@@ -192,7 +192,8 @@ class Bench:
                     server_seconds=seq.sheet.server_seconds(), api_calls=calls, cycle_seconds=answer["seconds"],
                     cpu_seconds=answer.get("cpu_seconds"), problems=answer["problems"],
                 )
-                self.progress(f"daemon {cycle}: {figures.seconds:.2f} s ({figures.status})")
+                error = f": {answer['error']}" if answer.get("error") else ""
+                self.progress(f"daemon {cycle}: {figures.seconds:.2f} s ({figures.status}{error})")
                 out.append(figures)
         finally:
             worker.close()

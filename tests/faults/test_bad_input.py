@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from models.settings import Settings
 from models.store import Store
-from sheets.cells import SPREADSHEET_ERRORS
+from sheets.cells import SPREADSHEET_ERRORS, key_text
 from sync.clock import parse_now
 from sync.cycle import run_cycle
 from tests.faults.support import MemoryBackend, query
@@ -56,7 +56,9 @@ junk_cell = st.one_of(
 )
 # Names and teams a person might really type, formulas and far-away scripts included.
 name_text = st.one_of(
-    st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")), min_size=1, max_size=25),
+    # at least one visible character: a name of only invisible ones (U+200B) is blank
+    st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")), min_size=1,
+            max_size=25).filter(lambda t: key_text(t) != ""),
     st.sampled_from(["=1+2", "+SUM(A1:A9)", "-3", "@here", "Zoë 李", "O'Brien", "Ñandú", "🚀 Rocket", "\u202eevil"]),
 )
 
