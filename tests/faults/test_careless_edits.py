@@ -32,7 +32,10 @@ def sync_once(config: Path, now: str = SECOND) -> subprocess.CompletedProcess[st
 
 def started(google_sheet: GoogleSheet, cli_config: Callable[..., Path], **sections: Any) -> Path:
     """A config on the clean workbook, after a first clean cycle (ann 4 signups, ben 6.5, cat 9)."""
-    config = cli_config(**sections)
+    # A patient request timeout: these sheets are large, and the machine may be busy.
+    retry = {"timeout_seconds": 30, "max_attempts": 3, "max_total_seconds": 90}
+    sheets = {"retry": retry, **sections.pop("sheets", {})}
+    config = cli_config(sheets=sheets, **sections)
     first = sync_once(config, FIRST)
     assert first.returncode == 0, first.stdout + first.stderr
     return config
