@@ -65,7 +65,7 @@ def errors(sheet: Sheet) -> list[dict[str, str]]:
 def summary(sheet: Sheet) -> dict[str, dict[str, Any]]:
     """email → the Summary row as a dict."""
     header, *rows = sheet.output("Summary")
-    return {row[1]: dict(zip(header, row, strict=False)) for row in rows}
+    return {row[1]: dict(zip(header, row, strict=False)) for row in rows if len(row) > 1 and row[1]}
 
 
 def assert_sheet_agrees_with_database(sheet: Sheet, url: str) -> None:
