@@ -247,7 +247,7 @@ def test_a_password_in_the_database_url_query_is_masked_everywhere(
     outputs = {"run --once": run_cli("run", "--once", "--now", "2026-11-03T09:00", config=config),
                "check": run_cli("check", "--now", "2026-11-03T09:00", config=config)}
     assert outputs["run --once"].returncode == 0, outputs["run --once"].stderr
-    assert "?password=***" in outputs["check"].stdout
+    assert "password=***" in outputs["check"].stdout
     # A cycle that fails on a statement: its error names the database, and is stored and shown.
     execute(fresh_db_url, REFUSE_SYNC_LOG)
     outputs["failed run --once"] = run_cli("run", "--once", "--now", "2026-11-03T10:00", config=config)
@@ -263,7 +263,7 @@ def test_a_password_in_the_database_url_query_is_masked_everywhere(
     for name, result in outputs.items():
         assert_no_secret(name, result.stdout + result.stderr, [QUERY_PASSWORD])
     stored = query(fresh_db_url, "SELECT error FROM sheets_sync_log WHERE error IS NOT NULL")
-    assert stored and "?password=***" in stored[0][0]
+    assert stored and "password=***" in stored[0][0]
     assert_no_secret("sheets_sync_log.error", str(stored), [QUERY_PASSWORD])
 
 
