@@ -38,7 +38,7 @@ from models.rules.periods import month_index, previous_month
 from models.settings import GoalsSettings, Settings
 
 if TYPE_CHECKING:
-    from jobs.notifier import Notifier
+    from jobs.channels import Notifier
     from models.store import Store
 
 _YEARLY = ("yearly_signup_goal", "yearly_revenue_goal")

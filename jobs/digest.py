@@ -31,7 +31,7 @@ from models.rules.teams import team_of, team_standings
 from models.settings import Settings
 
 if TYPE_CHECKING:
-    from jobs.notifier import Notifier
+    from jobs.channels import Notifier
     from models.store import Store
 
 log = logging.getLogger("jobs.digest")

@@ -35,7 +35,7 @@ from models.rules.achievements import announced_since
 from models.settings import Settings
 
 if TYPE_CHECKING:
-    from jobs.notifier import Notifier
+    from jobs.channels import Notifier
     from models.store import Store
 
 log = logging.getLogger("jobs.notify")

@@ -26,7 +26,7 @@ from models.rules.teams import rep_pace
 from models.settings import Settings
 
 if TYPE_CHECKING:
-    from jobs.notifier import Notifier
+    from jobs.channels import Notifier
     from models.store import Store
 
 log = logging.getLogger("jobs.pace_alerts")

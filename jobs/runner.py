@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
+from jobs.channels import ApprisePoster, Notifier
 from jobs.moments import latest_check, latest_weekly, midnight, month_start
-from jobs.notifier import ApprisePoster, Notifier
 from models import job_queries as q
 from models.errors import GoalsSyncError
 from models.rules.achievements import announced_since

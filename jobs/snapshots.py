@@ -24,7 +24,7 @@ from models.rules.ranking import competition_ranks
 from models.settings import PaceSettings, Settings
 
 if TYPE_CHECKING:
-    from jobs.notifier import Notifier
+    from jobs.channels import Notifier
     from models.store import Store
 
 

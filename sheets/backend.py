@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from sheets.budget import CellBudget
-from sheets.tables import Finish, OutputTable, RawGrid, TabWrite, WriteReport
+from sheets.outputs import Finish, OutputTable, RawGrid, TabWrite, WriteReport
 
 
 class SpreadsheetBackend(Protocol):

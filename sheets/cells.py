@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from models.values import UNSTORABLE, printable
-from sheets.tables import Cell
+from sheets.outputs import Cell
 
 BLANK, TEXT, ERROR, BOOL, NEGATIVE, TOO_BIG, NOT_WHOLE, TOO_PRECISE, OUT_OF_RANGE, DATE = range(1, 11)
 """Why a cell was not read as a value (0 = read fine)."""

@@ -1,4 +1,4 @@
-"""Building ``spreadsheets:batchUpdate`` requests from a ``sheets.tables.Layout`` (no I/O).
+"""Building ``spreadsheets:batchUpdate`` requests from a ``sheets.outputs.Layout`` (no I/O).
 
 Number formats per column kind, bold frozen header, column widths, cell
 colours by text (conditional format rules that replace the sheet's previous
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sheets.tables import Chart, ColumnKind, Layout
+from sheets.outputs import Chart, ColumnKind, Layout
 
 NUMBER_FORMATS: dict[ColumnKind, dict[str, str]] = {
     "percent": {"type": "PERCENT", "pattern": "0.00%"},

@@ -37,7 +37,7 @@ from sheets import formatting
 from sheets.budget import CELL_LIMIT, CellBudget
 from sheets.credentials import email_of, load_credentials
 from sheets.http import GOOGLE_SHEETS_ROOT, SheetsApiRequestError, SheetsHttpClient
-from sheets.tables import Cell, Finish, OutputTable, RawGrid, TabWrite, WriteReport
+from sheets.outputs import Cell, Finish, OutputTable, RawGrid, TabWrite, WriteReport
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from models.values import Problem, printable
 from sheets.cells import key_text
 from sheets.inputs import FRAME_COLUMNS, InputKind, a1, column_letter
-from sheets.tables import Cell
+from sheets.outputs import Cell
 
 DEFAULT_HEADERS: Mapping[str, str] = {
     "email": "Email",

@@ -33,7 +33,7 @@ from models.values import Problem
 from sheets import cells as c
 from sheets.headers import DEFAULT_HEADERS, REQUIRED_FIELDS, match_headers
 from sheets.inputs import FRAME_COLUMNS, INPUT_KINDS, KEY_COLUMNS, InputKind, ParsedInputs, ParsedTab, a1
-from sheets.tables import Cell, RawGrid
+from sheets.outputs import Cell, RawGrid
 
 DEFAULT_TITLES: Mapping[InputKind, str] = {
     "reps": "Reps", "monthly_goals": "Monthly Goals", "yearly_goals": "Yearly Goals", "actuals": "Actuals",

@@ -56,7 +56,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from models.errors import SheetsError, SpreadsheetNotFound
 from models.settings import TabNames
 from sheets.formatting import NUMBER_FORMATS
-from sheets.tables import PACE_COLOURS, Cell, Chart, Finish, OutputTable, RawGrid, TabWrite, WriteReport
+from sheets.outputs import PACE_COLOURS, Cell, Chart, Finish, OutputTable, RawGrid, TabWrite, WriteReport
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from models.rules.progress import progress_percent
 from models.rules.teams import NO_TEAM, team_of
 from models.settings import GoalsSettings
 from models.values import RepStanding
-from sheets.tables import Cell, Chart, ChartSeries, Column, Layout, OutputTable
+from sheets.outputs import Cell, Chart, ChartSeries, Column, Layout, OutputTable
 from sync.cell_values import fraction, number
 from sync.history_tables import month_label
 from sync.output_tables import RowMemo

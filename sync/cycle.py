@@ -29,8 +29,8 @@ from sheets.backend import SpreadsheetBackend
 from sheets.budget import CellBudget
 from sheets.factory import output_target
 from sheets.inputs import INPUT_KINDS, InputKind, ParsedInputs
+from sheets.outputs import OutputTable, TabWrite
 from sheets.parse import ParseMemo, parse_inputs
-from sheets.tables import OutputTable, TabWrite
 from sync.chart_tables import charts_table
 from sync.history_tables import history_table
 from sync.output_tables import (

@@ -12,7 +12,7 @@ from models.rules.teams import NO_TEAM, team_of
 from models.rules.tiers import tier_name
 from models.settings import GoalsSettings
 from models.values import RepStanding
-from sheets.tables import Cell, Column, Layout, OutputTable
+from sheets.outputs import Cell, Column, Layout, OutputTable
 from sync.cell_values import fraction
 from sync.output_tables import RowMemo
 

@@ -31,7 +31,7 @@ from models.rules.tiers import tier_name
 from models.settings import GoalsSettings
 from models.values import CycleStatus, Problem, RepStanding
 from sheets.budget import CellBudget
-from sheets.tables import PACE_COLOURS, Cell, Column, Layout, OutputTable
+from sheets.outputs import PACE_COLOURS, Cell, Column, Layout, OutputTable
 from sync.cell_values import expected_cell as _expected_cell
 from sync.cell_values import fraction as _fraction
 from sync.cell_values import number as _number

@@ -11,7 +11,7 @@ from models.rules.periods import local_date
 from models.rules.teams import TeamStanding, rep_pace, team_standings
 from models.settings import GoalsSettings
 from models.values import RepStanding
-from sheets.tables import Cell, Column, Layout, OutputTable
+from sheets.outputs import Cell, Column, Layout, OutputTable
 from sync.cell_values import expected_cell, fraction, number
 from sync.output_tables import PACE_CELL_COLOURS, PACE_WORDS, RowMemo
 

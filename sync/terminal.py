@@ -6,7 +6,7 @@ import re
 from collections.abc import Collection, Sequence
 from decimal import ROUND_DOWN, Decimal
 
-from sheets.tables import ColumnKind, OutputTable
+from sheets.outputs import ColumnKind, OutputTable
 
 TERMINAL_WIDTH = 120
 

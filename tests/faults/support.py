@@ -25,7 +25,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from sheets.tables import Finish, OutputTable, RawGrid, TabWrite, WriteReport
+from sheets.outputs import Finish, OutputTable, RawGrid, TabWrite, WriteReport
 from tests.sheets_api.server import FakeSheetsServer
 
 SHEET_ID = "fault-sheet"

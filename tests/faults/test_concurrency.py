@@ -23,7 +23,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from jobs.notifier import ApprisePoster
+from jobs.channels import ApprisePoster
 from jobs.runner import AFTER_CYCLE, BEFORE_CYCLE, run_due
 from models.engine import make_engine
 from models.settings import Settings

@@ -9,7 +9,7 @@ import pytest
 
 from models.engine import make_engine
 from models.store import Store
-from sheets.tables import Finish, TabWrite, WriteReport
+from sheets.outputs import Finish, TabWrite, WriteReport
 from sync.cycle import run_cycle
 from tests.faults.support import MemoryBackend, query, workbook
 

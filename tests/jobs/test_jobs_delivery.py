@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from jobs.achievements import detect_achievements
-from jobs.notifier import ApprisePoster
+from jobs.channels import ApprisePoster
 from jobs.notify import announce
 from jobs.reminders import process_reminders
 from jobs.runner import run_due, run_job

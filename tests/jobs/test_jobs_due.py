@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from jobs.notifier import ApprisePoster
+from jobs.channels import ApprisePoster
 from jobs.runner import AFTER_CYCLE, run_due
 from models.settings import Settings
 from models.store import Store

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from jobs.channels import with_recipient
 from jobs.messages import achievement_message, reminder_message, team_message
 from jobs.moments import latest_check, midnight, month_start, next_moment
-from jobs.notifier import with_recipient
 from jobs.reminders import plan_reminders
 from jobs.runner import scheduled_moment
 from jobs.snapshots import build_snapshots, snapshot_types

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from jobs.notifier import ApprisePoster
+from jobs.channels import ApprisePoster
 from jobs.runner import AFTER_CYCLE, BEFORE_CYCLE, JOB_NAMES, run_due, run_job
 from models.settings import Settings
 from models.store import Store

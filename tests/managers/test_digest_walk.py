@@ -18,7 +18,7 @@ from pathlib import Path
 from threading import Barrier, Thread
 from zoneinfo import ZoneInfo
 
-from jobs.notifier import ApprisePoster
+from jobs.channels import ApprisePoster
 from jobs.runner import AFTER_CYCLE, BEFORE_CYCLE, JobOutcome, run_due
 from models.engine import make_engine
 from models.settings import Settings

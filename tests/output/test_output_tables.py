@@ -14,7 +14,7 @@ from models.rules.deadlines import goal_deadline
 from models.rules.sparkline import sparkline
 from models.settings import GoalsSettings
 from models.values import CycleStatus, Problem, RepStanding
-from sheets.tables import PACE_COLOURS, OutputTable
+from sheets.outputs import PACE_COLOURS, OutputTable
 from sync.output_tables import content_fingerprint, errors_table, leaderboard_table, summary_table
 
 BERLIN = ZoneInfo("Europe/Berlin")

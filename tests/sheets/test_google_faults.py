@@ -17,7 +17,7 @@ from models.errors import (
 )
 from models.settings import RetrySettings
 from sheets.google import GoogleSheetsBackend
-from sheets.tables import Column, Layout, OutputTable, TabWrite
+from sheets.outputs import Column, Layout, OutputTable, TabWrite
 
 TABS = ["Reps", "Actuals"]
 

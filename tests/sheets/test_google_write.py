@@ -8,7 +8,7 @@ import pytest
 
 from models.settings import RetrySettings
 from sheets.formatting import PROTECTION_DESCRIPTION
-from sheets.tables import PACE_COLOURS, Column, Layout, OutputTable, TabWrite
+from sheets.outputs import PACE_COLOURS, Column, Layout, OutputTable, TabWrite
 
 SUMMARY_LAYOUT = Layout(
     columns=(Column("Rep", "text", 160), Column("Signups", "number", 80), Column("Signup %", "percent", 80),

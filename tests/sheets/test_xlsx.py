@@ -17,8 +17,8 @@ import pytest
 from models.errors import SheetsError, SpreadsheetNotFound
 from models.settings import TabNames
 from sheets.backend import SpreadsheetBackend
+from sheets.outputs import PACE_COLOURS, Column, Layout, OutputTable, TabWrite
 from sheets.parse import parse_inputs
-from sheets.tables import PACE_COLOURS, Column, Layout, OutputTable, TabWrite
 from sheets.xlsx import Formula, XlsxBackend, create_workbook
 from sync.demo_data import demo_workbook
 
@@ -293,7 +293,7 @@ def test_a_failure_during_save_leaves_the_previous_workbook(workbook: Path, monk
 _WRITER = """
 import sys
 from pathlib import Path
-from sheets.tables import Column, Layout, OutputTable, TabWrite
+from sheets.outputs import Column, Layout, OutputTable, TabWrite
 from sheets.xlsx import XlsxBackend
 backend = XlsxBackend(Path(sys.argv[1]))
 layout = Layout(columns=(Column("Rep"), Column("Signups", "number")))
