@@ -9,6 +9,10 @@ time (byte for byte what the plain server sends) until the spreadsheet changes.
 has the data ready. The request log is kept in full, so API calls are counted
 exactly as the tests count them. The time the server spends answering is
 recorded, so a report can show it.
+
+Several workers read and write at once (one handler thread per request), so the cache is
+only touched under its own lock, and an answer rendered while a write changed the
+spreadsheet is not kept (a generation count tells).
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ class BenchSheetsServer(fake.FakeSheetsServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__(host, port)
         self._answers: dict[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]], Any] = {}
+        self._cache = threading.Lock()
+        self._generation = 0  # bumped by every clearing of the cache
         self._timing = threading.Lock()
         self.server_seconds = 0.0
         """Time spent inside ``dispatch`` since the last ``clear_requests``."""
@@ -54,7 +60,8 @@ class BenchSheetsServer(fake.FakeSheetsServer):
         route = fake._route(method, raw_path)
         if route.kind == "values.batchGet":
             key = _read_key(raw_path)
-            cached = self._answers.get(key)
+            with self._cache:
+                cached, generation = self._answers.get(key), self._generation
             if cached is not None and not self._state.faults:
                 self._record(fake.RecordedRequest(
                     method=method, path=urlsplit(raw_path).path, kind=route.kind,
@@ -62,35 +69,45 @@ class BenchSheetsServer(fake.FakeSheetsServer):
                     authorization=headers.get("authorization")))
                 return cached
             answer = super().dispatch(method, raw_path, body, headers)
-            if answer.status == 200:
-                self._answers[key] = answer
+            with self._cache:
+                if answer.status == 200 and generation == self._generation:
+                    self._answers[key] = answer
             return answer
-        if route.kind in WRITE_KINDS and _writes_values(route.kind, body, self._cached_tabs()):
+        changes = route.kind in WRITE_KINDS and _writes_values(route.kind, body, self._cached_tabs())
+        try:
+            return super().dispatch(method, raw_path, body, headers)
+        finally:
+            if changes:  # after the write: a read rendered before it cannot be kept then
+                self._clear_cache()
+
+    def _clear_cache(self) -> None:
+        with self._cache:
             self._answers.clear()
-        return super().dispatch(method, raw_path, body, headers)
+            self._generation += 1
 
     def _cached_tabs(self) -> set[str]:
         """Tab names (folded) the cached reads cover."""
-        return {split_range(text).title.casefold() for key in self._answers for text in key[1]
-                if split_range(text).title}
+        with self._cache:
+            keys = list(self._answers)
+        return {split_range(text).title.casefold() for key in keys for text in key[1] if split_range(text).title}
 
     # Writes made through the test hooks change what a read returns.
     def set_values(self, spreadsheet_id: str, tab: str, grid: Sequence[Sequence[Any]],
                    start: str = "A1") -> None:
         """Store values as given from ``start`` (see ``FakeSheetsServer.set_values``)."""
-        self._answers.clear()
         super().set_values(spreadsheet_id, tab, grid, start)
+        self._clear_cache()
 
     def set_cell(self, spreadsheet_id: str, tab: str, a1: str, value: Any = None, **kwargs: Any) -> None:
         """Set one cell (see ``FakeSheetsServer.set_cell``)."""
-        self._answers.clear()
         super().set_cell(spreadsheet_id, tab, a1, value, **kwargs)
+        self._clear_cache()
 
     def create_spreadsheet(self, spreadsheet_id: str, tabs: dict[str, Sequence[Sequence[Any]]] | None = None,
                            **kwargs: Any) -> None:
         """Create a spreadsheet (see ``FakeSheetsServer.create_spreadsheet``)."""
-        self._answers.clear()
         super().create_spreadsheet(spreadsheet_id, tabs, **kwargs)
+        self._clear_cache()
 
     def clear_requests(self) -> None:
         """Forget the request log and the server time."""
