@@ -27,6 +27,7 @@ from bench.processes import Launcher, Worker, compile_project, help_argv, run_on
 from bench.sheet import Sheet, reads_and_writes
 from bench.sheets_server import BenchSheetsServer
 from bench.workbook import Spec, cycle_time, generate, row_count
+from models.errors import ExitCode
 
 CHANGED = "1% changed"
 AFTER_JOBS = "2nd run"
@@ -37,6 +38,7 @@ HELP = "--help"
 CYCLES = ("cold", "warm", CHANGED)
 CHANGED_FRACTION = 0.01
 HELP_RUNS = 5
+_CYCLE_RAN = (ExitCode.OK, ExitCode.REJECTED_INPUT)  # the cycle ran: its log row holds the figures
 
 
 @dataclass(frozen=True)
@@ -220,12 +222,12 @@ class Bench:
                 mode="process", cycle=cycle, seconds=answer["seconds"], api_reads=reads, api_writes=writes,
                 sql_statements=int(logged.get("sql_statements", 0)),
                 rows_upserted=int(logged.get("rows_upserted", 0)), peak_memory_mb=answer["peak_memory_mb"],
-                status=str(logged.get("status", "?")) if code in (0, 3) else f"exit {code}",
+                status=str(logged.get("status", "?")) if code in _CYCLE_RAN else f"exit {code}",
                 server_seconds=seq.sheet.server_seconds(), api_calls=calls, exit_code=code,
                 cycle_seconds=float(logged["seconds"]) if "seconds" in logged else None,
                 cpu_seconds=answer.get("cpu_seconds"), problems=int(logged.get("rows_rejected", 0)),
             )
-            if code not in (0, 3):
+            if code not in _CYCLE_RAN:
                 self.progress(f"run --once failed; the end of its output:\n{log.read_text()[-2000:]}")
             self.progress(f"process {cycle}: {figures.seconds:.2f} s (exit {code})")
             out.append(figures)
@@ -240,7 +242,7 @@ def _help(launcher: Launcher, log: Path) -> Figures:
     code = max(a["exit_code"] for a in answers)
     return Figures(mode="process", cycle=HELP, seconds=seconds, api_reads=0, api_writes=0, sql_statements=0,
                    rows_upserted=0, peak_memory_mb=max(a["peak_memory_mb"] for a in answers),
-                   status="-" if code == 0 else f"exit {code}", exit_code=code, cpu_seconds=cpu)
+                   status="-" if code == ExitCode.OK else f"exit {code}", exit_code=code, cpu_seconds=cpu)
 
 
 def _moments(now: datetime, cycles: tuple[str, ...]) -> list[tuple[str, datetime]]:

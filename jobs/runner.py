@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, cast
 from jobs.channels import ApprisePoster, Notifier
 from jobs.moments import latest_check, latest_weekly, midnight, month_start
 from models import job_queries as q
-from models.errors import GoalsSyncError
+from models.errors import ExitCode, GoalsSyncError
 from models.rules.achievements import announced_since
 from models.settings import DEFAULT_SOURCE, WEEKDAYS, Settings
 
@@ -76,9 +76,6 @@ _NEWS: dict[str, tuple[str, ...]] = {
     "notify": ("emails", "team_posts", "announced", "failed", "corrections"),
     "pace_alerts": ("new", "emails", "failed"),
 }
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
-
 
 @dataclass(frozen=True)
 class JobOutcome:
@@ -276,13 +273,13 @@ def run_job_now(context: Context, job: str, now: datetime) -> int:
     is running it) or 2 (unknown job)."""
     if job not in _JOBS:
         print(f"error: unknown job {job!r}; use one of {', '.join(JOB_NAMES)}")
-        return EXIT_USAGE
+        return ExitCode.USAGE
     settings = context.settings
     outcome = run_job(context.store(), settings, notifier_for(settings), job, now, force=True)
     print(f"{job} at {now.astimezone(settings.tz):%Y-%m-%d %H:%M %Z}: {outcome.status}"
           f"{' — ' + outcome.detail() if outcome.detail() else ''}")
     if outcome.status == "skipped":
-        return EXIT_LOCKED
+        return ExitCode.LOCKED
     if outcome.status == "failed" or outcome.problems:
-        return EXIT_FAILED
-    return EXIT_OK
+        return ExitCode.FAILED
+    return ExitCode.OK

@@ -1,18 +1,30 @@
-"""The project's error hierarchy: every message is written for a person to act on."""
+"""The project's error hierarchy and exit codes: every message is written for a person to act on."""
 
 from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The process exit codes SPEC.md lists; every command, job and cycle result returns one."""
+
+    OK = 0
+    FAILED = 1
+    USAGE = 2  # bad config or command line
+    REJECTED_INPUT = 3  # the cycle ran, but some input was refused (see Sync Errors)
+    LOCKED = 75  # EX_TEMPFAIL: another process holds the lock; skipped
 
 
 class GoalsSyncError(Exception):
     """Base class; ``str(error)`` is a complete, plain-language message."""
 
-    exit_code: int = 1
+    exit_code: ExitCode = ExitCode.FAILED
 
 
 class ConfigError(GoalsSyncError):
     """The config file is missing, unreadable or has a bad key or value."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class SheetsError(GoalsSyncError):
@@ -42,7 +54,7 @@ class StoreError(GoalsSyncError):
 class LockHeld(GoalsSyncError):
     """Another cycle holds the advisory lock; this one was skipped."""
 
-    exit_code = 75
+    exit_code = ExitCode.LOCKED
 
 
 class NotifyError(GoalsSyncError):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from models.errors import ExitCode
 from models.settings import DEFAULT_SOURCE
 
 UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -146,6 +147,10 @@ class CycleResult:
                 "error": self.error}
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitCode:
         """0 success, 1 failed, 3 done with rejected input, 75 skipped (lock held)."""
-        return {"failed": 1, "skipped": 75}.get(self.status, 3 if self.problem_count else 0)
+        if self.status == "failed":
+            return ExitCode.FAILED
+        if self.status == "skipped":
+            return ExitCode.LOCKED
+        return ExitCode.REJECTED_INPUT if self.problem_count else ExitCode.OK

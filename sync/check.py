@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from models.errors import GoalsSyncError
+from models.errors import ExitCode, GoalsSyncError
 from sync.commands import say
 from sync.context import Context
 
@@ -117,4 +117,4 @@ def run_check(context: Context, _args: argparse.Namespace) -> int:
         say(context, f"{label} {text}")
     failed = sum(ok is False for ok, _ in lines)
     print(f"\n{'All checks passed.' if not failed else f'{failed} thing(s) to fix.'}")
-    return 0 if not failed else 1
+    return ExitCode.FAILED if failed else ExitCode.OK

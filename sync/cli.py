@@ -14,16 +14,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from models.errors import GoalsSyncError
+from models.errors import ExitCode, GoalsSyncError
 
 if TYPE_CHECKING:
     from sync.context import Deployment
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_REJECTED_INPUT = 3
-EXIT_LOCKED = 75
 
 DEFAULT_CONFIG = "config.yaml"
 
@@ -99,14 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
 # Exit codes from least to most serious: with several sources a command exits with the most
 # serious of theirs. Skipped because another process holds the lock (75) is benign: the work is
 # being done; rejected input (3) needs a person; a failed cycle (1) is worse; bad usage (2) worst.
-_SEVERITY = (EXIT_OK, EXIT_LOCKED, EXIT_REJECTED_INPUT, EXIT_FAILED, EXIT_USAGE)
+_SEVERITY = (ExitCode.OK, ExitCode.LOCKED, ExitCode.REJECTED_INPUT, ExitCode.FAILED, ExitCode.USAGE)
 
 
 def worst_exit_code(codes: Sequence[int]) -> int:
     """The most serious of the sources' exit codes (an unknown code counts as a failure)."""
     def rank(code: int) -> int:
-        return _SEVERITY.index(code) if code in _SEVERITY else _SEVERITY.index(EXIT_FAILED)
-    return max(codes, key=rank, default=EXIT_OK)
+        return _SEVERITY.index(code) if code in _SEVERITY else _SEVERITY.index(ExitCode.FAILED)
+    return max(codes, key=rank, default=ExitCode.OK)
 
 
 def _per_source(args: argparse.Namespace) -> Callable[..., int]:
@@ -159,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
-        return int(exit_.code or 0) and EXIT_USAGE
+        return int(exit_.code or 0) and ExitCode.USAGE
     collecting = gc.isenabled()
     if not (args.command == "run" and not args.once) and args.command != "worker":
         # A one-shot command imports some 1,500 modules and exits within seconds: the cyclic
@@ -182,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {mask_secrets(str(error))}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        return EXIT_OK
+        return ExitCode.OK
     finally:
         if collecting:
             gc.enable()

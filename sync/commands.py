@@ -7,6 +7,7 @@ import logging
 import sys
 from typing import TextIO
 
+from models.errors import ExitCode
 from models.settings import DEFAULT_SOURCE
 from sync.context import Context, Deployment
 
@@ -69,7 +70,7 @@ def show_status(context: Context, _args: argparse.Namespace) -> int:
                          + (f" — {last['error']}" if last["error"] else ""))
         else:
             print("\nNo sync has run yet: python -m sync run --once")
-        return 0
+        return ExitCode.OK
     finally:
         context.close()
 
@@ -100,4 +101,4 @@ def db_upgrade(deployment: Deployment, _args: argparse.Namespace) -> int:
         shared.prepare(queue_schema_sql())
     finally:
         shared.dispose()
-    return 0
+    return ExitCode.OK

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 import schedule
 
 from jobs.moments import next_moment
-from models.errors import GoalsSyncError
+from models.errors import ExitCode, GoalsSyncError
 from models.settings import DEFAULT_SOURCE, WEEKDAYS
 from models.values import CycleResult
 from sync.context import Context, Deployment
@@ -216,4 +216,4 @@ def run_daemon(deployment: Deployment, args: argparse.Namespace) -> int:
         observers.close()
         deployment.close()
         notifier.close()
-    return 0
+    return ExitCode.OK

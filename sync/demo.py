@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from models.errors import ExitCode
 from sync.context import Context
 
 if TYPE_CHECKING:
@@ -110,6 +111,6 @@ def run_demo(context: Context, _args: argparse.Namespace) -> int:
         print(summary_for_terminal(table))
         print(f"\nOpen {DEMO_WORKBOOK} to see the tabs it wrote: Summary, Leaderboard, Sync Errors, Team, "
               "History and Charts.")
-        return 0
+        return ExitCode.OK
     finally:
         store.dispose()

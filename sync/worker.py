@@ -30,6 +30,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from models.errors import ExitCode
 from sync.context import Context, Deployment
 
 if TYPE_CHECKING:
@@ -283,4 +284,4 @@ def run_worker(deployment: Deployment, args: argparse.Namespace) -> int:
         if server is not None:
             server.close()
     log.info("worker %s stopped", name)
-    return 0
+    return ExitCode.OK
