@@ -23,7 +23,7 @@ import time
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -37,7 +37,7 @@ from sheets import formatting
 from sheets.budget import CELL_LIMIT, CellBudget
 from sheets.credentials import email_of, load_credentials
 from sheets.http import GOOGLE_SHEETS_ROOT, SheetsApiRequestError, SheetsHttpClient
-from sheets.outputs import Cell, Finish, OutputTable, RawGrid, TabWrite, WriteReport
+from sheets.outputs import Cell, Finish, OutputTable, RawGrid, TabWrite, WriteReport, to_serial
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,6 @@ MAX_BODY_BYTES = 1_900_000
 """A values write is split so that no request body reaches Google's recommended 2 MB."""
 MISSING_TAB_RECHECK_SECONDS = 600.0
 """A tab found missing is looked for again (one metadata read) at most this often, not every cycle."""
-_SERIAL_EPOCH = datetime(1899, 12, 30)
 
 
 def quote_tab(title: str) -> str:
@@ -582,11 +581,8 @@ def _json_cell(value: Any) -> Cell:
         return value if math.isfinite(value) else ""
     if isinstance(value, Decimal):
         return _json_cell(float(value))
-    if isinstance(value, datetime):
-        naive = value.replace(tzinfo=None)
-        return (naive - _SERIAL_EPOCH).total_seconds() / 86400
-    if isinstance(value, date):
-        return float((value - _SERIAL_EPOCH.date()).days)
+    if isinstance(value, date):  # a datetime too
+        return to_serial(value)
     return str(value)
 
 

@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 Cell = str | int | float | bool | None
@@ -14,6 +15,22 @@ Cell = str | int | float | bool | None
 
 RawGrid = list[list[Cell]]
 """Rows of a tab from A1 down, trailing empty cells and rows trimmed as Google does."""
+
+SERIAL_EPOCH = datetime(1899, 12, 30)
+"""Day 0 of a spreadsheet date serial (Google Sheets and Excel agree from March 1900 on)."""
+
+
+def to_serial(value: date | datetime) -> float:
+    """A date or (naive or aware, wall-clock) datetime as a spreadsheet serial: days since day 0."""
+    if isinstance(value, datetime):
+        return (value.replace(tzinfo=None) - SERIAL_EPOCH).total_seconds() / 86400
+    return float((value - SERIAL_EPOCH.date()).days)
+
+
+def from_serial(serial: float) -> datetime:
+    """The wall-clock moment a spreadsheet serial stands for."""
+    return SERIAL_EPOCH + timedelta(days=serial)
+
 
 ColumnKind = Literal["text", "int", "number", "money", "percent", "datetime"]
 

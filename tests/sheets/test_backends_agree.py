@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from sheets.inputs import INPUT_KINDS
+from sheets.outputs import to_serial
 from sheets.parse import parse_inputs
 from sheets.xlsx import Formula, XlsxBackend, create_workbook
 
@@ -58,7 +59,7 @@ def test_google_and_xlsx_read_and_parse_the_same(tmp_path: Path, sheets_server, 
     create_workbook(book, {"Reps": REPS, "Monthly Goals": MONTHLY, "Yearly Goals": YEARLY,
                            "Actuals": actuals_rows(Formula("=6*2", cached=12))})
 
-    date_serial = (dt.date(2026, 11, 1) - dt.date(1899, 12, 30)).days
+    date_serial = int(to_serial(dt.date(2026, 11, 1)))
     google_actuals = actuals_rows(None)
     sheets_server.create_spreadsheet("sheet-1", {"Reps": REPS, "Monthly Goals": MONTHLY, "Yearly Goals": YEARLY,
                                                  "Actuals": google_actuals})

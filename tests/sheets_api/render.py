@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timedelta
 from typing import Any
 
-_EPOCH = datetime(1899, 12, 30)
+from sheets.outputs import from_serial
+
 _DATE_TYPES = {"DATE", "TIME", "DATE_TIME"}
 _DATE_TOKENS = [
     ("yyyy", "%Y"), ("yy", "%y"), ("dd", "%d"), ("hh", "%H"), ("ss", "%S"),
@@ -74,7 +74,7 @@ def _default_date_pattern(kind: str) -> str:
 
 
 def _format_date(serial: float, pattern: str) -> str:
-    moment = _EPOCH + timedelta(days=serial)
+    moment = from_serial(serial)
     # "mm" is a month except next to hours or seconds, as in Sheets.
     text = re.sub(r"(h+:)mm", r"\1%M", pattern)
     text = re.sub(r"mm(:s+)", r"%M\1", text)
