@@ -31,6 +31,7 @@ from jobs.messages import achievement_message, correction_message, team_correcti
 from models import job_queries as q
 from models.errors import NotifyError
 from models.job_queries import Announcement
+from models.locks import job_lock
 from models.rules.achievements import announced_since
 from models.settings import Settings
 
@@ -70,7 +71,7 @@ def announce(store: Store, settings: Settings, notifier: Notifier, now: datetime
         return announcer.counts
     # One announcer at a time keeps each rep's achievements in one email and the team's in one post;
     # another process that is announcing right now will send what is pending.
-    with q.job_lock(store, "notify") as got:
+    with job_lock(store, "notify") as got:
         if not got:
             return {**announcer.counts, "skipped": 1}
         _announce_pending(announcer, stop if stop is not None else lambda: False)

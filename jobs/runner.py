@@ -41,6 +41,7 @@ from jobs.channels import ApprisePoster, Notifier
 from jobs.moments import latest_check, latest_weekly, midnight, month_start
 from models import job_queries as q
 from models.errors import ExitCode, GoalsSyncError
+from models.locks import job_lock
 from models.rules.achievements import announced_since
 from models.settings import DEFAULT_SOURCE, WEEKDAYS, Settings
 
@@ -170,7 +171,7 @@ def run_job(store: Store, settings: Settings, notifier: Notifier, job: str, now:
             else:
                 counts = _call(job, store, settings, notifier, now, stop)
         else:
-            with q.job_lock(store, job) as got:
+            with job_lock(store, job) as got:
                 if not got:
                     log.info("job %s skipped: another process is running it", job)
                     return JobOutcome(job, moment, "skipped", {"reason": "locked"})

@@ -11,25 +11,19 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
-from models.engine import store_error
 from models.rules.achievements import Achievement, MonthState, YearState
 
 if TYPE_CHECKING:
     from models.rules.deadlines import ReminderType
-    from models.store import Store, Transaction
-
-# Two-key advisory locks live in a different lock space from the cycle's one-key lock.
-_JOB_LOCK_NAMESPACE = 0x676F616C  # "goal"
+    from models.store import Transaction
 
 
 def _jsonable(value: object) -> object:
@@ -47,30 +41,6 @@ def _json_rows(rows: Sequence[Mapping[str, object]]) -> str:
 # --------------------------------------------------------------------------------------------- job runs
 
 
-@contextmanager
-def job_lock(store: Store, job: str) -> Iterator[bool]:
-    """Hold a session advisory lock for ``job`` while the block runs; yields False (and holds
-    nothing) when another process is running the same job. The lock dies with the session,
-    so a killed process never leaves a job blocked."""
-    try:
-        connection = store.engine.connect()
-        got = bool(connection.execute(text("SELECT pg_try_advisory_lock(:ns, hashtext(:job))"),
-                                      {"ns": _JOB_LOCK_NAMESPACE, "job": store.lock_name(job)}).scalar())
-        connection.commit()
-    except SQLAlchemyError as error:
-        raise store_error(error, store.engine.url) from None
-    try:
-        yield got
-    finally:
-        try:
-            if got:
-                connection.execute(text("SELECT pg_advisory_unlock(:ns, hashtext(:job))"),
-                                   {"ns": _JOB_LOCK_NAMESPACE, "job": store.lock_name(job)})
-                connection.commit()
-        except SQLAlchemyError:
-            pass  # closing the connection releases it anyway
-        finally:
-            connection.close()
 
 
 def successful_runs(tx: Transaction, keys: Sequence[tuple[str, datetime]]) -> set[tuple[str, datetime]]:

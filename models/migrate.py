@@ -87,11 +87,12 @@ def upgrade(target: Engine | Connection | str, revision: str = "head", *, schema
 def _upgrade_in(connection: Connection, revision: str, schema: str) -> None:
     from alembic import command
 
-    from models.schemas import MIGRATION_LOCK_KEY, pin_functions, prepare_schema
+    from models.locks import MIGRATION_LOCK_KEY, wait_for_xact_lock
+    from models.schemas import pin_functions, prepare_schema
 
     # The same lock env.py takes (re-entrant within this transaction): the schema is created
     # and the roll-up dropped by one process at a time.
-    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    wait_for_xact_lock(connection, MIGRATION_LOCK_KEY)
     prepare_schema(connection, schema)
     command.upgrade(alembic_config(connection=connection), revision)
     pin_functions(connection, schema)

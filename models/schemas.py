@@ -10,7 +10,6 @@ changes (``refresh_rollup``).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Sequence
 
@@ -18,26 +17,12 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from models.engine import store_error
-from models.settings import DEFAULT_SOURCE
+from models.locks import MIGRATION_LOCK_KEY, wait_for_xact_lock
 
 log = logging.getLogger("models.schemas")
 
 ROLLUP_VIEW = "v_company_rollup"
 ROLLUP_SOURCE_VIEW = "v_current_month_goals"
-MIGRATION_LOCK_KEY = 0x676F616C6D696772
-"""The key ``models/migrations/env.py`` takes; the roll-up is rebuilt under it too, so it never
-races a migration that redefines a source's view."""
-
-
-def lock_key(base: int, source: str) -> int:
-    """An advisory lock key for ``source``: ``base`` itself for the default source (so processes
-    of an older version and this one still exclude each other), a stable 63-bit hash otherwise."""
-    if source == DEFAULT_SOURCE:
-        return base
-    digest = hashlib.blake2b(f"{base}:{source}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
 def prepare_schema(connection: Connection, schema: str) -> None:
     """Before migrating ``schema``: create it if missing and drop the roll-up view, which
     depends on every source's current-month view (a migration may redefine that view;
@@ -74,7 +59,7 @@ def refresh_rollup(engine: Engine, sources: Sequence[tuple[str, str]]) -> bool:
     """
     try:
         with engine.begin() as connection:
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            wait_for_xact_lock(connection, MIGRATION_LOCK_KEY)
             ready = set(connection.execute(text("""
                 SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE c.relname = :view AND c.relkind = 'v' AND n.nspname = ANY(:schemas)

@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from models.engine import database_url, make_engine, store_error
 from models.errors import GoalsSyncError
-from models.schemas import MIGRATION_LOCK_KEY
+from models.locks import MIGRATION_LOCK_KEY, QUOTA_LOCK_NAMESPACE, wait_for_xact_lock
 from models.settings import Settings
 
 log = logging.getLogger("models.shared")
@@ -31,7 +31,6 @@ log = logging.getLogger("models.shared")
 SHARED_SCHEMA = "goals_shared"
 QUEUE_SCHEMA = "procrastinate"
 WINDOW_SECONDS = 60
-_QUOTA_LOCK_NAMESPACE = 0x71756F74  # "quot": two-key advisory locks, one per service account
 
 _SHARED_DDL = f"""
 CREATE SCHEMA IF NOT EXISTS {SHARED_SCHEMA};
@@ -53,7 +52,7 @@ DECLARE
     taken integer;
     oldest timestamptz;
 BEGIN
-    PERFORM pg_advisory_xact_lock({_QUOTA_LOCK_NAMESPACE}, hashtext(who));
+    PERFORM pg_advisory_xact_lock({QUOTA_LOCK_NAMESPACE}, hashtext(who));
     since := clock_timestamp() - interval '{WINDOW_SECONDS} seconds';
     DELETE FROM {SHARED_SCHEMA}.sheets_requests WHERE account = who AND sent_at <= since;
     SELECT count(*), min(sent_at) INTO taken, oldest FROM {SHARED_SCHEMA}.sheets_requests WHERE account = who;
@@ -106,7 +105,7 @@ class SharedStore:
             with self.engine.begin() as connection:
                 if self._ready(connection, queue=queue_schema_sql is not None):
                     return
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                wait_for_xact_lock(connection, MIGRATION_LOCK_KEY)
                 connection.exec_driver_sql(_SHARED_DDL)
                 present = connection.execute(text("SELECT to_regclass(:t)"),
                                              {"t": f"{QUEUE_SCHEMA}.procrastinate_jobs"}).scalar()

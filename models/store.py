@@ -23,12 +23,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from models import derived, history, readings, upserts
 from models.engine import database_url, make_engine, store_error
 from models.errors import LockHeld
+from models.locks import CYCLE_LOCK_KEY, lock_key, try_xact_lock
 from models.migrate import is_current, upgrade, write_app_settings
-from models.schemas import lock_key
 from models.settings import DEFAULT_SOURCE, Settings, schema_for
 from models.values import CycleResult, Problem, RepStanding
 
-CYCLE_LOCK_KEY = 0x676F616C73  # "goals": the default source's key; other sources hash their name in
 SYSTEM_USER_EMAIL = "goals-sync@system.local"
 LOG_PROBLEMS_KEPT = 100
 """Problems stored per ``sheets_sync_log`` row (``rows_rejected`` has the full count)."""
@@ -120,8 +119,7 @@ class Store:
             with self.engine.connect() as connection:
                 transaction = connection.begin()
                 try:
-                    if cycle_lock and not connection.execute(text("SELECT pg_try_advisory_xact_lock(:key)"),
-                                                             {"key": self.cycle_lock_key}).scalar():
+                    if cycle_lock and not try_xact_lock(connection, self.cycle_lock_key):
                         raise LockHeld(f"another sync cycle is running on this database{self._for_source()}; "
                                        "this one was skipped")
                     connection.execute(text("SELECT set_config('goals.now', :now, true)"),

@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 
 from alembic import context
-from sqlalchemy import Connection, create_engine, pool, text
+from sqlalchemy import Connection, create_engine, pool
 
 from models.engine import normalise_url
-from models.schemas import MIGRATION_LOCK_KEY
+from models.locks import MIGRATION_LOCK_KEY, wait_for_xact_lock
 from models.tables import metadata
 
 
@@ -27,7 +27,7 @@ def _run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            wait_for_xact_lock(connection, MIGRATION_LOCK_KEY)
         context.run_migrations()
 
 

@@ -293,7 +293,7 @@ def test_dry_run_writes_nothing_anywhere(setup: tuple[Path, Spreadsheet, str]) -
 def test_second_cycle_while_one_holds_the_lock_exits_75(setup: tuple[Path, Spreadsheet, str]) -> None:
     import psycopg
 
-    from models.store import CYCLE_LOCK_KEY
+    from models.locks import CYCLE_LOCK_KEY
 
     config, _book, url = setup
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1)) as holder:

@@ -26,8 +26,9 @@ from psycopg import sql
 from jobs.channels import ApprisePoster
 from jobs.runner import AFTER_CYCLE, BEFORE_CYCLE, run_due
 from models.engine import make_engine
+from models.locks import CYCLE_LOCK_KEY
 from models.settings import Settings
-from models.store import CYCLE_LOCK_KEY, Store
+from models.store import Store
 from sheets.google import GoogleSheetsBackend
 from sync.clock import parse_now
 from sync.cycle import run_cycle

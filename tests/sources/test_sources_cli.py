@@ -12,8 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from models.schemas import lock_key
-from models.store import CYCLE_LOCK_KEY
+from models.locks import CYCLE_LOCK_KEY, lock_key
 from sheets.xlsx import XlsxBackend, create_workbook
 from tests.cycle.conftest import run_cli
 
