@@ -42,6 +42,12 @@ def _common() -> argparse.ArgumentParser:
                         help=f"config file (default: ./{DEFAULT_CONFIG})")
     common.add_argument("--now", metavar="ISO-8601",
                         help="pretend the clock reads this (no offset: company time zone)")
+    common.add_argument("--clock-rate", type=float, default=1.0, metavar="N",
+                        help="with --now: the pretend clock runs N times as fast (tests and backfills only; "
+                             "poll intervals stay real seconds)")
+    common.add_argument("--clock-origin", metavar="ISO-8601",
+                        help="with --now: the real moment the pretend clock read --now (processes given the "
+                             "same --now, rate and origin share one pretend clock)")
     common.add_argument("--source", action="append", metavar="NAME",
                         help="work on this source only (repeat for several; default: every source)")
     return common
@@ -165,7 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # The demo needs no config: from any directory it builds everything under ./var.
         optional = args.command == "demo" and args.config is None
-        deployment = Deployment.load(Path(args.config or DEFAULT_CONFIG), args.now, args.source, missing_ok=optional)
+        deployment = Deployment.load(Path(args.config or DEFAULT_CONFIG), args.now, args.source, missing_ok=optional,
+                                     clock_rate=getattr(args, "clock_rate", 1.0),
+                                     clock_origin=getattr(args, "clock_origin", None))
         try:
             return _run(deployment, args)
         finally:

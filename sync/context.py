@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from models.errors import ConfigError, GoalsSyncError
 from models.settings import DEFAULT_SOURCE, Settings, schema_for
-from sync.clock import Clock, parse_now
+from sync.clock import Clock, parse_now, parse_origin
 from sync.config import load_settings
 from sync.logs import configure_logging
 
@@ -108,15 +108,17 @@ class Deployment:
 
     @classmethod
     def load(cls, config_path: Path, now: str | None = None, names: Sequence[str] | None = None, *,
-             missing_ok: bool = False) -> Deployment:
+             missing_ok: bool = False, clock_rate: float = 1.0, clock_origin: str | None = None) -> Deployment:
         """Load and validate the config, set up logging, build each source's clock from ``--now``
         (a time without an offset is in the global ``timezone``) and pick the sources named.
 
         ``missing_ok``: a config file that does not exist means the defaults (the demo).
+        ``clock_rate``, ``clock_origin``: ``--clock-rate`` and ``--clock-origin`` (see ``sync.clock``).
         """
         settings = Settings() if missing_ok and not config_path.exists() else load_settings(config_path)
         configure_logging(settings)
         start = parse_now(now, settings.tz) if now else None
+        origin = parse_origin(clock_origin) if clock_origin else None
         sources = settings.source_list()
         known = [source.name for source in sources]
         unknown = [name for name in names or () if name not in known]
@@ -129,7 +131,8 @@ class Deployment:
             from models.shared import SharedStore
 
             shared = SharedStore.lazy(settings)  # one pool for every source's quota checks
-        contexts = [Context(settings=source.settings, clock=Clock.create(source.settings.tz, start),
+        contexts = [Context(settings=source.settings,
+                            clock=Clock.create(source.settings.tz, start, clock_rate, origin),
                             config_path=config_path, source=source.name, _shared=shared) for source in chosen]
         return cls(settings=settings, contexts=contexts)
 

@@ -237,6 +237,10 @@ def run_worker(deployment: Deployment, args: argparse.Namespace) -> int:
     log.info("worker %s started for sources %s (tick every %ds, heartbeat %.1fs, stalled after %.1fs)", name,
              ", ".join(c.source for c in deployment.contexts), timing.tick_seconds, timing.heartbeat_seconds,
              timing.stalled_seconds)
+    clock = deployment.contexts[0].clock
+    if clock.start is not None:
+        log.info("pretend clock: %s now, running %g times as fast", clock.now().isoformat(timespec="seconds"),
+                 clock.rate)
     stopping = threading.Event()
     for context in deployment.contexts:
         context.stop = stopping.is_set  # a turn waiting for the Sheets quota gives up at once

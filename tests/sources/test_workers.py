@@ -11,11 +11,9 @@ import itertools
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +21,9 @@ import pytest
 
 from tests.jobs.mailbox import Mailbox, free_port
 from tests.sheets_api.server import FakeSheetsServer
+from tests.sources.processes import Worker, cycles, wait_for
 from tests.sources.test_sources_cli import rows
 
-ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("north", "south", "west")
 POLL = 5.0
 
@@ -63,60 +61,6 @@ def workers_config(sheets_server: FakeSheetsServer, fresh_db_url: str, smtp: Mai
             logging={"level": "INFO"},
         )
     return make
-
-
-class Worker:
-    """``python -m sync worker`` in its own process, its log in a file."""
-
-    def __init__(self, config: Path, name: str, log_dir: Path, *extra: str, env: dict[str, str] | None = None) -> None:
-        self.log = log_dir / f"worker-{name}.log"
-        environment = {k: v for k, v in os.environ.items() if k != "GOALS_DATABASE_URL"} | (env or {})
-        with self.log.open("w") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "sync", "worker", "--config", str(config), "--name", name, *extra],
-                cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def text(self) -> str:
-        return self.log.read_text()
-
-
-@pytest.fixture
-def start_worker(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
-    started: list[Worker] = []
-
-    def start(config: Path, name: str, *extra: str, env: dict[str, str] | None = None) -> Worker:
-        worker = Worker(config, name, tmp_path, *extra, env=env)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
-
-
-def cycles(url: str, source: str) -> list[tuple[float, float, str]]:
-    """(started, finished, status) of every logged cycle of ``source``, oldest first (epoch seconds)."""
-    return rows(url, f"""SELECT extract(epoch FROM started_at)::float8, extract(epoch FROM finished_at)::float8,
-                                status FROM source_{source}.sheets_sync_log ORDER BY started_at""")
 
 
 def test_two_workers_share_three_sources_and_take_over_from_a_killed_one(
