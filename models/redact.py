@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 MASK = "***"
 DATABASE_URL_ENV = "GOALS_DATABASE_URL"
+SECRET_SETTING_KEYS = frozenset({"url", "email_url", "team_urls", "credentials_file"})
+"""Config keys whose values are never echoed back, not even masked (a config error names the key only)."""
 
 _MIN_SECRET = 4
 """Shorter "secrets" (an empty password, ``x``) would mask ordinary words."""

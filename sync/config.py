@@ -11,10 +11,9 @@ import yaml
 from pydantic import ValidationError
 
 from models.errors import ConfigError
-from models.redact import mask_secrets
+from models.redact import SECRET_SETTING_KEYS, mask_secrets
 from models.settings import Settings
 
-_SECRET_KEYS = {"url", "email_url", "team_urls", "credentials_file"}
 """Keys whose values are never echoed back in an error message."""
 
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -48,7 +47,7 @@ def _describe(error: ValidationError, source: Path) -> str:
             message = "unknown key (check the spelling; see the commented config.yaml in the repository)"
         else:
             message = item["msg"].removeprefix("Value error, ")
-            secret = any(str(part) in _SECRET_KEYS for part in item["loc"])
+            secret = any(str(part) in SECRET_SETTING_KEYS for part in item["loc"])
             if not secret and item["type"] != "missing" and not isinstance(item.get("input"), dict | None):
                 # A URL typed where a section belongs (``database: postgresql://…``) carries its password.
                 message += f" (got {mask_secrets(repr(item['input']))})"
