@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, event, text
@@ -25,7 +26,8 @@ from models.engine import database_url, make_engine, store_error
 from models.errors import LockHeld
 from models.locks import CYCLE_LOCK_KEY, lock_key, try_xact_lock
 from models.migrate import is_current, upgrade, write_app_settings
-from models.settings import DEFAULT_SOURCE, Settings, schema_for
+from models.rules.changes import LockedEdit, MonthRules
+from models.settings import DEFAULT_SOURCE, BonusSettings, Settings, schema_for
 from models.values import CycleResult, Problem, RepStanding
 
 SYSTEM_USER_EMAIL = "goals-sync@system.local"
@@ -181,11 +183,15 @@ class Transaction:
         self.copy_counted(1 if not frame.empty else 0)
         return upserts.upsert_reps(self.connection, frame)
 
-    def upsert_months(self, frame: pd.DataFrame, **kwargs: Any) -> tuple[upserts.UpsertCounts,
-                                                                          list[upserts.LockedEdit]]:
-        """Store Monthly Goals and Actuals (already joined by ``upserts.month_frame``)."""
+    def upsert_months(self, frame: pd.DataFrame, *, now: datetime, deadline_day: int, timezone: str,
+                      system_user: uuid.UUID, lock_after_deadline: bool,
+                      bonus: BonusSettings) -> tuple[upserts.UpsertCounts, list[LockedEdit]]:
+        """Store Monthly Goals and Actuals (already joined by ``upserts.month_frame``) as the pure
+        plan (``models.rules.changes``) decides."""
         self.copy_counted(1 if not frame.empty else 0)
-        return upserts.upsert_months(self.connection, frame, **kwargs)
+        rules = MonthRules(deadline_day=deadline_day, tz=ZoneInfo(timezone),
+                           lock_after_deadline=lock_after_deadline, bonus=bonus)
+        return upserts.upsert_months(self.connection, frame, now=now, rules=rules, system_user=system_user)
 
     def upsert_years(self, frame: pd.DataFrame, *, now: datetime, system_user: uuid.UUID) -> upserts.UpsertCounts:
         """Store the Yearly Goals tab."""

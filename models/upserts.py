@@ -10,13 +10,24 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, CursorResult, text
 
-from models.derived import bonus_params, bonus_sql
-from models.settings import BonusSettings
+from models.rules.changes import (
+    INSERT_COLUMNS,
+    UPDATE_COLUMNS,
+    VALUE_FIELDS,
+    LockedEdit,
+    MonthRules,
+    plan_months,
+)
 from models.staging import stage_frame
+
+__all__ = ["LockedEdit", "MonthRules", "UpsertCounts", "month_frame", "upsert_months", "upsert_reps",
+           "upsert_years"]
 
 REPS_STAGE = {
     "email": "text", "name": "text", "team": "text", "title": "text", "is_active": "boolean",
@@ -32,20 +43,6 @@ YEAR_STAGE = {
     "email": "text", "year": "smallint", "signup_goal": "integer", "revenue_goal": "numeric(14,2)",
     "row": "integer",
 }
-
-
-@dataclass(frozen=True)
-class LockedEdit:
-    """One goal cell refused because the month's deadline has passed (lock_after_deadline):
-    the value typed and the value that stays stored."""
-
-    email: str
-    year: int
-    month: int
-    goal_row: int
-    field: str
-    value: str
-    stored: str
 
 
 @dataclass
@@ -112,127 +109,128 @@ def _set_now(goal_columns: str) -> str:
     return f"(g.goal_set_at IS NULL AND ({goal_columns}))"
 
 
+# Each staged row beside the goal row it would change, numbers in whole units (signups in tenths,
+# money in cents) so the plan compares them exactly. Only rows where a value typed in the sheet
+# differs from the stored one (or that have no goal row, or no first-set stamp yet) are read: a
+# narrowing, not a rule; ``plan_months`` decides, and would leave any other row unchanged too.
+_MONTH_CANDIDATES = text("""
+    SELECT s.email, s.year, s.month, s.goal_row, r.id AS rep_id, g.id AS goal_id,
+           s.signup_goal, CAST(s.revenue_goal * 100 AS bigint) AS revenue_goal, s.bonus_tier_goal,
+           CAST(s.signups * 10 AS bigint) AS signups, CAST(s.revenue * 100 AS bigint) AS revenue,
+           g.signup_goal AS stored_signup_goal, CAST(g.revenue_goal * 100 AS bigint) AS stored_revenue_goal,
+           g.bonus_tier_goal AS stored_bonus_tier_goal, CAST(g.signups_actual * 10 AS bigint) AS stored_signups,
+           CAST(g.revenue_actual * 100 AS bigint) AS stored_revenue, g.goal_set_at AS stored_goal_set_at,
+           g.goal_set_by AS stored_goal_set_by, g.deadline AS stored_deadline
+    FROM stage_month s
+    JOIN sales_reps r ON r.email = s.email
+    LEFT JOIN rep_monthly_goals g ON g.sales_rep_id = r.id AND g.goal_year = s.year AND g.goal_month = s.month
+    WHERE g.id IS NULL
+       OR s.signup_goal <> coalesce(g.signup_goal, -1) OR s.revenue_goal <> coalesce(g.revenue_goal, -1)
+       OR s.bonus_tier_goal <> coalesce(g.bonus_tier_goal, -1)
+       OR s.signups <> g.signups_actual OR s.revenue <> g.revenue_actual
+       OR (g.goal_set_at IS NULL AND (s.signup_goal IS NOT NULL OR s.revenue_goal IS NOT NULL))
+""")
+
+# The plan written as it is: final values of changed rows, whole new rows. One statement.
+_APPLY_MONTH_PLAN = text("""
+    WITH changed AS (
+        UPDATE rep_monthly_goals g SET
+            signup_goal = p.signup_goal, revenue_goal = p.revenue_goal * 0.01,
+            bonus_tier_goal = p.bonus_tier_goal, signups_actual = p.signups * 0.1,
+            revenue_actual = p.revenue * 0.01, goal_set_at = p.goal_set_at, goal_set_by = p.goal_set_by
+        FROM unnest(CAST(:u_goal_id AS int[]), CAST(:u_signup_goal AS int[]), CAST(:u_revenue_goal AS bigint[]),
+                    CAST(:u_bonus_tier_goal AS smallint[]), CAST(:u_signups AS bigint[]),
+                    CAST(:u_revenue AS bigint[]), CAST(:u_goal_set_at AS timestamptz[]),
+                    CAST(:u_goal_set_by AS uuid[]))
+             AS p(goal_id, signup_goal, revenue_goal, bonus_tier_goal, signups, revenue, goal_set_at, goal_set_by)
+        WHERE g.id = p.goal_id
+        RETURNING 1
+    ), added AS (
+        INSERT INTO rep_monthly_goals (sales_rep_id, goal_year, goal_month, signup_goal, revenue_goal,
+            bonus_tier_goal, signups_actual, revenue_actual, goal_set_at, goal_set_by, deadline, status,
+            bonus_tier_actual, bonus_amount, bonus_triggered)
+        SELECT p.rep_id, p.year, p.month, p.signup_goal, p.revenue_goal * 0.01, p.bonus_tier_goal,
+               p.signups * 0.1, p.revenue * 0.01, p.goal_set_at, p.goal_set_by, p.deadline, p.status,
+               p.bonus_tier, p.bonus_amount * 0.01, p.bonus_triggered
+        FROM unnest(CAST(:i_rep_id AS int[]), CAST(:i_year AS smallint[]), CAST(:i_month AS smallint[]),
+                    CAST(:i_signup_goal AS int[]), CAST(:i_revenue_goal AS bigint[]),
+                    CAST(:i_bonus_tier_goal AS smallint[]), CAST(:i_signups AS bigint[]),
+                    CAST(:i_revenue AS bigint[]), CAST(:i_goal_set_at AS timestamptz[]),
+                    CAST(:i_goal_set_by AS uuid[]), CAST(:i_deadline AS timestamptz[]), CAST(:i_status AS text[]),
+                    CAST(:i_bonus_tier AS smallint[]), CAST(:i_bonus_amount AS bigint[]),
+                    CAST(:i_bonus_triggered AS boolean[]))
+             AS p(rep_id, year, month, signup_goal, revenue_goal, bonus_tier_goal, signups, revenue, goal_set_at,
+                  goal_set_by, deadline, status, bonus_tier, bonus_amount, bonus_triggered)
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM changed) AS changed, (SELECT count(*) FROM added) AS added
+""")
+
+_WHOLE_COLUMNS = frozenset({"year", "month", "goal_row", "rep_id", "goal_id", *VALUE_FIELDS,
+                            *(f"stored_{name}" for name in VALUE_FIELDS)})
+
+
 def upsert_months(
     connection: Connection,
     frame: pd.DataFrame,
     *,
     now: datetime,
-    deadline_day: int,
-    timezone: str,
+    rules: MonthRules,
     system_user: uuid.UUID,
-    lock_after_deadline: bool,
-    bonus: BonusSettings | None = None,
 ) -> tuple[UpsertCounts, list[LockedEdit]]:
-    """Insert and update rep_monthly_goals from staged goals and actuals.
+    """Store Monthly Goals and Actuals as ``models.rules.changes.plan_months`` decides.
 
-    The first time a Signup or Revenue Goal is seen records ``goal_set_at`` (this
-    cycle's time) and ``goal_set_by``; the trigger derives ``set_by_deadline`` (set by the
-    deadline and not lowered since). With ``lock_after_deadline`` see ``refuse_locked_goals``.
-    With ``bonus``, new rows get their bonus tier at once (``derived.refresh_bonus_tiers`` would
-    otherwise rewrite each of them).
+    One COPY of the staged rows, one read of the rows whose typed values differ from the
+    stored ones, and (when the plan is not empty) one statement that writes it.
     """
     staged = stage_frame(connection, "stage_month", MONTH_STAGE, frame)
-    params: dict[str, object] = {"now": now, "deadline_day": deadline_day, "tz": timezone, "user": system_user}
-    locked = refuse_locked_goals(connection, now) if lock_after_deadline else []
-
-    first_set = _set_now("s.signup_goal IS NOT NULL OR s.revenue_goal IS NOT NULL")
-    # One join of the staged rows with their goal rows; SET and WHERE both see the old values.
-    changed = connection.execute(text(f"""
-        UPDATE rep_monthly_goals g SET
-            signup_goal = coalesce(s.signup_goal, g.signup_goal),
-            revenue_goal = coalesce(s.revenue_goal, g.revenue_goal),
-            bonus_tier_goal = coalesce(s.bonus_tier_goal, g.bonus_tier_goal),
-            signups_actual = coalesce(s.signups, g.signups_actual),
-            revenue_actual = coalesce(s.revenue, g.revenue_actual),
-            goal_set_at = CASE WHEN {first_set} THEN CAST(:now AS timestamptz) ELSE g.goal_set_at END,
-            goal_set_by = CASE WHEN {first_set} THEN CAST(:user AS uuid) ELSE g.goal_set_by END
-        FROM stage_month s
-        JOIN sales_reps r ON r.email = s.email
-        WHERE g.sales_rep_id = r.id AND g.goal_year = s.year AND g.goal_month = s.month
-          AND (coalesce(s.signup_goal, g.signup_goal), coalesce(s.revenue_goal, g.revenue_goal),
-               coalesce(s.bonus_tier_goal, g.bonus_tier_goal), coalesce(s.signups, g.signups_actual),
-               coalesce(s.revenue, g.revenue_actual),
-               CASE WHEN {first_set} THEN CAST(:now AS timestamptz) ELSE g.goal_set_at END)
-              IS DISTINCT FROM
-              (g.signup_goal, g.revenue_goal, g.bonus_tier_goal, g.signups_actual, g.revenue_actual,
-               g.goal_set_at)
-    """), params).rowcount
-    # New rows are written once with their final values: a month already over starts as
-    # ``missed`` (the progress trigger still makes it ``completed`` when its goals are met),
-    # and with ``bonus`` given the tier is computed here rather than by a second pass.
-    tier_columns = tier_values = ""
-    if bonus is not None:
-        tier, amount, triggered = bonus_sql(
-            bonus, signups="coalesce(s.signups, 0)", tier_goal="s.bonus_tier_goal",
-            progress="goals_progress_percent(CAST(coalesce(s.signups, 0) AS numeric(8,1)), s.signup_goal)")
-        tier_columns = ", bonus_tier_actual, bonus_amount, bonus_triggered"
-        tier_values = f", {tier}, {amount}, {triggered}"
-        params.update(bonus_params(bonus))
-    added = connection.execute(text(f"""
-        INSERT INTO rep_monthly_goals (sales_rep_id, goal_year, goal_month, signup_goal, revenue_goal,
-            bonus_tier_goal, signups_actual, revenue_actual, deadline, goal_set_at, goal_set_by,
-            status{tier_columns})
-        SELECT r.id, s.year, s.month, s.signup_goal, s.revenue_goal, s.bonus_tier_goal,
-               coalesce(s.signups, 0), coalesce(s.revenue, 0), d.deadline,
-               CASE WHEN d.goal_set THEN CAST(:now AS timestamptz) END,
-               CASE WHEN d.goal_set THEN CAST(:user AS uuid) END,
-               CASE WHEN s.year * 12 + s.month < c.month_index THEN 'missed' ELSE 'active' END{tier_values}
-        FROM stage_month s
-        JOIN sales_reps r ON r.email = s.email
-        CROSS JOIN (
-            SELECT CAST(extract(year FROM local_now) * 12 + extract(month FROM local_now) AS int) AS month_index
-            FROM (SELECT CAST(:now AS timestamptz) AT TIME ZONE CAST(:tz AS text) AS local_now) AS n
-        ) c
-        CROSS JOIN LATERAL (
-            SELECT make_timestamptz(s.year, s.month, CAST(:deadline_day AS int) + 1, 0, 0, 0,
-                                    CAST(:tz AS text)) AS deadline,
-                   (s.signup_goal IS NOT NULL OR s.revenue_goal IS NOT NULL) AS goal_set
-        ) d
-        WHERE NOT EXISTS (
-            SELECT 1 FROM rep_monthly_goals g
-            WHERE g.sales_rep_id = r.id AND g.goal_year = s.year AND g.goal_month = s.month
-        )
-    """), params).rowcount
+    candidates = _read_frame(connection.execute(_MONTH_CANDIDATES), _WHOLE_COLUMNS)
+    plan = plan_months(candidates, rules=rules, now=now, user=system_user)
+    if plan.empty:
+        return UpsertCounts(staged, 0), list(plan.locked)
+    params = {f"u_{name}": array_text(plan.updates[name]) for name in UPDATE_COLUMNS}
+    params |= {f"i_{name}": array_text(plan.inserts[name]) for name in INSERT_COLUMNS}
+    changed, added = connection.execute(_APPLY_MONTH_PLAN, params).one()
     if added * 2 > staged:
         # A bulk load (the first cycle, a new sheet): without fresh statistics the planner takes
         # the new rows for a handful and later statements pick nested loops over them.
         connection.execute(text("ANALYZE sales_reps, rep_monthly_goals, rep_yearly_goals"))
-    return UpsertCounts(staged, changed + added), locked
+    return UpsertCounts(staged, changed + added), list(plan.locked)
 
 
-def refuse_locked_goals(connection: Connection, now: datetime) -> list[LockedEdit]:
-    """``goals.lock_after_deadline``: after a month's deadline every goal value it holds is frozen.
+def _read_frame(result: CursorResult[Any], whole: frozenset[str]) -> pd.DataFrame:
+    """A query's rows as a DataFrame: ``whole`` columns as ``Int64`` (NA for NULL), others as objects."""
+    keys = list(result.keys())
+    rows = result.all()
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in keys]
+    return pd.DataFrame({key: pd.array(values, dtype="Int64") if key in whole else
+                         pd.Series(values, dtype=object) for key, values in zip(keys, columns, strict=True)})
 
-    A staged goal cell that differs from the stored value (a roster default included, so a
-    first explicit set that differs from it too) is refused: its staged value is cleared, so
-    the stored value stays, and it is returned to be reported. A goal that had no value at all
-    may still be set late (it then counts as set late). One ``LockedEdit`` per refused cell.
+
+def array_text(values: pd.Series | np.ndarray) -> str:
+    """``values`` as the text of a PostgreSQL array (``{1,NULL,3}``), for ``CAST(:p AS int[])``.
+
+    Built from the distinct values (``factorize``): a plan of 50,000 rows holds few distinct
+    times, users and states, and this is several times cheaper than binding a Python list.
     """
-    refused = connection.execute(text("""
-        WITH cells AS (
-            SELECT s.ctid AS stage_row, s.email, s.year, s.month, s.goal_row, f.field,
-                   f.staged::text AS staged, f.stored::text AS stored
-            FROM stage_month s
-            JOIN sales_reps r ON r.email = s.email
-            JOIN rep_monthly_goals g ON g.sales_rep_id = r.id AND g.goal_year = s.year AND g.goal_month = s.month
-            CROSS JOIN LATERAL (VALUES
-                ('signup_goal', CAST(s.signup_goal AS numeric), CAST(g.signup_goal AS numeric)),
-                ('revenue_goal', s.revenue_goal, g.revenue_goal),
-                ('bonus_tier_goal', CAST(s.bonus_tier_goal AS numeric), CAST(g.bonus_tier_goal AS numeric))
-            ) AS f(field, staged, stored)
-            WHERE CAST(:now AS timestamptz) > g.deadline AND f.staged <> f.stored
-        ), cleared AS (
-            UPDATE stage_month s SET
-                signup_goal = CASE WHEN 'signup_goal' = ANY(c.fields) THEN NULL ELSE s.signup_goal END,
-                revenue_goal = CASE WHEN 'revenue_goal' = ANY(c.fields) THEN NULL ELSE s.revenue_goal END,
-                bonus_tier_goal = CASE WHEN 'bonus_tier_goal' = ANY(c.fields) THEN NULL ELSE s.bonus_tier_goal END
-            FROM (SELECT stage_row, array_agg(field) AS fields FROM cells GROUP BY stage_row) c
-            WHERE s.ctid = c.stage_row
-        )
-        SELECT email, year, month, goal_row, field, staged, stored FROM cells
-        ORDER BY goal_row, field
-    """), {"now": now}).all()
-    return [LockedEdit(r.email, r.year, r.month, r.goal_row or 0, r.field, r.staged, r.stored) for r in refused]
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    if series.empty:
+        return "{}"
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    # Code -1 (a missing value) picks the last element: NULL.
+    texts = np.array([*(_element_text(value) for value in uniques), "NULL"], dtype=object)
+    return "{" + ",".join(texts[codes].tolist()) + "}"
+
+
+def _element_text(value: object) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "t" if value else "f"
+    if isinstance(value, datetime):
+        return value.isoformat()  # no comma, brace, quote or space: needs no quoting
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    text_value = str(value)
+    return '"' + text_value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def upsert_years(connection: Connection, frame: pd.DataFrame, *, now: datetime,
