@@ -1,0 +1,146 @@
+"""The month plan (``models.rules.changes``): what storing a sheet changes, without a database."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
+
+from models.rules.changes import CANDIDATE_COLUMNS, MonthRules, bonus_columns, plan_months
+from models.settings import DEFAULT_TIERS, BonusSettings, Tier
+
+USER = uuid.UUID("00000000-0000-0000-0000-000000000001")
+EARLIER = datetime(2026, 10, 2, 9, tzinfo=UTC)
+DEADLINE = datetime(2026, 11, 7, tzinfo=UTC)
+BEFORE = datetime(2026, 11, 3, 9, tzinfo=UTC)
+AFTER = datetime(2026, 11, 20, 9, tzinfo=UTC)
+RULES = MonthRules(deadline_day=6, tz=ZoneInfo("UTC"), lock_after_deadline=False, bonus=BonusSettings())
+LOCKED = MonthRules(deadline_day=6, tz=ZoneInfo("UTC"), lock_after_deadline=True, bonus=BonusSettings())
+WHOLE = {"year", "month", "goal_row", "rep_id", "goal_id", "signup_goal", "revenue_goal", "bonus_tier_goal",
+         "signups", "revenue", "stored_signup_goal", "stored_revenue_goal", "stored_bonus_tier_goal",
+         "stored_signups", "stored_revenue"}
+
+
+def candidates(*rows: dict[str, Any]) -> pd.DataFrame:
+    """Candidate rows as the database hands them over: unspecified values blank; a stored row
+    (``goal_id``) defaults to November 2026 with actuals 0 and the default deadline."""
+    filled = []
+    for number, row in enumerate(rows):
+        base: dict[str, Any] = {"email": "ann@example.com", "year": 2026, "month": 11, "goal_row": number + 2,
+                                "rep_id": 1}
+        if row.get("goal_id") is not None:
+            base |= {"stored_signups": 0, "stored_revenue": 0, "stored_deadline": DEADLINE}
+        filled.append(base | row)
+    return pd.DataFrame({column: pd.array([row.get(column) for row in filled],
+                                          dtype="Int64" if column in WHOLE else object)
+                         for column in CANDIDATE_COLUMNS})
+
+
+def test_a_blank_cell_keeps_the_stored_value_and_zero_sets_zero():
+    plan = plan_months(candidates(
+        {"goal_id": 10, "stored_signup_goal": 12, "stored_goal_set_at": EARLIER, "stored_goal_set_by": USER,
+         "signups": 55},
+        {"goal_id": 11, "stored_signup_goal": 12, "stored_goal_set_at": EARLIER, "stored_goal_set_by": USER,
+         "signup_goal": 0},
+    ), rules=RULES, now=AFTER, user=USER)
+    updates = plan.updates.set_index("goal_id")
+    assert updates.loc[10, "signup_goal"] == 12 and updates.loc[10, "signups"] == 55
+    assert updates.loc[11, "signup_goal"] == 0
+    assert plan.inserts.empty and plan.locked == ()
+
+
+def test_an_unchanged_row_is_not_written():
+    plan = plan_months(candidates(
+        {"goal_id": 10, "stored_signup_goal": 12, "signup_goal": 12, "stored_goal_set_at": EARLIER,
+         "stored_goal_set_by": USER, "signups": 0},
+    ), rules=RULES, now=AFTER, user=USER)
+    assert plan.empty
+
+
+def test_the_first_goal_seen_stamps_the_row_once():
+    default_row = {"goal_id": 10, "stored_signup_goal": 12}
+    plan = plan_months(candidates(default_row | {"signup_goal": 12}), rules=RULES, now=BEFORE, user=USER)
+    assert plan.updates.loc[0, "goal_set_at"] == BEFORE and plan.updates.loc[0, "goal_set_by"] == USER
+    # An actual alone sets no goal; a later edit keeps the first stamp.
+    plan = plan_months(candidates(default_row | {"signups": 3}), rules=RULES, now=BEFORE, user=USER)
+    assert pd.isna(plan.updates.loc[0, "goal_set_at"])
+    stamped = default_row | {"stored_goal_set_at": EARLIER, "stored_goal_set_by": USER}
+    plan = plan_months(candidates(stamped | {"signup_goal": 20}), rules=RULES, now=AFTER, user=USER)
+    assert plan.updates.loc[0, "goal_set_at"] == EARLIER and plan.updates.loc[0, "signup_goal"] == 20
+
+
+def test_the_lock_refuses_a_changed_goal_after_the_deadline_and_names_it():
+    stored = {"goal_id": 10, "stored_signup_goal": 12, "stored_revenue_goal": 150_000,
+              "stored_goal_set_at": EARLIER, "stored_goal_set_by": USER}
+    edit = stored | {"signup_goal": 9, "revenue_goal": 200_050, "signups": 4}
+    plan = plan_months(candidates(edit), rules=LOCKED, now=AFTER, user=USER)
+    assert [(e.field, e.value, e.stored, e.goal_row) for e in plan.locked] == [
+        ("revenue_goal", "2000.50", "1500.00", 2), ("signup_goal", "9", "12", 2)]
+    row = plan.updates.loc[0]
+    assert (row["signup_goal"], row["revenue_goal"], row["signups"]) == (12, 150_000, 4)
+    # Before the deadline, or without the lock, the same edit goes through.
+    for rules, now in ((LOCKED, BEFORE), (RULES, AFTER)):
+        plan = plan_months(candidates(edit), rules=rules, now=now, user=USER)
+        assert plan.locked == () and plan.updates.loc[0, "signup_goal"] == 9
+
+
+def test_the_lock_lets_a_goal_without_any_value_be_set_late():
+    plan = plan_months(candidates({"goal_id": 10, "revenue_goal": 50_000}), rules=LOCKED, now=AFTER, user=USER)
+    assert plan.locked == ()
+    assert plan.updates.loc[0, "revenue_goal"] == 50_000 and plan.updates.loc[0, "goal_set_at"] == AFTER
+
+
+def test_new_rows_get_their_deadline_status_actuals_and_bonus_at_once():
+    plan = plan_months(candidates(
+        {"year": 2026, "month": 9, "signup_goal": 10, "signups": 160},   # 16 signups: Gold, over
+        {"year": 2026, "month": 11, "signups": None},                    # this month, nothing typed
+        {"year": 2026, "month": 12, "rep_id": None, "signup_goal": 5},   # an unknown rep: skipped
+    ), rules=RULES, now=AFTER, user=USER)
+    rows = plan.inserts.set_index("month")
+    assert list(rows.index) == [9, 11]
+    september, november = rows.loc[9], rows.loc[11]
+    assert september["deadline"] == datetime(2026, 9, 7, tzinfo=ZoneInfo("UTC"))
+    assert (september["status"], september["goal_set_at"], september["goal_set_by"]) == ("missed", AFTER, USER)
+    assert (september["bonus_tier"], september["bonus_amount"], september["bonus_triggered"]) == (3, 50_000, True)
+    assert (november["status"], november["signups"], november["revenue"]) == ("active", 0, 0)
+    assert november["goal_set_at"] is None and november["bonus_tier"] == 0
+
+
+def test_the_deadline_follows_the_company_time_zone():
+    rules = MonthRules(deadline_day=6, tz=ZoneInfo("America/New_York"), lock_after_deadline=False,
+                       bonus=BonusSettings())
+    plan = plan_months(candidates({"signup_goal": 3}), rules=rules, now=AFTER, user=USER)
+    assert plan.inserts.loc[0, "deadline"] == datetime(2026, 11, 7, 5, tzinfo=UTC)
+
+
+PERCENT = BonusSettings(basis="percent", tiers=tuple(
+    Tier(name=str(n), threshold=Decimal(t), amount=Decimal(a))
+    for n, (t, a) in enumerate([(0, 0), ("33.33", 10), (50, 20), ("66.67", 30), (100, "40.5"), (110, 50),
+                                (150, 60)])))
+
+
+def _oracle(signups: Decimal, goal: int | None, tier_goal: int | None, bonus: BonusSettings) -> tuple[int, int, bool]:
+    """Tier by plain Decimal comparison with the truncated percent (the rule of models.rules.tiers)."""
+    percent = (signups * 10000 // goal) / Decimal(100) if goal else Decimal(0)
+    basis = signups if bonus.basis == "signups" else percent
+    tier = max(i for i, t in enumerate(bonus.tiers) if basis >= t.threshold)
+    return tier, int(bonus.tiers[tier].amount * 100), tier >= 1 and tier >= (tier_goal or 0)
+
+
+@given(st.lists(st.tuples(st.integers(0, 1_000_000), st.one_of(st.none(), st.integers(0, 300)),
+                          st.one_of(st.none(), st.integers(0, 6))), min_size=1, max_size=30),
+       st.sampled_from([BonusSettings(), BonusSettings(basis="percent"), PERCENT,
+                        BonusSettings(tiers=DEFAULT_TIERS)]))
+def test_vectorised_bonus_equals_the_tier_rule(rows, bonus):
+    tenths = pd.array([r[0] for r in rows], dtype="Int64")
+    goals = pd.array([r[1] for r in rows], dtype="Int64")
+    tier_goals = pd.array([r[2] for r in rows], dtype="Int64")
+    tier, amount, triggered = bonus_columns(pd.Series(tenths), pd.Series(goals), pd.Series(tier_goals), bonus)
+    expected = [_oracle(Decimal(t) / 10, g, tg, bonus) for t, g, tg in rows]
+    assert list(zip(tier.tolist(), amount.tolist(), triggered.tolist(), strict=True)) == expected
