@@ -626,33 +626,3 @@ def mark_reminder_failed(tx: Transaction, reminder_id: int, error: str) -> None:
     tx.connection.execute(text("""
         UPDATE goal_deadline_reminders SET attempts = attempts + 1, last_error = :error WHERE id = :id
     """), {"id": reminder_id, "error": error[:500]})
-
-
-@dataclass(frozen=True)
-class ReminderRecord:
-    """One ``goal_deadline_reminders`` row with its rep's email (for reports and tests)."""
-
-    id: int
-    email: str
-    reminder_type: str
-    year: int
-    month: int
-    due_date: date
-    sent: bool
-    sent_at: datetime | None
-    cancelled_at: datetime | None
-    acknowledged: bool
-    attempts: int
-    last_error: str | None
-
-
-def reminders(tx: Transaction, *, year: int, month: int) -> list[ReminderRecord]:
-    """Every reminder of ``(year, month)``, by rep email and due date."""
-    rows = tx.connection.execute(text("""
-        SELECT d.id, r.email, d.reminder_type, d.target_year, d.target_month, d.due_date, d.sent, d.sent_at,
-               d.cancelled_at, d.acknowledged, d.attempts, d.last_error
-        FROM goal_deadline_reminders d JOIN sales_reps r ON r.id = d.sales_rep_id
-        WHERE d.target_year = :year AND d.target_month = :month
-        ORDER BY r.email, d.due_date, d.reminder_type
-    """), {"year": year, "month": month}).all()
-    return [ReminderRecord(*row) for row in rows]

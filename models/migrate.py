@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, column, or_, select, table, text
+from sqlalchemy import Connection, Engine, column, or_, table, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -41,23 +41,6 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
     if connection is not None:
         config.attributes["connection"] = connection
     return config
-
-
-def head_revision() -> str:
-    """The newest revision shipped with the code."""
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    if head is None:  # pragma: no cover - the initial migration always exists
-        raise StoreError("no database migrations found in models/migrations/versions")
-    return head
-
-
-def current_revision(connection: Connection) -> str | None:
-    """The revision the database is at (``None`` when it has never been migrated)."""
-    from alembic.runtime.migration import MigrationContext
-
-    return MigrationContext.configure(connection).get_current_revision()
 
 
 def upgrade(target: Engine | Connection | str, revision: str = "head", *, schema: str = "public") -> None:
@@ -175,12 +158,3 @@ def write_app_settings(connection: Connection | Session, settings: Settings) -> 
         where=or_(*changed),
     )
     connection.execute(statement)
-
-
-def read_app_settings(connection: Connection | Session) -> dict[str, object] | None:
-    """The stored ``app_settings`` values (``None`` before the first migration inserted the row)."""
-    from models.tables import AppSettings  # the ORM models: only here, not on every start
-
-    stored = AppSettings.__table__
-    row = connection.execute(select(stored).where(stored.c.id == 1)).mappings().first()
-    return dict(row) if row is not None else None

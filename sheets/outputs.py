@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Literal
 
 Cell = str | int | float | bool | None
@@ -25,11 +25,6 @@ def to_serial(value: date | datetime) -> float:
     if isinstance(value, datetime):
         return (value.replace(tzinfo=None) - SERIAL_EPOCH).total_seconds() / 86400
     return float((value - SERIAL_EPOCH.date()).days)
-
-
-def from_serial(serial: float) -> datetime:
-    """The wall-clock moment a spreadsheet serial stands for."""
-    return SERIAL_EPOCH + timedelta(days=serial)
 
 
 ColumnKind = Literal["text", "int", "number", "money", "percent", "datetime"]

@@ -6,15 +6,9 @@ import re
 from collections.abc import Collection, Sequence
 from decimal import ROUND_DOWN, Decimal
 
-from sheets.outputs import ColumnKind, OutputTable
+from sheets.outputs import OutputTable
 
 TERMINAL_WIDTH = 120
-
-SUMMARY_TERMINAL_COLUMNS: tuple[str, ...] = (
-    "Rep", "Team", "Signups", "Signup Goal", "Signup %", "Revenue", "Revenue %",
-    "Expected %", "Pace", "Bonus Tier", "Goal Status", "Needed/Day", "Trend",
-)
-"""The Summary columns that fit a 120-column terminal."""
 
 _GAP = "  "
 _MIN_WIDTH = 3
@@ -36,19 +30,17 @@ def _format_number(value: float) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-def _format(value: object, *, percent: bool = False, kind: ColumnKind | None = None) -> str:
+def _format(value: object, *, percent: bool = False) -> str:
     """One cell as text; percent fractions (0.8532) become '85.3%'."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int | float):
-        if percent or kind == "percent":
+        if percent:
             # Cut, never rounded up: 0.9999 (99.99 %) reads 99.9%, never 100.0% (issue 11).
             tenths = (Decimal(repr(value)) * 100).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
             return f"{tenths}%"
-        if kind == "money":
-            return f"{value:,.2f}"
         return _format_number(value)
     return printable(str(value))
 
@@ -114,25 +106,6 @@ def render_table(header: Sequence[str], rows: Sequence[Sequence[object]], *,
     cells = [[_format(value, percent=i in percent) for i, value in enumerate(row)] for row in padded]
     right = [any(_is_numeric(row[i]) for row in padded) for i in range(width)]
     return _render(header, cells, right, max_width)
-
-
-def render_output_table(table: OutputTable, columns: Sequence[str] | None = None, *,
-                        max_width: int = TERMINAL_WIDTH) -> str:
-    """Print chosen columns of an output table (default: the Summary columns that fit 120 characters).
-
-    Numbers are shown by their column kind: percents as '85.3%', money with
-    two decimals and thousands separators. Unknown column names are skipped.
-    """
-    header = table.header
-    if columns is None:
-        chosen = [title for title in SUMMARY_TERMINAL_COLUMNS if title in header]
-        columns = chosen if len(chosen) == len(SUMMARY_TERMINAL_COLUMNS) else list(header)
-    indexes = [header.index(title) for title in columns if title in header]
-    kinds = [table.layout.columns[i].kind for i in indexes]
-    rows = [_padded(row, len(header)) for row in table.rows]
-    cells = [[_format(row[i], kind=kind) for i, kind in zip(indexes, kinds, strict=True)] for row in rows]
-    right = [kind not in {"text", "datetime"} for kind in kinds]
-    return _render([header[i] for i in indexes], cells, right, max_width)
 
 
 # Summary columns shown in the terminal, with shorter titles so names are not cut.

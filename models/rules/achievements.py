@@ -140,11 +140,6 @@ class Achievement:
     bonus_amount: Decimal | None = None
 
     @property
-    def is_yearly(self) -> bool:
-        """True for yearly goal achievements (linked to the yearly goal row, no month)."""
-        return self.achievement_month is None
-
-    @property
     def key(self) -> tuple[int, str, int, int | None, int | None, int | None]:
         """The row's unique key (``uq_achievements_once``)."""
         return (

@@ -109,15 +109,6 @@ def parse_check_time(value: time | str) -> time:
     return time(int(hours), int(minutes))
 
 
-def reminder_due_at(due_date: date, check_times: Sequence[time | str], tz: ZoneInfo) -> datetime:
-    """The instant a reminder becomes due: the first check time of its due date, in ``tz``.
-
-    Without any check time configured a reminder is due from the start of its due date.
-    """
-    first = min((parse_check_time(t) for t in check_times), default=time(0))
-    return datetime.combine(due_date, first, tzinfo=tz)
-
-
 def reminder_action(
     due_date: date,
     now_local: datetime,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 
@@ -25,19 +25,9 @@ def days_in_month(year: int, month: int) -> int:
     return calendar.monthrange(year, month)[1]
 
 
-def month_of(d: date) -> tuple[int, int]:
-    """``(year, month)`` of a date."""
-    return d.year, d.month
-
-
 def previous_month(year: int, month: int) -> tuple[int, int]:
     """The month before ``(year, month)``."""
     return (year - 1, 12) if month == 1 else (year, month - 1)
-
-
-def next_month(year: int, month: int) -> tuple[int, int]:
-    """The month after ``(year, month)``."""
-    return (year + 1, 1) if month == 12 else (year, month + 1)
 
 
 def shift_month(year: int, month: int, months: int) -> tuple[int, int]:
@@ -64,11 +54,6 @@ def month_end(year: int, month: int) -> date:
 def is_last_day_of_month(d: date) -> bool:
     """True on the 28th-31st that ends its month (the monthly snapshot day)."""
     return d.day == days_in_month(d.year, d.month)
-
-
-def week_end(d: date) -> date:
-    """The Sunday that ends ``d``'s week (Monday-Sunday weeks); ``d`` itself on a Sunday."""
-    return d + timedelta(days=6 - d.weekday())
 
 
 def is_week_end(d: date) -> bool:

@@ -18,8 +18,8 @@ from sqlalchemy import Connection, text
 from models.derived import refresh_bonus_tiers
 from models.migrate import write_app_settings
 from models.rules.pace import expected_fraction, pace
-from models.rules.tiers import bonus_outcome
 from models.settings import BonusSettings, Settings
+from tests.oracles import bonus_outcome
 
 percents = st.one_of(st.none(), st.decimals(min_value=0, max_value=400, places=2))
 goals = st.one_of(st.none(), st.integers(min_value=0, max_value=40))

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from models.engine import ENV_URL, database_url, make_engine, normalise_url, ping, safe_url
 from models.errors import ConfigError, StoreError
-from models.migrate import read_app_settings, write_app_settings
+from models.migrate import write_app_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -120,8 +120,7 @@ def test_write_app_settings_copies_config_and_skips_unchanged_writes(db, setting
         },
     )
     write_app_settings(db, settings)
-    stored = read_app_settings(db)
-    assert stored is not None
+    stored = dict(db.execute(text("SELECT * FROM app_settings WHERE id = 1")).mappings().one())
     assert stored["timezone"] == "America/New_York"
     assert (stored["deadline_day"], stored["pace_calendar"]) == (5, "business")
     assert stored["holidays"] == [date(2026, 11, 26), date(2026, 12, 25)]

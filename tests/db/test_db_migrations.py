@@ -7,13 +7,29 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from models.engine import make_engine
 from models.errors import StoreError
-from models.migrate import check, current_revision, downgrade, head_revision, upgrade
+from models.migrate import alembic_config, check, downgrade, upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def head_revision() -> str:
+    """The newest revision shipped with the code, as Alembic finds it."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "no migrations in models/migrations/versions"
+    return head
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The revision the database is at (``None`` when it has never been migrated)."""
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
 
 SCHEMA_QUERIES = {
     "columns": """
@@ -122,7 +138,7 @@ def test_upgrade_against_an_unreachable_server_is_a_store_error():
 
 def test_the_code_knows_the_head_revision_and_skips_alembic_when_current(test_database_url: str) -> None:
     from models.engine import make_engine
-    from models.migrate import SCHEMA_REVISION, head_revision, is_current
+    from models.migrate import SCHEMA_REVISION, is_current
 
     assert head_revision() == SCHEMA_REVISION
     engine = make_engine(test_database_url)

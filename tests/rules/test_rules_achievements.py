@@ -58,7 +58,7 @@ def test_signup_goal_met_set_on_time_is_also_a_perfect_month():
         goal_value=D(10), actual_value=D("10"), percent_achieved=D("100.00"),
     )
     assert signup.key == (7, "monthly_signup_goal", 2026, 11, None, None)
-    assert not signup.is_yearly
+    assert signup.achievement_month is not None
 
 
 def test_goal_not_met_earns_nothing():
@@ -105,7 +105,7 @@ def test_yearly_goals():
                      revenue_actual=D("59990"))  # 99.98 %
     result = earned(month(2026, 11, "3"), year_state=year)
     assert types(result) == ["yearly_signup_goal"]
-    assert result[0].achievement_month is None and result[0].is_yearly
+    assert result[0].achievement_month is None
     assert (result[0].achievement_year, result[0].percent_achieved) == (2026, D("101.25"))
 
     both = YearState(2026, signup_goal=120, signups_actual=D(120), revenue_goal=D("60000"),

@@ -9,7 +9,6 @@ from models.rules.deadlines import (
     deadline_status,
     goal_deadline,
     reminder_action,
-    reminder_due_at,
     reminder_due_dates,
     set_by_deadline,
 )
@@ -200,4 +199,8 @@ def test_reminder_check_times_order_and_default():
                            goal_is_set=False, sent=False, cancelled=False) == "send"
     assert reminder_action(due, ny(2026, 11, 3, 0, 0), [],
                            goal_is_set=False, sent=False, cancelled=False) == "send"
-    assert reminder_due_at(due, [time(13), "09:00"], NEW_YORK) == ny(2026, 11, 3, 9, 0)
+    # The earliest check time counts, whatever the order it is configured in.
+    assert reminder_action(due, ny(2026, 11, 3, 8, 59), [time(13), "09:00"],
+                           goal_is_set=False, sent=False, cancelled=False) == "wait"
+    assert reminder_action(due, ny(2026, 11, 3, 9, 0), [time(13), "09:00"],
+                           goal_is_set=False, sent=False, cancelled=False) == "send"

@@ -4,8 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.rules.tiers import bonus_outcome, tier_reached, tiers_unlocked
+from models.rules.tiers import tiers_unlocked
 from models.settings import DEFAULT_TIERS, BonusSettings, Tier
+from tests.oracles import bonus_outcome, tier_reached
 
 D = Decimal  # short for the many literals below
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import timedelta
 from typing import Any
 
-from sheets.outputs import from_serial
+from sheets.outputs import SERIAL_EPOCH
 
 _DATE_TYPES = {"DATE", "TIME", "DATE_TIME"}
 _DATE_TOKENS = [
@@ -74,7 +75,7 @@ def _default_date_pattern(kind: str) -> str:
 
 
 def _format_date(serial: float, pattern: str) -> str:
-    moment = from_serial(serial)
+    moment = SERIAL_EPOCH + timedelta(days=serial)
     # "mm" is a month except next to hours or seconds, as in Sheets.
     text = re.sub(r"(h+:)mm", r"\1%M", pattern)
     text = re.sub(r"mm(:s+)", r"%M\1", text)
