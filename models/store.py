@@ -12,7 +12,6 @@ import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +25,7 @@ from models.engine import database_url, make_engine, store_error
 from models.errors import LockHeld
 from models.locks import CYCLE_LOCK_KEY, lock_key, try_xact_lock
 from models.migrate import is_current, upgrade, write_app_settings
+from models.ports import OutputState, UpsertCounts
 from models.rules.changes import LockedEdit, MonthRules
 from models.settings import DEFAULT_SOURCE, BonusSettings, Settings, schema_for
 from models.values import CycleResult, Problem, RepStanding
@@ -39,16 +39,6 @@ LOG_ERROR_CHARS = 2000
 """Longest cycle error stored in the sync log."""
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class OutputState:
-    """What the previous successful write put on an output tab."""
-
-    content_hash: str
-    layout_hash: str
-    row_count: int
-    column_count: int
 
 
 class Store:
@@ -178,14 +168,14 @@ class Transaction:
         """Emails of every rep already stored."""
         return frozenset(self.connection.execute(text("SELECT email FROM sales_reps")).scalars())
 
-    def upsert_reps(self, frame: pd.DataFrame) -> upserts.UpsertCounts:
+    def upsert_reps(self, frame: pd.DataFrame) -> UpsertCounts:
         """Store the Reps tab (set-based)."""
         self.copy_counted(1 if not frame.empty else 0)
         return upserts.upsert_reps(self.connection, frame)
 
     def upsert_months(self, frame: pd.DataFrame, *, now: datetime, deadline_day: int, timezone: str,
                       system_user: uuid.UUID, lock_after_deadline: bool,
-                      bonus: BonusSettings) -> tuple[upserts.UpsertCounts, list[LockedEdit]]:
+                      bonus: BonusSettings) -> tuple[UpsertCounts, list[LockedEdit]]:
         """Store Monthly Goals and Actuals (already joined by ``upserts.month_frame``) as the pure
         plan (``models.rules.changes``) decides."""
         self.copy_counted(1 if not frame.empty else 0)
@@ -193,7 +183,7 @@ class Transaction:
                            lock_after_deadline=lock_after_deadline, bonus=bonus)
         return upserts.upsert_months(self.connection, frame, now=now, rules=rules, system_user=system_user)
 
-    def upsert_years(self, frame: pd.DataFrame, *, now: datetime, system_user: uuid.UUID) -> upserts.UpsertCounts:
+    def upsert_years(self, frame: pd.DataFrame, *, now: datetime, system_user: uuid.UUID) -> UpsertCounts:
         """Store the Yearly Goals tab."""
         self.copy_counted(1 if not frame.empty else 0)
         return upserts.upsert_years(self.connection, frame, now=now, system_user=system_user)

@@ -8,7 +8,6 @@ unchanged sheet touches no row and ``updated_at`` stays put.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, CursorResult, text
 
+from models.ports import UpsertCounts
 from models.rules.changes import (
     INSERT_COLUMNS,
     UPDATE_COLUMNS,
@@ -43,14 +43,6 @@ YEAR_STAGE = {
     "email": "text", "year": "smallint", "signup_goal": "integer", "revenue_goal": "numeric(14,2)",
     "row": "integer",
 }
-
-
-@dataclass
-class UpsertCounts:
-    """Rows staged and rows actually inserted or changed."""
-
-    staged: int = 0
-    written: int = 0
 
 
 def upsert_reps(connection: Connection, frame: pd.DataFrame) -> UpsertCounts:

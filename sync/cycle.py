@@ -20,10 +20,10 @@ from datetime import datetime
 
 from models.errors import GoalsSyncError, LockHeld
 from models.history import ManagerHistory
+from models.ports import CycleStore, CycleTransaction, OutputState
 from models.redact import mask_secrets, secrets_of
 from models.rules.periods import local_date
 from models.settings import Settings
-from models.store import OutputState, Store, Transaction
 from models.values import CycleResult, CycleStatus, Problem
 from sheets.backend import SpreadsheetBackend
 from sheets.budget import CellBudget
@@ -71,7 +71,7 @@ class CycleMemo:
     manager_history: ManagerHistory | None = None
 
 
-def run_cycle(settings: Settings, store: Store, backend: SpreadsheetBackend, now: datetime, *,
+def run_cycle(settings: Settings, store: CycleStore, backend: SpreadsheetBackend, now: datetime, *,
               dry_run: bool = False, memo: CycleMemo | None = None) -> CycleResult:
     """Run one cycle at ``now``; a failure is returned as status ``failed``, never raised.
 
@@ -102,7 +102,7 @@ def _collector_paused() -> Iterator[None]:
 class _Cycle:
     """The state of one cycle: inputs, counters, and the clock reading it shares."""
 
-    def __init__(self, settings: Settings, store: Store, backend: SpreadsheetBackend, now: datetime,
+    def __init__(self, settings: Settings, store: CycleStore, backend: SpreadsheetBackend, now: datetime,
                  *, dry_run: bool, memo: CycleMemo) -> None:
         self.settings, self.store, self.backend, self.now, self.dry_run = settings, store, backend, now, dry_run
         self.memo = memo
@@ -267,7 +267,7 @@ class _Stored:
         self.staged += staged
 
 
-def _store_inputs(tx: Transaction, parsed: ParsedInputs, settings: Settings, now: datetime,
+def _store_inputs(tx: CycleTransaction, parsed: ParsedInputs, settings: Settings, now: datetime,
                   user: uuid.UUID) -> _Stored:
     """Upsert every usable input tab."""
     from models.upserts import month_frame
@@ -316,7 +316,7 @@ def _dry_run_changes(stored: _Stored, writes: list[TabWrite]) -> tuple[str, ...]
     return tuple(lines)
 
 
-def _output_tables(tx: Transaction, settings: Settings, now: datetime, problems: list[Problem],
+def _output_tables(tx: CycleTransaction, settings: Settings, now: datetime, problems: list[Problem],
                    cycle_status: CycleStatus, *, more: int, memo: CycleMemo) -> list[OutputTable]:
     """Every output tab as it should look now: Summary, Leaderboard, Sync Errors, Team, History, Charts."""
     today = local_date(now, settings.tz)
