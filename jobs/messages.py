@@ -116,7 +116,7 @@ def _achievement_line(item: Announcement, settings: Settings, *, own: bool) -> s
 
 def achievement_message(name: str, items: Sequence[Announcement], settings: Settings) -> Message:
     """The congratulation email for one rep's new achievements (one email for all of them)."""
-    first = name.split(maxsplit=1)[0] if name.strip() else "there"
+    first = first_name(name)
     if len(items) == 1:
         subject = f"Congratulations, {first}: you {_achievement_line(items[0], settings, own=True).split(':')[0]}"
     else:
@@ -128,15 +128,29 @@ def achievement_message(name: str, items: Sequence[Announcement], settings: Sett
     return Message(subject, body)
 
 
+def _capped_lines(lines: Sequence[str], where: str = "") -> list[str]:
+    """A team post's lines: the first ``MAX_TEAM_LINES``, then one line counting the rest
+    (``where`` says where to see them), so a month of catching up stays one readable post."""
+    shown = list(lines[:MAX_TEAM_LINES])
+    if len(lines) > len(shown):
+        shown.append(f"- … and {len(lines) - len(shown)} more{where}")
+    return shown
+
+
+def _achievements(count: int, kind: str = "") -> str:
+    return f"{count} {kind}achievement{'s' if count != 1 else ''}"
+
+
+def first_name(name: str) -> str:
+    """How a message greets a rep: the first word of the name, or "there" for a blank name."""
+    return name.split(maxsplit=1)[0] if name.strip() else "there"
+
+
 def team_message(items: Sequence[Announcement], settings: Settings) -> Message:
     """One post for the team channel listing new achievements (capped, with a count of the rest)."""
-    shown = items[:MAX_TEAM_LINES]
-    lines = [f"- {item.rep_name} {_achievement_line(item, settings, own=False)}" for item in shown]
-    if len(items) > len(shown):
-        lines.append(f"- … and {len(items) - len(shown)} more (see the '{settings.sheets.tabs.leaderboard}' tab)")
-    count = len(items)
-    subject = f"{count} new achievement{'s' if count != 1 else ''}"
-    return Message(subject, "\n".join(lines))
+    lines = [f"- {item.rep_name} {_achievement_line(item, settings, own=False)}" for item in items]
+    where = f" (see the '{settings.sheets.tabs.leaderboard}' tab)"
+    return Message(_achievements(len(items), "new "), "\n".join(_capped_lines(lines, where)))
 
 
 def _withdrawn(item: Announcement, settings: Settings, *, own: bool) -> str:
@@ -146,9 +160,8 @@ def _withdrawn(item: Announcement, settings: Settings, *, own: bool) -> str:
 
 def correction_message(name: str, items: Sequence[Announcement], settings: Settings) -> Message:
     """The email that takes back achievements announced to a rep before a correction removed them."""
-    first = name.split(maxsplit=1)[0] if name.strip() else "there"
-    count = len(items)
-    subject = f"Correction, {first}: {count} achievement{'s' if count != 1 else ''} withdrawn"
+    first = first_name(name)
+    subject = f"Correction, {first}: {_achievements(len(items))} withdrawn"
     lines = [f"- We said you {_withdrawn(item, settings, own=True)}." for item in items]
     body = (f"Hi {first},\n\nA correction to the sheet changed what we announced earlier:\n" + "\n".join(lines)
             + f"\n\nSee the '{settings.sheets.tabs.summary}' tab for where you stand now.")
@@ -157,9 +170,5 @@ def correction_message(name: str, items: Sequence[Announcement], settings: Setti
 
 def team_correction_message(items: Sequence[Announcement], settings: Settings) -> Message:
     """One post for the team channel taking back achievements announced there before a correction."""
-    shown = items[:MAX_TEAM_LINES]
-    lines = [f"- {item.rep_name} {_withdrawn(item, settings, own=False)}" for item in shown]
-    if len(items) > len(shown):
-        lines.append(f"- … and {len(items) - len(shown)} more")
-    count = len(items)
-    return Message(f"Correction: {count} achievement{'s' if count != 1 else ''} withdrawn", "\n".join(lines))
+    lines = [f"- {item.rep_name} {_withdrawn(item, settings, own=False)}" for item in items]
+    return Message(f"Correction: {_achievements(len(items))} withdrawn", "\n".join(_capped_lines(lines)))

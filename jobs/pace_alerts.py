@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from jobs.messages import Message, _number, _percent
+from jobs.messages import Message, _number, _percent, first_name
 from jobs.moments import week_start
 from models import manager_queries as mq
 from models.errors import NotifyError
@@ -36,7 +36,7 @@ MAX_FAILURES_IN_A_ROW = 3
 
 def alert_message(alert: mq.PaceAlert, needed: Decimal | None, settings: Settings) -> Message:
     """The email to a rep who turned critical."""
-    first = alert.rep_name.split(maxsplit=1)[0] if alert.rep_name.strip() else "there"
+    first = first_name(alert.rep_name)
     month = datetime(alert.year, alert.month, 1).strftime("%B")
     per_day = f" That is {_number(needed)} signups a day from now to the end of {month}." if needed else ""
     body = (f"Hi {first},\n\nWith {_percent(alert.expected_pct)} of {month} gone, you are at "

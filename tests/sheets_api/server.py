@@ -19,12 +19,13 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.sheets_api.a1 import split_range
 from tests.sheets_api.discovery import Method, discovery
+from tests.sheets_api.handler import LocalHandler
 from tests.sheets_api.model import (
     CELL_LIMIT,
     ApiError,
@@ -671,30 +672,16 @@ class _HTTPServer(ThreadingHTTPServer):
     app: FakeSheetsServer
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LocalHandler):
     server: _HTTPServer
-    protocol_version = "HTTP/1.1"
 
     def setup(self) -> None:
         super().setup()
         # Headers and body go out in two writes: without this, Nagle plus delayed ACKs add 40 ms per answer.
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        pass
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_PUT(self) -> None:
-        self._serve()
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+    def serve(self) -> None:
+        raw = self.read_body()
         body: Any = None
         content_type = self.headers.get("Content-Type", "")
         if raw:
@@ -714,14 +701,4 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(answer)
 
     def _send(self, answer: _Answer) -> None:
-        try:
-            self.send_response(answer.status)
-            self.send_header("Content-Type", answer.content_type)
-            self.send_header("Content-Length", str(len(answer.body)))
-            for name, value in answer.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(answer.body)
-        except (BrokenPipeError, ConnectionResetError):
-            # The client gave up (its timeout ran out during a delay fault).
-            self.close_connection = True
+        self.answer(answer.status, answer.content_type, answer.body, answer.headers)
