@@ -9,6 +9,7 @@ one method, so the cycle's own decisions are tested in milliseconds.
 from __future__ import annotations
 
 import copy
+import math
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,7 +39,7 @@ _WHOLE = {"year", "month", "goal_row", "rep_id", "goal_id", "signup_goal", "reve
 
 def _value(value: object) -> Any:
     """A frame cell as a plain value (None for NA)."""
-    return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else value
+    return None if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) else value
 
 
 def _units(value: object, scale: int) -> int | None:
