@@ -42,6 +42,19 @@ def wait_for_xact_lock(connection: Connection, key: int) -> None:
     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
+@contextmanager
+def hold_session_lock(connection: Connection, key: int) -> Iterator[None]:
+    """Hold the one-key lock ``key`` across several transactions of ``connection`` (steps that
+    must each commit); released at the end, or when the session dies."""
+    connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+    connection.commit()
+    try:
+        yield
+    finally:
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+        connection.commit()
+
+
 def try_xact_lock(connection: Connection, key: int) -> bool:
     """Take the one-key lock ``key`` until the transaction ends; False when another session has it."""
     return bool(connection.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}).scalar())

@@ -94,11 +94,11 @@ def db_upgrade(deployment: Deployment, _args: argparse.Namespace) -> int:
         print(f"database is up to date{'' if context.source == DEFAULT_SOURCE else f' (source {context.source})'}")
     deployment.refresh_rollup()
     from models.shared import SharedStore
-    from sync.worker import queue_schema_sql
+    from sync.worker import queue_schema
 
     shared = SharedStore.open(deployment.settings)
     try:
-        shared.prepare(queue_schema_sql())
+        shared.prepare(queue_schema())
     finally:
         shared.dispose()
     return ExitCode.OK

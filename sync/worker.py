@@ -36,7 +36,7 @@ from sync.context import Context, Deployment
 if TYPE_CHECKING:
     import procrastinate
 
-    from models.shared import SharedStore
+    from models.shared import QueueSchema, SharedStore
     from sync.health import Health
     from sync.metrics import DaemonMetrics
 
@@ -198,22 +198,33 @@ async def _defer_async(task: Any, source: str, queueing_lock: str) -> None:
         log.debug("turn of %s already waiting", source)
 
 
-def queue_schema_sql() -> str:
-    """Procrastinate's own schema (tables, functions, triggers) as it ships it."""
+def queue_schema() -> QueueSchema:
+    """Procrastinate's own schema (tables, functions, triggers) and its SQL migrations, as the
+    installed version ships them (``procrastinate/sql/migrations``)."""
+    from importlib import resources
+
+    import procrastinate
     from procrastinate.schema import SchemaManager
 
-    return SchemaManager.get_schema()
+    from models.shared import QueueSchema, migration_key
+
+    files = [f for f in resources.files("procrastinate.sql.migrations").iterdir() if f.name.endswith(".sql")]
+    migrations = sorted(((f.name.removesuffix(".sql"), f.read_text(encoding="utf-8")) for f in files),
+                        key=lambda item: migration_key(item[0]))
+    return QueueSchema(version=procrastinate.__version__, schema_sql=SchemaManager.get_schema(),
+                       migrations=tuple(migrations))
 
 
 def prepare(deployment: Deployment) -> SharedStore:
-    """Migrate every selected source, rebuild the roll-up, create the shared and queue schemas."""
+    """Migrate every selected source, rebuild the roll-up, create the shared schema and create or
+    upgrade the queue schema (``QueueSchemaTooNew`` when the database's is newer than the code)."""
     from models.shared import SharedStore
 
     for context in deployment.contexts:
         context.store()
     deployment.refresh_rollup()
     shared = SharedStore.open(deployment.settings)
-    shared.prepare(queue_schema_sql())
+    shared.prepare(queue_schema())
     return shared
 
 
