@@ -37,6 +37,11 @@ Fixtures:
 
 An autouse fixture removes ``GOALS_DATABASE_URL`` from the environment so a
 developer's own setting never redirects tests.
+
+Marker ``db``: set on every test that reaches PostgreSQL, by the fixtures it uses (all of the
+above lead to ``database_server_url``) or by hand (``@pytest.mark.db``) on a test that starts
+the embedded server itself (the ``demo`` command, ``models.embedded``). ``pytest -m "not db"``
+runs the rest, which never starts or connects to a database.
 """
 
 from __future__ import annotations
@@ -76,6 +81,8 @@ from models.settings import Settings  # noqa: E402
 pytest_plugins = ["tests.sheets_api.fixtures", "tests.jobs.mailbox"]
 
 TEST_URL_ENV = "GOALS_TEST_DATABASE_URL"
+DATABASE_FIXTURE = "database_server_url"
+"""Every database fixture depends on this one: a test that (transitively) uses it needs PostgreSQL."""
 TEST_PGDATA = ROOT / "var" / "test-pgdata"
 _PREFIX = f"goals_t{os.getpid()}_"
 _counter = itertools.count(1)
@@ -122,6 +129,13 @@ def _drop_stale_databases(server_url: str) -> None:
         pid_text = name.removeprefix("goals_t").split("_", 1)[0]
         if pid_text.isdigit() and not _pid_alive(int(pid_text)):
             _drop_database(server_url, name)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``db`` every test whose fixtures (directly or through others) reach the test server."""
+    for item in items:
+        if DATABASE_FIXTURE in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
 
 
 @pytest.fixture(autouse=True)

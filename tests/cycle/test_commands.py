@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from sheets.xlsx import create_workbook
 from tests.conftest import TEST_PGDATA
@@ -12,6 +13,7 @@ from tests.cycle.conftest import ROOT, run_cli
 from tests.cycle.test_cycle_e2e import workbook
 
 
+@pytest.mark.db  # the demo runs on the embedded server
 def test_demo_builds_a_workbook_and_prints_the_summary(write_config, tmp_path: Path) -> None:
     config = write_config("", database={"url": "", "data_dir": str(TEST_PGDATA)})
     result = run_cli("demo", "--now", "2026-11-17T10:00", config=config)

@@ -75,6 +75,7 @@ def test_without_a_url_the_embedded_server_serves_a_goals_database(settings_fact
         engine.dispose()
 
 
+@pytest.mark.db  # starts embedded servers of its own
 def test_two_processes_starting_the_embedded_server_share_it(tmp_path):
     data_dir = tmp_path / "pgdata"
     script = (

@@ -138,6 +138,7 @@ def _stop_postgres(data_dir: Path) -> None:
         time.sleep(0.1)
 
 
+@pytest.mark.db  # the demo starts the embedded server under ./var
 def test_goals_sync_demo_runs_from_an_empty_directory(installed: Installed, empty_dir: Path) -> None:
     result = _run(installed.script, "demo", "--now", "2026-11-17T10:00", cwd=empty_dir)
     assert result.returncode == 0, result.stdout + result.stderr
