@@ -66,7 +66,7 @@ def bonus_sql(bonus: BonusSettings, *, signups: str, progress: str, tier_goal: s
     """SQL expressions (tier, amount, triggered) for one goal row, given SQL for its signups, its
     signup progress percent and its tier goal; they use the parameters of ``bonus_params``.
 
-    The same rule as ``models.rules.tiers``: a tier covers [its threshold, the next
+    The rule ``tests/oracles.py`` states in plain Python: a tier covers [its threshold, the next
     one), so the tier is the number of thresholds reached minus one (``width_bucket``
     counts them; thresholds strictly increase from 0); the amount is that tier's (not
     cumulative); triggered when the tier is at least 1 and at least the tier goal.

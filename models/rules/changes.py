@@ -194,7 +194,7 @@ def _ceil_units(value: Decimal, scale: int) -> int:
 def bonus_columns(signups_tenths: pd.Series, signup_goal: pd.Series, tier_goal: pd.Series,
                   bonus: BonusSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Tier reached, its amount in cents and the trigger flag per row, vectorised and exact: the
-    rule of ``models.rules.tiers`` (tier = last threshold ≤ the basis; triggered when the tier is
+    rule ``tests/oracles.py`` states in plain Python (tier = last threshold ≤ the basis; triggered when the tier is
     ≥ 1 and ≥ the tier goal). On the ``percent`` basis the basis is the truncated progress percent
     (``progress_percent``), 0 without a goal."""
     tenths = signups_tenths.fillna(0).to_numpy(dtype=np.int64)

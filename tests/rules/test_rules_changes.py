@@ -126,7 +126,7 @@ PERCENT = BonusSettings(basis="percent", tiers=tuple(
 
 
 def _oracle(signups: Decimal, goal: int | None, tier_goal: int | None, bonus: BonusSettings) -> tuple[int, int, bool]:
-    """Tier by plain Decimal comparison with the truncated percent (the rule of models.rules.tiers)."""
+    """Tier by plain Decimal comparison with the truncated percent (the rule of tests/oracles.py)."""
     percent = (signups * 10000 // goal) / Decimal(100) if goal else Decimal(0)
     basis = signups if bonus.basis == "signups" else percent
     tier = max(i for i, t in enumerate(bonus.tiers) if basis >= t.threshold)
