@@ -85,8 +85,6 @@ ERRORS_COLUMNS: tuple[Column, ...] = (
     Column("Problem", "text", 420),
 )
 
-SIDE_BLOCK_WIDTH = 2
-"""Label and value columns of the Summary's last-sync block."""
 LAST_SYNC_LABEL = "Last change synced"
 """The time of the last cycle that changed the output (an unchanged cycle writes nothing)."""
 PACE_WORDS: dict[str, str] = {

@@ -8,8 +8,6 @@ from decimal import ROUND_DOWN, Decimal
 
 from sheets.outputs import OutputTable
 
-TERMINAL_WIDTH = 120
-
 _GAP = "  "
 _MIN_WIDTH = 3
 
