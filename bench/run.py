@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument("--sources", type=int, metavar="N",
                         help="N spreadsheets served by 1 and 2 workers (--reps defaults to 500, --months to 12)")
+    parser.add_argument("--turn", action="store_true",
+                        help="one worker turn with nothing changed, jobs included, beside its cycle alone")
     return parser
 
 
@@ -49,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.sources:
         return _sources(args)
+    if args.turn:
+        return _turn(args)
     reps, months, cycles = args.reps or 2000, args.months or 24, CYCLES
     if args.scale:
         reps, months, cycles = SCALE_REPS, SCALE_MONTHS, ("cold",)
@@ -84,4 +88,16 @@ def _sources(args: argparse.Namespace) -> int:
 
     figures = run_sources(args.sources, args.reps or 500, args.months or 12, progress=progress)
     print(report(figures))
+    return 0
+
+
+def _turn(args: argparse.Namespace) -> int:
+    """``--turn``: an unchanged worker turn with its jobs, and its cycle alone (bench.turn)."""
+    from bench.turn import report, run_turn_bench
+
+    def progress(text: str) -> None:
+        if not args.quiet:
+            print(f"  … {text}", file=sys.stderr, flush=True)
+
+    print(report(run_turn_bench(args.reps or 2000, args.months or 24, max(args.repeat, 7), progress=progress)))
     return 0
