@@ -24,7 +24,7 @@ OLDER = "03.03.00_01_pre_priority_lock_fetch_job"  # before 3.4.0's 'retried' ev
 
 CATALOG = """
 SELECT 'function ' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ') '
-       || pg_get_function_result(p.oid)
+       || pg_get_function_result(p.oid) || ' body ' || md5(p.prosrc)
 FROM pg_proc p WHERE p.pronamespace = %(schema)s::text::regnamespace
 UNION ALL
 SELECT 'column ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
@@ -47,7 +47,8 @@ WHERE t.typnamespace = %(schema)s::text::regnamespace GROUP BY t.typname
 
 
 def catalog(url: str, schema: str) -> set[str]:
-    """The schema's functions, columns, indexes, triggers and enum values, named without the schema."""
+    """The schema's functions (with their bodies), columns, indexes, triggers and enum values, named
+    without the schema."""
     with psycopg.connect(libpq(url)) as conn:
         conn.execute(f"SET search_path = {schema}")  # types and functions are then named without it
         return {row[0] for row in conn.execute(CATALOG, {"schema": schema}).fetchall()}
