@@ -58,3 +58,21 @@ def cycles(url: str, source: str) -> list[tuple[float, float, str]]:
                                 status FROM source_{source}.sheets_sync_log ORDER BY started_at""")
 
 
+
+
+def first_worker_id(url: str) -> int:
+    """The Procrastinate id of the first worker to register (waits up to 60 s for it)."""
+    return int(wait_for(lambda: rows(url, "SELECT to_regclass('procrastinate.procrastinate_workers')")[0][0]
+                        and rows(url, "SELECT min(id) FROM procrastinate.procrastinate_workers")[0][0],
+                        60, "the first worker to register"))
+
+
+def kill_in_a_turn(url: str, worker: Worker, worker_id: int, timeout: float) -> tuple[str, float]:
+    """SIGKILL ``worker`` as soon as it is in a source's turn; (that source, the kill's epoch time)."""
+    busy = wait_for(lambda: rows(url, f"""SELECT args->>'source' FROM procrastinate.procrastinate_jobs
+                                         WHERE status = 'doing' AND task_name = 'goals.turn'
+                                           AND worker_id = {worker_id}"""), timeout, "the worker to be in a turn")
+    os.kill(worker.process.pid, signal.SIGKILL)
+    killed_at = time.time()
+    worker.process.wait()
+    return str(busy[0][0]), killed_at

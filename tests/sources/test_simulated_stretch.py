@@ -17,8 +17,6 @@ achievements, reminders and emails each exist exactly once.
 from __future__ import annotations
 
 import itertools
-import os
-import signal
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -30,7 +28,7 @@ import pytest
 
 from tests.jobs.mailbox import Mailbox
 from tests.sheets_api.server import FakeSheetsServer
-from tests.sources.processes import Worker, cycles, wait_for
+from tests.sources.processes import Worker, cycles, first_worker_id, kill_in_a_turn, wait_for
 from tests.sources.test_sources_cli import rows
 
 BERLIN, LONDON = ZoneInfo("Europe/Berlin"), ZoneInfo("Europe/London")
@@ -79,23 +77,14 @@ def test_two_workers_through_a_simulated_midnight_month_end_and_reminder_check(
     clock = ("--now", START.isoformat(), "--clock-rate", str(RATE),
              "--clock-origin", datetime.fromtimestamp(origin, UTC).isoformat())
     first = start_worker(config, "a", *clock)
-    first_id = wait_for(lambda: rows(fresh_db_url, "SELECT to_regclass('procrastinate.procrastinate_workers')")[0][0]
-                        and rows(fresh_db_url, "SELECT min(id) FROM procrastinate.procrastinate_workers")[0][0],
-                        60, "worker a to register")
+    first_id = first_worker_id(fresh_db_url)
     second = start_worker(config, "b", *clock)  # (a pretend clock read before its origin reads before START)
 
     # Mid-stretch, once every source has synced twice: kill worker a in the middle of a turn.
     wait_for(lambda: all(len(cycles(fresh_db_url, s)) >= 2 for s in ZONES), 60, "two cycles of every source")
 
-    def a_busy() -> list[tuple[Any, ...]]:
-        return rows(fresh_db_url, f"""SELECT args->>'source' FROM procrastinate.procrastinate_jobs
-                                     WHERE status = 'doing' AND task_name = 'goals.turn' AND worker_id = {first_id}""")
-    busy = wait_for(a_busy, 30, "worker a to be in a turn")
-    os.kill(first.process.pid, signal.SIGKILL)
-    killed_at = time.time()
-    first.process.wait()
+    source, killed_at = kill_in_a_turn(fresh_db_url, first, first_id, 30)
     assert "turn of source" in first.text()
-    source = busy[0][0]
 
     def resumed() -> list[float]:
         return [real_time(origin, c[0]) for c in cycles(fresh_db_url, source)

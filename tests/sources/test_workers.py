@@ -8,7 +8,6 @@ within two poll intervals; the Sheets quota holds across both processes.
 from __future__ import annotations
 
 import itertools
-import os
 import signal
 import socket
 import time
@@ -21,7 +20,7 @@ import pytest
 
 from tests.jobs.mailbox import Mailbox, free_port
 from tests.sheets_api.server import FakeSheetsServer
-from tests.sources.processes import Worker, cycles, wait_for
+from tests.sources.processes import Worker, cycles, first_worker_id, kill_in_a_turn, wait_for
 from tests.sources.test_sources_cli import rows
 
 SOURCES = ("north", "south", "west")
@@ -69,9 +68,7 @@ def test_two_workers_share_three_sources_and_take_over_from_a_killed_one(
     config = workers_config()
     sheets_server.inject(delay=1.0, kind="values.batchGet", times=None)  # a turn takes a while
     first = start_worker(config, "a")
-    first_id = wait_for(lambda: rows(fresh_db_url, "SELECT to_regclass('procrastinate.procrastinate_workers')")[0][0]
-                        and rows(fresh_db_url, "SELECT min(id) FROM procrastinate.procrastinate_workers")[0][0],
-                        60, "worker a to register")
+    first_id = first_worker_id(fresh_db_url)
     port = free_port()
     second = start_worker(config, "b", "--metrics-port", str(port))
 
@@ -79,14 +76,7 @@ def test_two_workers_share_three_sources_and_take_over_from_a_killed_one(
     wait_for(lambda: all(len(cycles(fresh_db_url, s)) >= 2 for s in SOURCES), 90, "two cycles of every source")
 
     # Kill worker a in the middle of a source's turn.
-    def a_busy() -> list[tuple[Any, ...]]:
-        return rows(fresh_db_url, f"""SELECT args->>'source' FROM procrastinate.procrastinate_jobs
-                                     WHERE status = 'doing' AND task_name = 'goals.turn' AND worker_id = {first_id}""")
-    busy = wait_for(a_busy, 60, "worker a to be in a turn")
-    os.kill(first.process.pid, signal.SIGKILL)
-    killed_at = time.time()
-    first.process.wait()
-    source = busy[0][0]
+    source, killed_at = kill_in_a_turn(fresh_db_url, first, first_id, 60)
     taken = wait_for(lambda: [c for c in cycles(fresh_db_url, source) if c[0] > killed_at], 4 * POLL,
                      f"worker b to sync {source} after the kill")
     assert taken[0][0] - killed_at <= 2 * POLL, f"{source} picked up {taken[0][0] - killed_at:.1f}s after the kill"
