@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from models import job_queries as q
-from models.job_queries import AchievementRow, RepMonth
+from models.job_queries import AchievementRow, RecordedAchievement, RepMonth
 from models.rules.achievements import (
     Achievement,
     AchievementKey,
@@ -39,7 +38,7 @@ from models.settings import GoalsSettings, Settings
 
 if TYPE_CHECKING:
     from jobs.channels import Notifier
-    from models.store import Store
+    from models.ports import JobStore
 
 _YEARLY = ("yearly_signup_goal", "yearly_revenue_goal")
 
@@ -118,7 +117,7 @@ def evaluate(rows: Sequence[RepMonth], months: Sequence[tuple[int, int]], today:
     return result
 
 
-def plan(evaluation: Evaluation, recorded: Sequence[q.RecordedAchievement], goals: GoalsSettings) -> Reconciliation:
+def plan(evaluation: Evaluation, recorded: Sequence[RecordedAchievement], goals: GoalsSettings) -> Reconciliation:
     """New, revoked and reinstated achievements for what ``evaluate`` found (pure)."""
 
     def reason(achievement: Achievement) -> str:
@@ -132,7 +131,7 @@ def plan(evaluation: Evaluation, recorded: Sequence[q.RecordedAchievement], goal
                      {row.achievement.key: row.revoked for row in recorded}, evaluation.in_scope, reason)
 
 
-def detect_achievements(store: Store, settings: Settings, notifier: Notifier | None,
+def detect_achievements(store: JobStore, settings: Settings, notifier: Notifier | None,
                         now: datetime) -> dict[str, int | str]:
     """Record every new achievement of the current and previous month, revoke those a correction
     removed and reinstate those it restored. Returns counts: reps ``evaluated``, achievements
@@ -141,20 +140,20 @@ def detect_achievements(store: Store, settings: Settings, notifier: Notifier | N
     today = now.astimezone(settings.tz).date()
     current = (today.year, today.month)
     months = [previous_month(*current), current]
-    with store.transaction(now) as tx:
-        stale = q.earliest_stale_month(tx)
+    with store.job_transaction(now) as tx:
+        stale = tx.earliest_stale_month()
         start = min(months[0], stale) if stale is not None else months[0]
-        rows = q.achievement_states(tx, evaluate_from=start)
-        existing = q.recorded_achievements(tx, from_year=start[0])
+        rows = tx.achievement_states(evaluate_from=start)
+        existing = tx.recorded_achievements(from_year=start[0])
         periods = {(row.achievement.sales_rep_id, row.achievement.achievement_year, row.achievement.achievement_month)
                    for row in existing}
         evaluation = evaluate(rows, months, today, settings.goals, periods)
         changes = plan(evaluation, existing, settings.goals)
         recorded = {row.achievement.key: row.id for row in existing}
-        added = q.insert_achievements(tx, [evaluation.held[key] for key in changes.new])
-        revoked = q.revoke_achievements(tx, {recorded[key]: why for key, why in changes.revoke.items()}, now)
-        reinstated = q.reinstate_achievements(tx, [recorded[key] for key in changes.reinstate], today)
-        q.clear_stale(tx, rows)
+        added = tx.insert_achievements([evaluation.held[key] for key in changes.new])
+        revoked = tx.revoke_achievements({recorded[key]: why for key, why in changes.revoke.items()}, now)
+        reinstated = tx.reinstate_achievements([recorded[key] for key in changes.reinstate], today)
+        tx.clear_stale(rows)
     reps = len({row.rep_id for row in rows})
     return {"evaluated": reps, "held": len(evaluation.held), "new": added, "revoked": revoked,
             "reinstated": reinstated}

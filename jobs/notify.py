@@ -28,16 +28,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from jobs.messages import achievement_message, correction_message, team_correction_message, team_message
-from models import job_queries as q
 from models.errors import NotifyError
 from models.job_queries import Announcement
-from models.locks import job_lock
 from models.rules.achievements import announced_since
 from models.settings import Settings
 
 if TYPE_CHECKING:
     from jobs.channels import Notifier
-    from models.store import Store
+    from models.ports import JobStore
 
 log = logging.getLogger("jobs.notify")
 
@@ -61,7 +59,7 @@ def required_channels(notifier: Notifier) -> frozenset[str]:
     return frozenset(name for name, on in ((EMAIL, notifier.can_email), (TEAM, notifier.has_team)) if on)
 
 
-def announce(store: Store, settings: Settings, notifier: Notifier, now: datetime, *,
+def announce(store: JobStore, settings: Settings, notifier: Notifier, now: datetime, *,
              stop: Callable[[], bool] | None = None) -> dict[str, int]:
     """Announce every unrecognized achievement of an active rep. Returns counts: ``emails`` and
     ``team_posts`` sent, ``announced`` achievements now fully recognized, ``failed`` sends, and
@@ -71,7 +69,7 @@ def announce(store: Store, settings: Settings, notifier: Notifier, now: datetime
         return announcer.counts
     # One announcer at a time keeps each rep's achievements in one email and the team's in one post;
     # another process that is announcing right now will send what is pending.
-    with job_lock(store, "notify") as got:
+    with store.job_lock("notify") as got:
         if not got:
             return {**announcer.counts, "skipped": 1}
         _announce_pending(announcer, stop if stop is not None else lambda: False)
@@ -80,8 +78,8 @@ def announce(store: Store, settings: Settings, notifier: Notifier, now: datetime
 
 def _announce_pending(announcer: _Announcer, stopped: Callable[[], bool]) -> None:
     for correction in (False, True):
-        with announcer.store.transaction(announcer.now) as tx:
-            pending = q.pending_announcements(tx, earned_since=announcer.earned_since, correction=correction)
+        with announcer.store.job_transaction(announcer.now) as tx:
+            pending = tx.pending_announcements(earned_since=announcer.earned_since, correction=correction)
         if pending and EMAIL in announcer.required:
             failures = 0
             for _, group in itertools.groupby(pending, key=lambda item: item.rep_id):
@@ -99,7 +97,7 @@ def _announce_pending(announcer: _Announcer, stopped: Callable[[], bool]) -> Non
 class _Announcer:
     """One run of the notify job: where to send, and what has been sent so far."""
 
-    def __init__(self, store: Store, settings: Settings, notifier: Notifier, now: datetime) -> None:
+    def __init__(self, store: JobStore, settings: Settings, notifier: Notifier, now: datetime) -> None:
         self.store, self.settings, self.notifier, self.now = store, settings, notifier, now
         self.required = required_channels(notifier)
         self.earned_since = announced_since(now.astimezone(settings.tz).date(),
@@ -118,8 +116,8 @@ class _Announcer:
         it; True when sent, False when the send failed, None when there was nothing to send."""
         if not items:
             return None
-        with self.store.transaction(self.now) as tx:
-            claimed = [item for item in q.claim_announcements(tx, [item.id for item in items], correction=correction)
+        with self.store.job_transaction(self.now) as tx:
+            claimed = [item for item in tx.claim_announcements([item.id for item in items], correction=correction)
                        if self.due(item, channel, correction)]
             if not claimed:
                 return None
@@ -132,7 +130,7 @@ class _Announcer:
                 return False
             updates = {item.id: recognition(channels_of(item.recognition_type) | {channel}, self.required)
                        for item in claimed}
-            q.set_recognition(tx, updates, correction=correction)
+            tx.set_recognition(updates, correction=correction)
         self.counts["emails" if channel == EMAIL else "team_posts"] += 1
         if correction:
             self.counts["corrections"] = self.counts.get("corrections", 0) + len(claimed)

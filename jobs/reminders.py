@@ -27,7 +27,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from jobs.messages import reminder_message
-from models import job_queries as q
 from models.errors import NotifyError
 from models.job_queries import OpenReminder
 from models.rules.deadlines import REMINDER_TYPES, goal_deadline, reminder_action, reminder_due_dates
@@ -36,7 +35,7 @@ from models.settings import Settings
 
 if TYPE_CHECKING:
     from jobs.channels import Notifier
-    from models.store import Store
+    from models.ports import JobStore
 
 log = logging.getLogger("jobs.reminders")
 
@@ -79,29 +78,29 @@ def plan_reminders(reminders: Sequence[OpenReminder], now_local: datetime,
     return ReminderPlan(send=tuple(send), cancel=tuple(cancel), waiting=waiting)
 
 
-def create_month_reminders(store: Store, settings: Settings, now: datetime) -> int:
+def create_month_reminders(store: JobStore, settings: Settings, now: datetime) -> int:
     """Create the current month's reminders for every active rep (existing ones kept)."""
     today = now.astimezone(settings.tz).date()
     deadline_day = settings.goals.deadline_day
-    with store.transaction(now) as tx:
-        return q.create_reminders(
-            tx, year=today.year, month=today.month,
+    with store.job_transaction(now) as tx:
+        return tx.create_reminders(
+            year=today.year, month=today.month,
             deadline=goal_deadline(today.year, today.month, deadline_day, settings.tz),
             due_dates=reminder_due_dates(today.year, today.month, deadline_day), now=now,
         )
 
 
-def process_reminders(store: Store, settings: Settings, notifier: Notifier, now: datetime, *,
+def process_reminders(store: JobStore, settings: Settings, notifier: Notifier, now: datetime, *,
                       stop: Callable[[], bool] | None = None) -> dict[str, int | str]:
     """Create this month's reminders, cancel the ones no longer needed and send the due ones.
     Returns counts: ``created``, ``sent``, ``failed``, ``cancelled``, ``waiting``, ``left`` (due but
     not sent this run: no email configured, stopped early, or held by another process)."""
     created = create_month_reminders(store, settings, now)
     now_local = now.astimezone(settings.tz)
-    with store.transaction(now) as tx:
-        reminders = q.open_reminders(tx, due_by=now_local.date())
+    with store.job_transaction(now) as tx:
+        reminders = tx.open_reminders(due_by=now_local.date())
         plan = plan_reminders(reminders, now_local, settings.jobs.reminder_times)
-        cancelled = q.cancel_reminders(tx, plan.cancel, now)
+        cancelled = tx.cancel_reminders(plan.cancel, now)
     counts: dict[str, int | str] = {"created": created, "sent": 0, "failed": 0, "cancelled": cancelled,
                                     "waiting": plan.waiting, "left": 0}
     if plan.send and not notifier.can_email:
@@ -127,21 +126,21 @@ def process_reminders(store: Store, settings: Settings, notifier: Notifier, now:
     return counts
 
 
-def _send_one(store: Store, settings: Settings, notifier: Notifier, reminder: OpenReminder,
+def _send_one(store: JobStore, settings: Settings, notifier: Notifier, reminder: OpenReminder,
               now: datetime) -> str:
     """Claim, send and mark one reminder in one transaction: ``sent``, ``failed`` or ``skipped``."""
     message = reminder_message(reminder.reminder_type, name=reminder.rep_name, year=reminder.year,
                                month=reminder.month, deadline=reminder.deadline,
                                today=now.astimezone(settings.tz).date(), settings=settings)
-    with store.transaction(now) as tx:
-        if not q.claim_reminder(tx, reminder.id):
+    with store.job_transaction(now) as tx:
+        if not tx.claim_reminder(reminder.id):
             return "skipped"  # sent or cancelled meanwhile, goal just set, or another process has it
         try:
             notifier.send_to_rep(reminder.email, message.subject, message.body)
         except NotifyError as error:
-            q.mark_reminder_failed(tx, reminder.id, str(error))
+            tx.mark_reminder_failed(reminder.id, str(error))
             log.warning("reminder %s for %s not sent (attempt %d): %s", reminder.reminder_type, reminder.email,
                         reminder.attempts + 1, error)
             return "failed"
-        q.mark_reminder_sent(tx, reminder.id, now)
+        tx.mark_reminder_sent(reminder.id, now)
     return "sent"

@@ -39,13 +39,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 from jobs.channels import ApprisePoster, Notifier
 from jobs.moments import latest_check, latest_weekly, midnight, month_start
-from models import job_queries as q
 from models.errors import ExitCode, GoalsSyncError
-from models.locks import job_lock
 from models.rules.achievements import announced_since
 from models.settings import DEFAULT_SOURCE, WEEKDAYS, Settings
 
 if TYPE_CHECKING:
+    from models.ports import JobStore
     from models.store import Store
     from sync.context import Context
 
@@ -124,9 +123,9 @@ def scheduled_moment(job: str, now: datetime, settings: Settings) -> datetime:
     raise ValueError(f"unknown job {job!r}; use one of {', '.join(JOB_NAMES)}")
 
 
-def _record(store: Store, now: datetime, write: Callable[[Any], None]) -> None:
+def _record(store: JobStore, now: datetime, write: Callable[[Any], None]) -> None:
     try:
-        with store.transaction(now) as tx:
+        with store.job_transaction(now) as tx:
             write(tx)
     except GoalsSyncError as error:  # the database may be the very reason the job failed
         log.error("could not record the job run: %s", error)
@@ -145,9 +144,9 @@ def _parse_detail(detail: str | None) -> dict[str, str]:
     return dict(part.split("=", 1) for part in (detail or "").split() if "=" in part)
 
 
-def _data_version(store: Store, now: datetime) -> datetime | None:
-    with store.transaction(now) as tx:
-        return q.due_state(tx, [], every_turn=True).data_version
+def _data_version(store: JobStore, now: datetime) -> datetime | None:
+    with store.job_transaction(now) as tx:
+        return tx.due_state([], every_turn=True).data_version
 
 
 def run_job(store: Store, settings: Settings, notifier: Notifier, job: str, now: datetime, *,
@@ -171,14 +170,14 @@ def run_job(store: Store, settings: Settings, notifier: Notifier, job: str, now:
             else:
                 counts = _call(job, store, settings, notifier, now, stop)
         else:
-            with job_lock(store, job) as got:
+            with store.job_lock(job) as got:
                 if not got:
                     log.info("job %s skipped: another process is running it", job)
                     return JobOutcome(job, moment, "skipped", {"reason": "locked"})
-                with store.transaction(now) as tx:
-                    if not force and q.successful_runs(tx, [(job, moment)]):
+                with store.job_transaction(now) as tx:
+                    if not force and tx.successful_runs([(job, moment)]):
                         return JobOutcome(job, moment, "skipped", {"reason": "done"})
-                    q.start_job_run(tx, job, moment, now)
+                    tx.start_job_run(job, moment, now)
                 counts = _call(job, store, settings, notifier, now, stop)
         outcome = JobOutcome(job, moment, "success", counts, time.monotonic() - started)
     except Exception as error:  # a failing job must never stop the others or the daemon
@@ -191,7 +190,7 @@ def run_job(store: Store, settings: Settings, notifier: Notifier, job: str, now:
     # detail says which data it evaluated (so the next turn knows whether to run again).
     if not quiet or job == "achievements":
         finished = now + timedelta(seconds=outcome.seconds)
-        _record(store, now, lambda tx: q.finish_job_run(tx, job, moment, started_at=now, finished_at=finished,
+        _record(store, now, lambda tx: tx.finish_job_run(job, moment, started_at=now, finished_at=finished,
                                                        status=outcome.status, detail=outcome.detail()))
     if outcome.status == "success":
         log.log(logging.DEBUG if quiet else logging.INFO, "job %s (scheduled %s) done in %.2fs: %s", job,
@@ -218,8 +217,8 @@ def run_due(store: Store, settings: Settings, notifier: Notifier, now: datetime,
     wanted = [job for job in JOB_NAMES if job in jobs]
     keys = {job: (job, scheduled_moment(job, now, settings)) for job in wanted}
     try:
-        with store.transaction(now) as tx:
-            due = q.due_state(tx, list(keys.values()), every_turn=any(job in EVERY_TURN for job in wanted),
+        with store.job_transaction(now) as tx:
+            due = tx.due_state(list(keys.values()), every_turn=any(job in EVERY_TURN for job in wanted),
                               earned_since=announced_since(now.astimezone(settings.tz).date(),
                                                            settings.notifications.max_age_days))
     except GoalsSyncError as error:

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from models import job_queries as q
 from models.job_queries import LeaderboardEntry, ProgressSnapshot, SnapshotSource
 from models.rules.pace import days_left, expected_fraction, pace
 from models.rules.periods import is_last_day_of_month, is_week_end
@@ -25,7 +24,7 @@ from models.settings import PaceSettings, Settings
 
 if TYPE_CHECKING:
     from jobs.channels import Notifier
-    from models.store import Store
+    from models.ports import JobStore
 
 
 def day_ended(now: datetime, settings: Settings) -> date:
@@ -73,16 +72,16 @@ def build_snapshots(sources: Sequence[SnapshotSource], day: date,
     return progress, board
 
 
-def take_snapshots(store: Store, settings: Settings, notifier: Notifier | None, now: datetime, *,
+def take_snapshots(store: JobStore, settings: Settings, notifier: Notifier | None, now: datetime, *,
                    day: date | None = None) -> dict[str, int | str]:
     """Snapshot ``day`` (default: the local day that ended before ``now``). Returns counts of rows
     added: ``daily``, ``weekly``, ``monthly``, ``leaderboard``."""
     del notifier  # snapshots notify no one; the parameter keeps every job's signature alike
     day = day or day_ended(now, settings)
-    with store.transaction(now) as tx:
-        sources = q.snapshot_sources(tx, year=day.year, month=day.month)
+    with store.job_transaction(now) as tx:
+        sources = tx.snapshot_sources(year=day.year, month=day.month)
         progress, board = build_snapshots(sources, day, settings.goals.pace)
-        added = q.insert_progress_snapshots(tx, progress)
-        ranked = q.insert_leaderboard_snapshots(tx, board)
+        added = tx.insert_progress_snapshots(progress)
+        ranked = tx.insert_leaderboard_snapshots(board)
     return {"day": day.isoformat(), **{kind: added.get(kind, 0) for kind in ("daily", "weekly", "monthly")},
             "leaderboard": ranked}

@@ -1,7 +1,8 @@
 """The SQL of the scheduled jobs (``jobs/``), behind plain functions and frozen dataclasses.
 
-Every function takes a ``models.store.Transaction`` (or the ``Store`` for the job
-lock) so the jobs never touch SQLAlchemy. Reads are one query each and writes one
+``SqlJobTransaction`` implements ``models.ports.JobTransaction`` over one connection
+(``Store.job_transaction``), so the jobs never touch SQLAlchemy and a fake of the same
+Protocol tests them without a database. Reads are one query each and writes one
 set-based statement each, whatever the number of reps; the only per-row
 statements are the claims of a reminder or an announcement, which must each be
 committed together with their own send.
@@ -17,13 +18,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from models.rules.achievements import Achievement, MonthState, YearState
 
 if TYPE_CHECKING:
     from models.rules.deadlines import ReminderType
-    from models.store import Transaction
 
 
 def _jsonable(value: object) -> object:
@@ -39,71 +39,6 @@ def _json_rows(rows: Sequence[Mapping[str, object]]) -> str:
 
 
 # --------------------------------------------------------------------------------------------- job runs
-
-
-
-
-def successful_runs(tx: Transaction, keys: Sequence[tuple[str, datetime]]) -> set[tuple[str, datetime]]:
-    """Which of the ``(job, scheduled_for)`` keys already have a successful run."""
-    if not keys:
-        return set()
-    rows = tx.connection.execute(text("""
-        SELECT r.job, r.scheduled_for FROM job_runs r
-        JOIN unnest(CAST(:jobs AS text[]), CAST(:moments AS timestamptz[])) AS k(job, scheduled_for)
-          ON k.job = r.job AND k.scheduled_for = r.scheduled_for
-        WHERE r.status = 'success'
-    """), {"jobs": [job for job, _ in keys], "moments": [moment for _, moment in keys]}).all()
-    return {(row.job, row.scheduled_for) for row in rows}
-
-
-def start_job_run(tx: Transaction, job: str, scheduled_for: datetime, started_at: datetime) -> None:
-    """Record that ``job`` started for ``scheduled_for`` (status ``running``). Call it holding the
-    job's lock: an older run still marked ``running`` was interrupted (process killed) and is
-    marked ``failed``."""
-    tx.connection.execute(text("""
-        UPDATE job_runs SET status = 'failed', detail = 'interrupted (the process stopped during the run)'
-        WHERE job = :job AND status = 'running' AND scheduled_for < :scheduled_for
-    """), {"job": job, "scheduled_for": scheduled_for})
-    tx.connection.execute(text("""
-        INSERT INTO job_runs (job, scheduled_for, started_at, status)
-        VALUES (:job, :scheduled_for, :started_at, 'running')
-        ON CONFLICT (job, scheduled_for) DO UPDATE
-        SET started_at = excluded.started_at, finished_at = NULL, status = 'running'
-    """), {"job": job, "scheduled_for": scheduled_for, "started_at": started_at})
-
-
-def finish_job_run(tx: Transaction, job: str, scheduled_for: datetime, *, started_at: datetime,
-                   finished_at: datetime, status: str, detail: str) -> None:
-    """Record how ``job`` ended for ``scheduled_for`` (``success`` or ``failed``, with a detail line)."""
-    tx.connection.execute(text("""
-        INSERT INTO job_runs (job, scheduled_for, started_at, finished_at, status, detail)
-        VALUES (:job, :scheduled_for, :started_at, :finished_at, :status, :detail)
-        ON CONFLICT (job, scheduled_for) DO UPDATE
-        SET started_at = excluded.started_at, finished_at = excluded.finished_at,
-            status = excluded.status, detail = excluded.detail
-    """), {"job": job, "scheduled_for": scheduled_for, "started_at": started_at, "finished_at": finished_at,
-           "status": status, "detail": detail})
-
-
-@dataclass(frozen=True)
-class JobRunRecord:
-    """One ``job_runs`` row."""
-
-    job: str
-    scheduled_for: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    status: str | None
-    detail: str | None
-
-
-def job_runs(tx: Transaction, job: str | None = None) -> list[JobRunRecord]:
-    """Recorded runs (of one job, or all), oldest moment first."""
-    rows = tx.connection.execute(text("""
-        SELECT job, scheduled_for, started_at, finished_at, status, detail FROM job_runs
-        WHERE CAST(:job AS text) IS NULL OR job = :job ORDER BY scheduled_for, job
-    """), {"job": job}).all()
-    return [JobRunRecord(*row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -134,27 +69,6 @@ def _every_turn_state() -> str:
     """
 
 
-def due_state(tx: Transaction, keys: Sequence[tuple[str, datetime]], *, every_turn: bool,
-              earned_since: date | None = None) -> DueState:
-    """Which of ``keys`` have a successful run (with its detail) and, when ``every_turn``, the
-    data version and whether announcements earned (or corrections made) on or after
-    ``earned_since`` are pending: one statement, whatever is asked."""
-    state = _every_turn_state() if every_turn else "NULL::timestamptz AS data_version, false AS pending"
-    rows = tx.connection.execute(text(f"""
-        WITH state AS (SELECT {state})
-        SELECT s.data_version, s.pending, d.job, d.scheduled_for, d.detail
-        FROM state s LEFT JOIN (
-            SELECT r.job, r.scheduled_for, r.detail FROM job_runs r
-            JOIN unnest(CAST(:jobs AS text[]), CAST(:moments AS timestamptz[])) AS k(job, scheduled_for)
-              ON k.job = r.job AND k.scheduled_for = r.scheduled_for
-            WHERE r.status = 'success'
-        ) d ON true
-    """), {"jobs": [job for job, _ in keys], "moments": [moment for _, moment in keys],
-           "since": earned_since or date.min}).all()
-    details = {(row.job, row.scheduled_for): row.detail for row in rows if row.job is not None}
-    return DueState(frozenset(details), details, rows[0].data_version, bool(rows[0].pending))
-
-
 # --------------------------------------------------------------------------------------------- snapshots
 
 
@@ -171,20 +85,6 @@ class SnapshotSource:
     revenue_goal: Decimal | None
     revenue_pct: Decimal | None
     bonus_tier: int | None
-
-
-def snapshot_sources(tx: Transaction, *, year: int, month: int) -> list[SnapshotSource]:
-    """Every active rep that has a ``(year, month)`` goal row, with that row, by rep id (a rep
-    without a row for the month has nothing to snapshot)."""
-    rows = tx.connection.execute(text("""
-        SELECT r.id, g.id, g.signups_actual, g.signup_goal, g.signup_progress_percent, g.revenue_actual,
-               g.revenue_goal, g.revenue_progress_percent, g.bonus_tier_actual
-        FROM sales_reps r
-        JOIN rep_monthly_goals g ON g.sales_rep_id = r.id AND g.goal_year = :year AND g.goal_month = :month
-        WHERE r.is_active
-        ORDER BY r.id
-    """), {"year": year, "month": month}).all()
-    return [SnapshotSource(*row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -221,44 +121,6 @@ class LeaderboardEntry:
     bonus_tier: int | None
 
 
-def insert_progress_snapshots(tx: Transaction, rows: Sequence[ProgressSnapshot]) -> dict[str, int]:
-    """Insert snapshots (one statement); rows already there are kept. Returns rows added per type."""
-    if not rows:
-        return {}
-    added = tx.connection.execute(text("""
-        INSERT INTO goal_progress_snapshots (sales_rep_id, snapshot_date, snapshot_type, monthly_goal_id,
-            signups_to_date, signup_goal, signup_progress_percent, revenue_to_date, revenue_goal,
-            revenue_progress_percent, bonus_tier, days_remaining, on_pace, pace_indicator)
-        SELECT sales_rep_id, snapshot_date, snapshot_type, monthly_goal_id, signups_to_date, signup_goal,
-               signup_progress_percent, revenue_to_date, revenue_goal, revenue_progress_percent, bonus_tier,
-               days_remaining, on_pace, pace_indicator
-        FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(
-            sales_rep_id int, snapshot_date date, snapshot_type text, monthly_goal_id int,
-            signups_to_date numeric, signup_goal int, signup_progress_percent numeric, revenue_to_date numeric,
-            revenue_goal numeric, revenue_progress_percent numeric, bonus_tier smallint,
-            days_remaining smallint, on_pace boolean, pace_indicator text)
-        ON CONFLICT ON CONSTRAINT uq_snapshots_rep_date_type DO NOTHING
-        RETURNING snapshot_type
-    """), {"rows": _json_rows([asdict(row) for row in rows])}).scalars().all()
-    return dict(Counter(added))
-
-
-def insert_leaderboard_snapshots(tx: Transaction, rows: Sequence[LeaderboardEntry]) -> int:
-    """Insert daily leaderboard rows (one statement); rows already there are kept. Returns rows added."""
-    if not rows:
-        return 0
-    return tx.connection.execute(text("""
-        INSERT INTO leaderboard_snapshots (snapshot_date, sales_rep_id, rank, signups, revenue,
-            signup_progress_percent, revenue_progress_percent, bonus_tier)
-        SELECT snapshot_date, sales_rep_id, rank, signups, revenue, signup_progress_percent,
-               revenue_progress_percent, bonus_tier
-        FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(
-            snapshot_date date, sales_rep_id int, rank int, signups numeric, revenue numeric,
-            signup_progress_percent numeric, revenue_progress_percent numeric, bonus_tier smallint)
-        ON CONFLICT ON CONSTRAINT uq_leaderboard_rep_date DO NOTHING
-    """), {"rows": _json_rows([asdict(row) for row in rows])}).rowcount
-
-
 # --------------------------------------------------------------------------------------------- achievements
 
 
@@ -278,83 +140,6 @@ class RepMonth:
     token: str = ""
 
 
-def earliest_stale_month(tx: Transaction) -> tuple[int, int] | None:
-    """The oldest (year, month) of an active rep whose achievement basis changed since the
-    achievement job last looked, or None."""
-    row = tx.connection.execute(text("""
-        SELECT g.goal_year, g.goal_month FROM rep_monthly_goals g
-        JOIN sales_reps r ON r.id = g.sales_rep_id AND r.is_active
-        WHERE g.achievements_stale ORDER BY g.goal_year, g.goal_month LIMIT 1
-    """)).first()
-    return (row[0], row[1]) if row else None
-
-
-def achievement_states(tx: Transaction, *, evaluate_from: tuple[int, int]) -> list[RepMonth]:
-    """The monthly goal rows of every active rep from ``evaluate_from`` (year, month) on, carrying
-    their yearly goal row, plus the streak history before it; by rep and month. One query.
-
-    The history stops at the rep's latest earlier month that a streak cannot cross (status
-    ``active``/``missed``: the trigger's twin of the completeness rule, or a goal lowered after
-    the deadline); that month itself is included, so the rules still see the break. Without the
-    cut a rep with years of history would be read whole after every cycle.
-    """
-    year, month = evaluate_from
-    rows = tx.connection.execute(text("""
-        WITH breaks AS (
-            SELECT sales_rep_id, max(goal_year * 12 + goal_month) AS last_break
-            FROM rep_monthly_goals
-            WHERE (status IN ('active', 'missed') OR lowered_after_deadline)
-              AND goal_year * 12 + goal_month < :from_index
-            GROUP BY sales_rep_id
-        )
-        SELECT g.sales_rep_id, g.id, g.goal_year, g.goal_month, g.signup_goal, g.signups_actual,
-               g.signup_progress_percent, g.revenue_goal, g.revenue_actual, g.revenue_progress_percent,
-               g.bonus_tier_actual, g.set_by_deadline, g.goal_set_at, g.lowered_after_deadline,
-               g.achievements_stale, g.xmin::text AS token,
-               y.id AS yearly_id, y.yearly_signup_goal, y.yearly_signups_actual, y.yearly_signup_progress_percent,
-               y.yearly_revenue_goal, y.yearly_revenue_actual, y.yearly_revenue_progress_percent
-        FROM rep_monthly_goals g
-        JOIN sales_reps r ON r.id = g.sales_rep_id AND r.is_active
-        LEFT JOIN breaks b ON b.sales_rep_id = g.sales_rep_id
-        LEFT JOIN rep_yearly_goals y ON y.sales_rep_id = g.sales_rep_id AND y.goal_year = g.goal_year
-             AND g.goal_year * 12 + g.goal_month >= :from_index
-        WHERE g.goal_year * 12 + g.goal_month >= coalesce(b.last_break, 0)
-        ORDER BY g.sales_rep_id, g.goal_year, g.goal_month
-    """), {"from_index": year * 12 + month}).all()
-    result = []
-    for (rep_id, goal_id, goal_year, goal_month, signup_goal, signups, signup_pct, revenue_goal, revenue,
-         revenue_pct, tier, on_time, set_at, lowered, stale, token, yearly_id, y_signup_goal, y_signups,
-         y_signup_pct, y_revenue_goal, y_revenue, y_revenue_pct) in rows:
-        state = MonthState(goal_year, goal_month, signup_goal, signups, revenue_goal, revenue, signup_pct,
-                           revenue_pct, tier, on_time, set_at, lowered)
-        year_state = None
-        if yearly_id is not None:
-            year_state = YearState(goal_year, y_signup_goal, y_signups, y_revenue_goal, y_revenue, y_signup_pct,
-                                   y_revenue_pct)
-        result.append(RepMonth(rep_id, goal_id, state, yearly_id, year_state, stale, token))
-    return result
-
-
-def clear_stale(tx: Transaction, rows: Sequence[RepMonth]) -> int:
-    """Mark the stale rows that were evaluated as looked at, unless they changed since they were
-    read (their row version differs): those stay stale for the next run."""
-    stale = [row for row in rows if row.stale]
-    if not stale:
-        return 0
-    # Rows another job run holds are skipped (they stay stale: evaluated again next time), and
-    # locks are taken in id order, so two runs at once never deadlock.
-    return tx.connection.execute(text("""
-        UPDATE rep_monthly_goals g SET achievements_stale = false
-        WHERE g.id IN (
-            SELECT m.id FROM rep_monthly_goals m
-            JOIN unnest(CAST(:ids AS int[]), CAST(:tokens AS text[])) AS v(id, token)
-              ON m.id = v.id AND m.xmin::text = v.token
-            ORDER BY m.id
-            FOR UPDATE OF m SKIP LOCKED
-        )
-    """), {"ids": [row.monthly_goal_id for row in stale], "tokens": [row.token for row in stale]}).rowcount
-
-
 @dataclass(frozen=True)
 class RecordedAchievement:
     """A ``goal_achievements`` row as the revocation rule needs it."""
@@ -365,50 +150,6 @@ class RecordedAchievement:
     correction_announced: bool
 
 
-def recorded_achievements(tx: Transaction, *, from_year: int) -> list[RecordedAchievement]:
-    """The achievements of active reps from ``from_year`` on (revoked ones included)."""
-    rows = tx.connection.execute(text("""
-        SELECT a.id, a.sales_rep_id, a.achievement_type, a.achievement_year, a.achievement_month,
-               a.achievement_date, a.bonus_tier, a.milestone, a.revoked_at IS NOT NULL,
-               coalesce(a.correction_recognition_type, '') <> ''
-        FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id AND r.is_active
-        WHERE a.achievement_year >= :from_year
-        ORDER BY a.id
-    """), {"from_year": from_year}).all()
-    return [RecordedAchievement(row[0], Achievement(row[1], row[2], row[3], row[4], row[5], bonus_tier=row[6],
-                                                    milestone=row[7]), row[8], row[9])
-            for row in rows]
-
-
-def revoke_achievements(tx: Transaction, reasons: Mapping[int, str], now: datetime) -> int:
-    """Revoke achievements (by id) with a reason; the rows are kept."""
-    if not reasons:
-        return 0
-    ids = list(reasons)
-    return tx.connection.execute(text("""
-        UPDATE goal_achievements a SET revoked_at = :now, revoked_reason = v.reason
-        FROM unnest(CAST(:ids AS bigint[]), CAST(:reasons AS text[])) AS v(id, reason)
-        WHERE a.id = v.id AND a.revoked_at IS NULL
-    """), {"ids": ids, "reasons": [reasons[i] for i in ids], "now": now}).rowcount
-
-
-def reinstate_achievements(tx: Transaction, ids: Sequence[int], today: date) -> int:
-    """Lift the revocation of achievements whose basis a later correction restored. One whose
-    revocation was already announced is news again: it is dated ``today`` and announced anew."""
-    if not ids:
-        return 0
-    return tx.connection.execute(text("""
-        UPDATE goal_achievements a SET revoked_at = NULL, revoked_reason = NULL,
-            recognized = CASE WHEN announced THEN false ELSE a.recognized END,
-            recognition_type = CASE WHEN announced THEN NULL ELSE a.recognition_type END,
-            correction_recognition_type = NULL,
-            achievement_date = CASE WHEN announced THEN CAST(:today AS date) ELSE a.achievement_date END
-        FROM (SELECT id, coalesce(correction_recognition_type, '') <> '' AS announced
-              FROM goal_achievements WHERE id = ANY(:ids)) v
-        WHERE a.id = v.id AND a.revoked_at IS NOT NULL
-    """), {"ids": list(ids), "today": today}).rowcount
-
-
 @dataclass(frozen=True)
 class AchievementRow:
     """An achievement and the goal rows it belongs to."""
@@ -416,29 +157,6 @@ class AchievementRow:
     achievement: Achievement
     monthly_goal_id: int | None
     yearly_goal_id: int | None
-
-
-def insert_achievements(tx: Transaction, rows: Sequence[AchievementRow]) -> int:
-    """Record achievements in one statement; one already recorded (``uq_achievements_once``) is
-    left as it is. Returns the rows added."""
-    if not rows:
-        return 0
-    payload = [{**row.achievement.as_row(), "monthly_goal_id": row.monthly_goal_id,
-                "yearly_goal_id": row.yearly_goal_id} for row in rows]
-    return tx.connection.execute(text("""
-        INSERT INTO goal_achievements (sales_rep_id, monthly_goal_id, yearly_goal_id, achievement_type,
-            achievement_date, achievement_month, achievement_year, goal_value, actual_value, percent_achieved,
-            bonus_amount, bonus_tier, milestone)
-        SELECT sales_rep_id, monthly_goal_id, yearly_goal_id, achievement_type, achievement_date,
-               achievement_month, achievement_year, goal_value, actual_value, percent_achieved, bonus_amount,
-               bonus_tier, milestone
-        FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(
-            sales_rep_id int, monthly_goal_id int, yearly_goal_id int, achievement_type text,
-            achievement_date date, achievement_month smallint, achievement_year smallint, goal_value numeric,
-            actual_value numeric, percent_achieved numeric, bonus_amount numeric, bonus_tier smallint,
-            milestone smallint)
-        ON CONFLICT ON CONSTRAINT uq_achievements_once DO NOTHING
-    """), {"rows": _json_rows(payload)}).rowcount
 
 
 # --------------------------------------------------------------------------------------------- announcements
@@ -487,71 +205,7 @@ def _pending(correction: bool) -> str:
     return "a.revoked_at IS NULL AND NOT a.recognized"
 
 
-def pending_announcements(tx: Transaction, *, earned_since: date, correction: bool = False) -> list[Announcement]:
-    """Achievements of active reps still to announce, earned (or, for corrections, revoked) on or
-    after ``earned_since`` (older ones are never announced), by rep then id."""
-    since = "CAST(a.revoked_at AS date)" if correction else "a.achievement_date"
-    rows = tx.connection.execute(text(f"""
-        SELECT {announcement_columns(correction)}
-        FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id
-        WHERE {_pending(correction)} AND r.is_active AND {since} >= :since
-        ORDER BY a.sales_rep_id, a.id
-    """), {"since": earned_since}).all()
-    return [Announcement(*row) for row in rows]
-
-
-def claim_announcements(tx: Transaction, ids: Sequence[int], *, correction: bool = False) -> list[Announcement]:
-    """Lock the achievements among ``ids`` that still need announcing until the transaction ends;
-    rows another process holds are skipped (``FOR UPDATE SKIP LOCKED``), so no two processes
-    announce the same achievement. Returns the claimed rows as they are now."""
-    if not ids:
-        return []
-    rows = tx.connection.execute(text(f"""
-        SELECT {announcement_columns(correction)}
-        FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id
-        WHERE a.id = ANY(:ids) AND {_pending(correction)}
-        ORDER BY a.id
-        FOR UPDATE OF a SKIP LOCKED
-    """), {"ids": list(ids)}).all()
-    return [Announcement(*row) for row in rows]
-
-
-def set_recognition(tx: Transaction, updates: Mapping[int, tuple[str, bool]], *, correction: bool = False) -> int:
-    """Set ``recognition_type`` and ``recognized`` per achievement id (one statement); for a
-    correction, ``correction_recognition_type`` (the achievement stays as it was)."""
-    if not updates:
-        return 0
-    ids = list(updates)
-    assignments = ("correction_recognition_type = v.kind" if correction
-                   else "recognition_type = v.kind, recognized = v.done")
-    return tx.connection.execute(text(f"""
-        UPDATE goal_achievements a SET {assignments}
-        FROM unnest(CAST(:ids AS bigint[]), CAST(:kinds AS text[]), CAST(:dones AS boolean[])) AS v(id, kind, done)
-        WHERE a.id = v.id
-    """), {"ids": ids, "kinds": [updates[i][0] for i in ids], "dones": [updates[i][1] for i in ids]}).rowcount
-
-
 # --------------------------------------------------------------------------------------------- reminders
-
-
-def create_reminders(tx: Transaction, *, year: int, month: int, deadline: datetime,
-                     due_dates: Mapping[ReminderType, date], now: datetime) -> int:
-    """One reminder per active rep per type for ``(year, month)``; existing ones are kept
-    (``uq_reminders_rep_type_period``). A rep whose goal is already set gets them acknowledged
-    at once (as the cycle would do on its next run). Returns the rows added."""
-    kinds = list(due_dates)
-    return tx.connection.execute(text("""
-        INSERT INTO goal_deadline_reminders (sales_rep_id, reminder_type, target_month, target_year, deadline,
-                                             due_date, acknowledged, acknowledged_at)
-        SELECT r.id, v.kind, :month, :year, :deadline, v.due, g.goal_set_at IS NOT NULL,
-               CASE WHEN g.goal_set_at IS NOT NULL THEN CAST(:now AS timestamptz) END
-        FROM sales_reps r
-        CROSS JOIN unnest(CAST(:kinds AS text[]), CAST(:dues AS date[])) AS v(kind, due)
-        LEFT JOIN rep_monthly_goals g ON g.sales_rep_id = r.id AND g.goal_year = :year AND g.goal_month = :month
-        WHERE r.is_active
-        ON CONFLICT ON CONSTRAINT uq_reminders_rep_type_period DO NOTHING
-    """), {"year": year, "month": month, "deadline": deadline, "kinds": kinds, "now": now,
-           "dues": [due_dates[k] for k in kinds]}).rowcount
 
 
 @dataclass(frozen=True)
@@ -572,57 +226,364 @@ class OpenReminder:
     goal_set: bool
 
 
-def open_reminders(tx: Transaction, *, due_by: date) -> list[OpenReminder]:
-    """Unsent, uncancelled reminders due on or before ``due_by``, by rep, month and due date."""
-    rows = tx.connection.execute(text("""
-        SELECT d.id, d.sales_rep_id, r.name, r.email, r.is_active, d.reminder_type, d.target_year,
-               d.target_month, d.deadline, d.due_date, d.attempts, g.goal_set_at IS NOT NULL AS goal_set
-        FROM goal_deadline_reminders d
-        JOIN sales_reps r ON r.id = d.sales_rep_id
-        LEFT JOIN rep_monthly_goals g ON g.sales_rep_id = d.sales_rep_id AND g.goal_year = d.target_year
-             AND g.goal_month = d.target_month
-        WHERE NOT d.sent AND d.cancelled_at IS NULL AND d.due_date <= :due_by
-        ORDER BY d.sales_rep_id, d.target_year, d.target_month, d.due_date, d.id
-    """), {"due_by": due_by}).all()
-    return [OpenReminder(*row) for row in rows]
+class SqlJobTransaction:
+    """The jobs' reads and writes inside one database transaction (``models.ports.JobTransaction``)."""
 
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
 
-def cancel_reminders(tx: Transaction, ids: Sequence[int], now: datetime) -> int:
-    """Cancel unsent reminders (one statement). Returns the rows cancelled."""
-    if not ids:
-        return 0
-    return tx.connection.execute(text("""
-        UPDATE goal_deadline_reminders SET cancelled_at = :now
-        WHERE id = ANY(:ids) AND NOT sent AND cancelled_at IS NULL
-    """), {"ids": list(ids), "now": now}).rowcount
+    def successful_runs(self, keys: Sequence[tuple[str, datetime]]) -> set[tuple[str, datetime]]:
+        """Which of the ``(job, scheduled_for)`` keys already have a successful run."""
+        if not keys:
+            return set()
+        rows = self._connection.execute(text("""
+            SELECT r.job, r.scheduled_for FROM job_runs r
+            JOIN unnest(CAST(:jobs AS text[]), CAST(:moments AS timestamptz[])) AS k(job, scheduled_for)
+              ON k.job = r.job AND k.scheduled_for = r.scheduled_for
+            WHERE r.status = 'success'
+        """), {"jobs": [job for job, _ in keys], "moments": [moment for _, moment in keys]}).all()
+        return {(row.job, row.scheduled_for) for row in rows}
 
+    def start_job_run(self, job: str, scheduled_for: datetime, started_at: datetime) -> None:
+        """Record that ``job`` started for ``scheduled_for`` (status ``running``). Call it holding the
+        job's lock: an older run still marked ``running`` was interrupted (process killed) and is
+        marked ``failed``."""
+        self._connection.execute(text("""
+            UPDATE job_runs SET status = 'failed', detail = 'interrupted (the process stopped during the run)'
+            WHERE job = :job AND status = 'running' AND scheduled_for < :scheduled_for
+        """), {"job": job, "scheduled_for": scheduled_for})
+        self._connection.execute(text("""
+            INSERT INTO job_runs (job, scheduled_for, started_at, status)
+            VALUES (:job, :scheduled_for, :started_at, 'running')
+            ON CONFLICT (job, scheduled_for) DO UPDATE
+            SET started_at = excluded.started_at, finished_at = NULL, status = 'running'
+        """), {"job": job, "scheduled_for": scheduled_for, "started_at": started_at})
 
-def claim_reminder(tx: Transaction, reminder_id: int) -> bool:
-    """Lock one reminder until the transaction ends if it still needs sending (unsent, not
-    cancelled, the rep's goal still not set); False when it does not, or when another process
-    holds it (``FOR UPDATE SKIP LOCKED``)."""
-    row = tx.connection.execute(text("""
-        SELECT d.id FROM goal_deadline_reminders d
-        WHERE d.id = :id AND NOT d.sent AND d.cancelled_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM rep_monthly_goals g
-                          WHERE g.sales_rep_id = d.sales_rep_id AND g.goal_year = d.target_year
-                            AND g.goal_month = d.target_month AND g.goal_set_at IS NOT NULL)
-        FOR UPDATE OF d SKIP LOCKED
-    """), {"id": reminder_id}).first()
-    return row is not None
+    def finish_job_run(self, job: str, scheduled_for: datetime, *, started_at: datetime,
+                       finished_at: datetime, status: str, detail: str) -> None:
+        """Record how ``job`` ended for ``scheduled_for`` (``success`` or ``failed``, with a detail line)."""
+        self._connection.execute(text("""
+            INSERT INTO job_runs (job, scheduled_for, started_at, finished_at, status, detail)
+            VALUES (:job, :scheduled_for, :started_at, :finished_at, :status, :detail)
+            ON CONFLICT (job, scheduled_for) DO UPDATE
+            SET started_at = excluded.started_at, finished_at = excluded.finished_at,
+                status = excluded.status, detail = excluded.detail
+        """), {"job": job, "scheduled_for": scheduled_for, "started_at": started_at, "finished_at": finished_at,
+               "status": status, "detail": detail})
 
+    def due_state(self, keys: Sequence[tuple[str, datetime]], *, every_turn: bool,
+                  earned_since: date | None = None) -> DueState:
+        """Which of ``keys`` have a successful run (with its detail) and, when ``every_turn``, the
+        data version and whether announcements earned (or corrections made) on or after
+        ``earned_since`` are pending: one statement, whatever is asked."""
+        state = _every_turn_state() if every_turn else "NULL::timestamptz AS data_version, false AS pending"
+        rows = self._connection.execute(text(f"""
+            WITH state AS (SELECT {state})
+            SELECT s.data_version, s.pending, d.job, d.scheduled_for, d.detail
+            FROM state s LEFT JOIN (
+                SELECT r.job, r.scheduled_for, r.detail FROM job_runs r
+                JOIN unnest(CAST(:jobs AS text[]), CAST(:moments AS timestamptz[])) AS k(job, scheduled_for)
+                  ON k.job = r.job AND k.scheduled_for = r.scheduled_for
+                WHERE r.status = 'success'
+            ) d ON true
+        """), {"jobs": [job for job, _ in keys], "moments": [moment for _, moment in keys],
+               "since": earned_since or date.min}).all()
+        details = {(row.job, row.scheduled_for): row.detail for row in rows if row.job is not None}
+        return DueState(frozenset(details), details, rows[0].data_version, bool(rows[0].pending))
 
-def mark_reminder_sent(tx: Transaction, reminder_id: int, now: datetime) -> None:
-    """Record a successful send (in the transaction that claimed the reminder)."""
-    tx.connection.execute(text("""
-        UPDATE goal_deadline_reminders
-        SET sent = true, sent_at = :now, attempts = attempts + 1, last_error = NULL
-        WHERE id = :id
-    """), {"id": reminder_id, "now": now})
+    def snapshot_sources(self, *, year: int, month: int) -> list[SnapshotSource]:
+        """Every active rep that has a ``(year, month)`` goal row, with that row, by rep id (a rep
+        without a row for the month has nothing to snapshot)."""
+        rows = self._connection.execute(text("""
+            SELECT r.id, g.id, g.signups_actual, g.signup_goal, g.signup_progress_percent, g.revenue_actual,
+                   g.revenue_goal, g.revenue_progress_percent, g.bonus_tier_actual
+            FROM sales_reps r
+            JOIN rep_monthly_goals g ON g.sales_rep_id = r.id AND g.goal_year = :year AND g.goal_month = :month
+            WHERE r.is_active
+            ORDER BY r.id
+        """), {"year": year, "month": month}).all()
+        return [SnapshotSource(*row) for row in rows]
 
+    def insert_progress_snapshots(self, rows: Sequence[ProgressSnapshot]) -> dict[str, int]:
+        """Insert snapshots (one statement); rows already there are kept. Returns rows added per type."""
+        if not rows:
+            return {}
+        added = self._connection.execute(text("""
+            INSERT INTO goal_progress_snapshots (sales_rep_id, snapshot_date, snapshot_type, monthly_goal_id,
+                signups_to_date, signup_goal, signup_progress_percent, revenue_to_date, revenue_goal,
+                revenue_progress_percent, bonus_tier, days_remaining, on_pace, pace_indicator)
+            SELECT sales_rep_id, snapshot_date, snapshot_type, monthly_goal_id, signups_to_date, signup_goal,
+                   signup_progress_percent, revenue_to_date, revenue_goal, revenue_progress_percent, bonus_tier,
+                   days_remaining, on_pace, pace_indicator
+            FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(
+                sales_rep_id int, snapshot_date date, snapshot_type text, monthly_goal_id int,
+                signups_to_date numeric, signup_goal int, signup_progress_percent numeric, revenue_to_date numeric,
+                revenue_goal numeric, revenue_progress_percent numeric, bonus_tier smallint,
+                days_remaining smallint, on_pace boolean, pace_indicator text)
+            ON CONFLICT ON CONSTRAINT uq_snapshots_rep_date_type DO NOTHING
+            RETURNING snapshot_type
+        """), {"rows": _json_rows([asdict(row) for row in rows])}).scalars().all()
+        return dict(Counter(added))
 
-def mark_reminder_failed(tx: Transaction, reminder_id: int, error: str) -> None:
-    """Record a failed send: one more attempt and the reason; it stays unsent for the next check."""
-    tx.connection.execute(text("""
-        UPDATE goal_deadline_reminders SET attempts = attempts + 1, last_error = :error WHERE id = :id
-    """), {"id": reminder_id, "error": error[:500]})
+    def insert_leaderboard_snapshots(self, rows: Sequence[LeaderboardEntry]) -> int:
+        """Insert daily leaderboard rows (one statement); rows already there are kept. Returns rows added."""
+        if not rows:
+            return 0
+        return self._connection.execute(text("""
+            INSERT INTO leaderboard_snapshots (snapshot_date, sales_rep_id, rank, signups, revenue,
+                signup_progress_percent, revenue_progress_percent, bonus_tier)
+            SELECT snapshot_date, sales_rep_id, rank, signups, revenue, signup_progress_percent,
+                   revenue_progress_percent, bonus_tier
+            FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(
+                snapshot_date date, sales_rep_id int, rank int, signups numeric, revenue numeric,
+                signup_progress_percent numeric, revenue_progress_percent numeric, bonus_tier smallint)
+            ON CONFLICT ON CONSTRAINT uq_leaderboard_rep_date DO NOTHING
+        """), {"rows": _json_rows([asdict(row) for row in rows])}).rowcount
+
+    def earliest_stale_month(self) -> tuple[int, int] | None:
+        """The oldest (year, month) of an active rep whose achievement basis changed since the
+        achievement job last looked, or None."""
+        row = self._connection.execute(text("""
+            SELECT g.goal_year, g.goal_month FROM rep_monthly_goals g
+            JOIN sales_reps r ON r.id = g.sales_rep_id AND r.is_active
+            WHERE g.achievements_stale ORDER BY g.goal_year, g.goal_month LIMIT 1
+        """)).first()
+        return (row[0], row[1]) if row else None
+
+    def achievement_states(self, *, evaluate_from: tuple[int, int]) -> list[RepMonth]:
+        """The monthly goal rows of every active rep from ``evaluate_from`` (year, month) on, carrying
+        their yearly goal row, plus the streak history before it; by rep and month. One query.
+
+        The history stops at the rep's latest earlier month that a streak cannot cross (status
+        ``active``/``missed``: the trigger's twin of the completeness rule, or a goal lowered after
+        the deadline); that month itself is included, so the rules still see the break. Without the
+        cut a rep with years of history would be read whole after every cycle.
+        """
+        year, month = evaluate_from
+        rows = self._connection.execute(text("""
+            WITH breaks AS (
+                SELECT sales_rep_id, max(goal_year * 12 + goal_month) AS last_break
+                FROM rep_monthly_goals
+                WHERE (status IN ('active', 'missed') OR lowered_after_deadline)
+                  AND goal_year * 12 + goal_month < :from_index
+                GROUP BY sales_rep_id
+            )
+            SELECT g.sales_rep_id, g.id, g.goal_year, g.goal_month, g.signup_goal, g.signups_actual,
+                   g.signup_progress_percent, g.revenue_goal, g.revenue_actual, g.revenue_progress_percent,
+                   g.bonus_tier_actual, g.set_by_deadline, g.goal_set_at, g.lowered_after_deadline,
+                   g.achievements_stale, g.xmin::text AS token,
+                   y.id AS yearly_id, y.yearly_signup_goal, y.yearly_signups_actual, y.yearly_signup_progress_percent,
+                   y.yearly_revenue_goal, y.yearly_revenue_actual, y.yearly_revenue_progress_percent
+            FROM rep_monthly_goals g
+            JOIN sales_reps r ON r.id = g.sales_rep_id AND r.is_active
+            LEFT JOIN breaks b ON b.sales_rep_id = g.sales_rep_id
+            LEFT JOIN rep_yearly_goals y ON y.sales_rep_id = g.sales_rep_id AND y.goal_year = g.goal_year
+                 AND g.goal_year * 12 + g.goal_month >= :from_index
+            WHERE g.goal_year * 12 + g.goal_month >= coalesce(b.last_break, 0)
+            ORDER BY g.sales_rep_id, g.goal_year, g.goal_month
+        """), {"from_index": year * 12 + month}).all()
+        result = []
+        for (rep_id, goal_id, goal_year, goal_month, signup_goal, signups, signup_pct, revenue_goal, revenue,
+             revenue_pct, tier, on_time, set_at, lowered, stale, token, yearly_id, y_signup_goal, y_signups,
+             y_signup_pct, y_revenue_goal, y_revenue, y_revenue_pct) in rows:
+            state = MonthState(goal_year, goal_month, signup_goal, signups, revenue_goal, revenue, signup_pct,
+                               revenue_pct, tier, on_time, set_at, lowered)
+            year_state = None
+            if yearly_id is not None:
+                year_state = YearState(goal_year, y_signup_goal, y_signups, y_revenue_goal, y_revenue, y_signup_pct,
+                                       y_revenue_pct)
+            result.append(RepMonth(rep_id, goal_id, state, yearly_id, year_state, stale, token))
+        return result
+
+    def clear_stale(self, rows: Sequence[RepMonth]) -> int:
+        """Mark the stale rows that were evaluated as looked at, unless they changed since they were
+        read (their row version differs): those stay stale for the next run."""
+        stale = [row for row in rows if row.stale]
+        if not stale:
+            return 0
+        # Rows another job run holds are skipped (they stay stale: evaluated again next time), and
+        # locks are taken in id order, so two runs at once never deadlock.
+        return self._connection.execute(text("""
+            UPDATE rep_monthly_goals g SET achievements_stale = false
+            WHERE g.id IN (
+                SELECT m.id FROM rep_monthly_goals m
+                JOIN unnest(CAST(:ids AS int[]), CAST(:tokens AS text[])) AS v(id, token)
+                  ON m.id = v.id AND m.xmin::text = v.token
+                ORDER BY m.id
+                FOR UPDATE OF m SKIP LOCKED
+            )
+        """), {"ids": [row.monthly_goal_id for row in stale], "tokens": [row.token for row in stale]}).rowcount
+
+    def recorded_achievements(self, *, from_year: int) -> list[RecordedAchievement]:
+        """The achievements of active reps from ``from_year`` on (revoked ones included)."""
+        rows = self._connection.execute(text("""
+            SELECT a.id, a.sales_rep_id, a.achievement_type, a.achievement_year, a.achievement_month,
+                   a.achievement_date, a.bonus_tier, a.milestone, a.revoked_at IS NOT NULL,
+                   coalesce(a.correction_recognition_type, '') <> ''
+            FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id AND r.is_active
+            WHERE a.achievement_year >= :from_year
+            ORDER BY a.id
+        """), {"from_year": from_year}).all()
+        return [RecordedAchievement(row[0], Achievement(row[1], row[2], row[3], row[4], row[5], bonus_tier=row[6],
+                                                        milestone=row[7]), row[8], row[9])
+                for row in rows]
+
+    def revoke_achievements(self, reasons: Mapping[int, str], now: datetime) -> int:
+        """Revoke achievements (by id) with a reason; the rows are kept."""
+        if not reasons:
+            return 0
+        ids = list(reasons)
+        return self._connection.execute(text("""
+            UPDATE goal_achievements a SET revoked_at = :now, revoked_reason = v.reason
+            FROM unnest(CAST(:ids AS bigint[]), CAST(:reasons AS text[])) AS v(id, reason)
+            WHERE a.id = v.id AND a.revoked_at IS NULL
+        """), {"ids": ids, "reasons": [reasons[i] for i in ids], "now": now}).rowcount
+
+    def reinstate_achievements(self, ids: Sequence[int], today: date) -> int:
+        """Lift the revocation of achievements whose basis a later correction restored. One whose
+        revocation was already announced is news again: it is dated ``today`` and announced anew."""
+        if not ids:
+            return 0
+        return self._connection.execute(text("""
+            UPDATE goal_achievements a SET revoked_at = NULL, revoked_reason = NULL,
+                recognized = CASE WHEN announced THEN false ELSE a.recognized END,
+                recognition_type = CASE WHEN announced THEN NULL ELSE a.recognition_type END,
+                correction_recognition_type = NULL,
+                achievement_date = CASE WHEN announced THEN CAST(:today AS date) ELSE a.achievement_date END
+            FROM (SELECT id, coalesce(correction_recognition_type, '') <> '' AS announced
+                  FROM goal_achievements WHERE id = ANY(:ids)) v
+            WHERE a.id = v.id AND a.revoked_at IS NOT NULL
+        """), {"ids": list(ids), "today": today}).rowcount
+
+    def insert_achievements(self, rows: Sequence[AchievementRow]) -> int:
+        """Record achievements in one statement; one already recorded (``uq_achievements_once``) is
+        left as it is. Returns the rows added."""
+        if not rows:
+            return 0
+        payload = [{**row.achievement.as_row(), "monthly_goal_id": row.monthly_goal_id,
+                    "yearly_goal_id": row.yearly_goal_id} for row in rows]
+        return self._connection.execute(text("""
+            INSERT INTO goal_achievements (sales_rep_id, monthly_goal_id, yearly_goal_id, achievement_type,
+                achievement_date, achievement_month, achievement_year, goal_value, actual_value, percent_achieved,
+                bonus_amount, bonus_tier, milestone)
+            SELECT sales_rep_id, monthly_goal_id, yearly_goal_id, achievement_type, achievement_date,
+                   achievement_month, achievement_year, goal_value, actual_value, percent_achieved, bonus_amount,
+                   bonus_tier, milestone
+            FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(
+                sales_rep_id int, monthly_goal_id int, yearly_goal_id int, achievement_type text,
+                achievement_date date, achievement_month smallint, achievement_year smallint, goal_value numeric,
+                actual_value numeric, percent_achieved numeric, bonus_amount numeric, bonus_tier smallint,
+                milestone smallint)
+            ON CONFLICT ON CONSTRAINT uq_achievements_once DO NOTHING
+        """), {"rows": _json_rows(payload)}).rowcount
+
+    def pending_announcements(self, *, earned_since: date, correction: bool = False) -> list[Announcement]:
+        """Achievements of active reps still to announce, earned (or, for corrections, revoked) on or
+        after ``earned_since`` (older ones are never announced), by rep then id."""
+        since = "CAST(a.revoked_at AS date)" if correction else "a.achievement_date"
+        rows = self._connection.execute(text(f"""
+            SELECT {announcement_columns(correction)}
+            FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id
+            WHERE {_pending(correction)} AND r.is_active AND {since} >= :since
+            ORDER BY a.sales_rep_id, a.id
+        """), {"since": earned_since}).all()
+        return [Announcement(*row) for row in rows]
+
+    def claim_announcements(self, ids: Sequence[int], *, correction: bool = False) -> list[Announcement]:
+        """Lock the achievements among ``ids`` that still need announcing until the transaction ends;
+        rows another process holds are skipped (``FOR UPDATE SKIP LOCKED``), so no two processes
+        announce the same achievement. Returns the claimed rows as they are now."""
+        if not ids:
+            return []
+        rows = self._connection.execute(text(f"""
+            SELECT {announcement_columns(correction)}
+            FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id
+            WHERE a.id = ANY(:ids) AND {_pending(correction)}
+            ORDER BY a.id
+            FOR UPDATE OF a SKIP LOCKED
+        """), {"ids": list(ids)}).all()
+        return [Announcement(*row) for row in rows]
+
+    def set_recognition(self, updates: Mapping[int, tuple[str, bool]], *, correction: bool = False) -> int:
+        """Set ``recognition_type`` and ``recognized`` per achievement id (one statement); for a
+        correction, ``correction_recognition_type`` (the achievement stays as it was)."""
+        if not updates:
+            return 0
+        ids = list(updates)
+        assignments = ("correction_recognition_type = v.kind" if correction
+                       else "recognition_type = v.kind, recognized = v.done")
+        return self._connection.execute(text(f"""
+            UPDATE goal_achievements a SET {assignments}
+            FROM unnest(CAST(:ids AS bigint[]), CAST(:kinds AS text[]), CAST(:dones AS boolean[])) AS v(id, kind, done)
+            WHERE a.id = v.id
+        """), {"ids": ids, "kinds": [updates[i][0] for i in ids], "dones": [updates[i][1] for i in ids]}).rowcount
+
+    def create_reminders(self, *, year: int, month: int, deadline: datetime,
+                         due_dates: Mapping[ReminderType, date], now: datetime) -> int:
+        """One reminder per active rep per type for ``(year, month)``; existing ones are kept
+        (``uq_reminders_rep_type_period``). A rep whose goal is already set gets them acknowledged
+        at once (as the cycle would do on its next run). Returns the rows added."""
+        kinds = list(due_dates)
+        return self._connection.execute(text("""
+            INSERT INTO goal_deadline_reminders (sales_rep_id, reminder_type, target_month, target_year, deadline,
+                                                 due_date, acknowledged, acknowledged_at)
+            SELECT r.id, v.kind, :month, :year, :deadline, v.due, g.goal_set_at IS NOT NULL,
+                   CASE WHEN g.goal_set_at IS NOT NULL THEN CAST(:now AS timestamptz) END
+            FROM sales_reps r
+            CROSS JOIN unnest(CAST(:kinds AS text[]), CAST(:dues AS date[])) AS v(kind, due)
+            LEFT JOIN rep_monthly_goals g ON g.sales_rep_id = r.id AND g.goal_year = :year AND g.goal_month = :month
+            WHERE r.is_active
+            ON CONFLICT ON CONSTRAINT uq_reminders_rep_type_period DO NOTHING
+        """), {"year": year, "month": month, "deadline": deadline, "kinds": kinds, "now": now,
+               "dues": [due_dates[k] for k in kinds]}).rowcount
+
+    def open_reminders(self, *, due_by: date) -> list[OpenReminder]:
+        """Unsent, uncancelled reminders due on or before ``due_by``, by rep, month and due date."""
+        rows = self._connection.execute(text("""
+            SELECT d.id, d.sales_rep_id, r.name, r.email, r.is_active, d.reminder_type, d.target_year,
+                   d.target_month, d.deadline, d.due_date, d.attempts, g.goal_set_at IS NOT NULL AS goal_set
+            FROM goal_deadline_reminders d
+            JOIN sales_reps r ON r.id = d.sales_rep_id
+            LEFT JOIN rep_monthly_goals g ON g.sales_rep_id = d.sales_rep_id AND g.goal_year = d.target_year
+                 AND g.goal_month = d.target_month
+            WHERE NOT d.sent AND d.cancelled_at IS NULL AND d.due_date <= :due_by
+            ORDER BY d.sales_rep_id, d.target_year, d.target_month, d.due_date, d.id
+        """), {"due_by": due_by}).all()
+        return [OpenReminder(*row) for row in rows]
+
+    def cancel_reminders(self, ids: Sequence[int], now: datetime) -> int:
+        """Cancel unsent reminders (one statement). Returns the rows cancelled."""
+        if not ids:
+            return 0
+        return self._connection.execute(text("""
+            UPDATE goal_deadline_reminders SET cancelled_at = :now
+            WHERE id = ANY(:ids) AND NOT sent AND cancelled_at IS NULL
+        """), {"ids": list(ids), "now": now}).rowcount
+
+    def claim_reminder(self, reminder_id: int) -> bool:
+        """Lock one reminder until the transaction ends if it still needs sending (unsent, not
+        cancelled, the rep's goal still not set); False when it does not, or when another process
+        holds it (``FOR UPDATE SKIP LOCKED``)."""
+        row = self._connection.execute(text("""
+            SELECT d.id FROM goal_deadline_reminders d
+            WHERE d.id = :id AND NOT d.sent AND d.cancelled_at IS NULL
+              AND NOT EXISTS (SELECT 1 FROM rep_monthly_goals g
+                              WHERE g.sales_rep_id = d.sales_rep_id AND g.goal_year = d.target_year
+                                AND g.goal_month = d.target_month AND g.goal_set_at IS NOT NULL)
+            FOR UPDATE OF d SKIP LOCKED
+        """), {"id": reminder_id}).first()
+        return row is not None
+
+    def mark_reminder_sent(self, reminder_id: int, now: datetime) -> None:
+        """Record a successful send (in the transaction that claimed the reminder)."""
+        self._connection.execute(text("""
+            UPDATE goal_deadline_reminders
+            SET sent = true, sent_at = :now, attempts = attempts + 1, last_error = NULL
+            WHERE id = :id
+        """), {"id": reminder_id, "now": now})
+
+    def mark_reminder_failed(self, reminder_id: int, error: str) -> None:
+        """Record a failed send: one more attempt and the reason; it stays unsent for the next check."""
+        self._connection.execute(text("""
+            UPDATE goal_deadline_reminders SET attempts = attempts + 1, last_error = :error WHERE id = :id
+        """), {"id": reminder_id, "error": error[:500]})

@@ -1,16 +1,18 @@
-"""What the sync cycle needs from the database, as a narrow interface (no SQLAlchemy here).
+"""What the sync cycle and the jobs need from the database, as narrow interfaces (no SQLAlchemy).
 
-``models.store.Store`` implements ``CycleStore`` over PostgreSQL; the tests' in-memory fake
-(``tests/fakes/cycle_store.py``) implements the same Protocol, so the cycle's decisions
-(partial status, dry run, write planning, failure recording) are tested without a database.
+``models.store.Store`` implements ``CycleStore`` and ``JobStore`` over PostgreSQL; the tests'
+in-memory fakes (``tests/fakes/``) implement the same Protocols, so the cycle's decisions
+(partial status, dry run, write planning, failure recording) and the jobs are tested without
+a database.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
@@ -21,6 +23,18 @@ from models.values import CycleResult, RepStanding
 
 if TYPE_CHECKING:
     from models.history import ManagerHistory
+    from models.job_queries import (
+        AchievementRow,
+        Announcement,
+        DueState,
+        LeaderboardEntry,
+        OpenReminder,
+        ProgressSnapshot,
+        RecordedAchievement,
+        RepMonth,
+        SnapshotSource,
+    )
+    from models.rules.deadlines import ReminderType
 
 
 @dataclass(frozen=True)
@@ -108,3 +122,113 @@ class CycleStore(Protocol):
     def record_cycle(self, result: CycleResult, *, spreadsheet: str) -> None:
         """Record a cycle whose main work failed, in its own unit of work."""
 
+
+class JobTransaction(Protocol):
+    """The reads and writes the scheduled jobs need, inside one unit of work."""
+
+    def successful_runs(self, keys: Sequence[tuple[str, datetime]]) -> set[tuple[str, datetime]]:
+        """Which of the ``(job, scheduled_for)`` keys already have a successful run."""
+
+    def start_job_run(self, job: str, scheduled_for: datetime, started_at: datetime) -> None:
+        """Record that ``job`` started for ``scheduled_for`` (status ``running``). Call it holding the
+        job's lock: an older run still marked ``running`` was interrupted (process killed) and is
+        marked ``failed``."""
+
+    def finish_job_run(self, job: str, scheduled_for: datetime, *, started_at: datetime,
+                       finished_at: datetime, status: str, detail: str) -> None:
+        """Record how ``job`` ended for ``scheduled_for`` (``success`` or ``failed``, with a detail line)."""
+
+    def due_state(self, keys: Sequence[tuple[str, datetime]], *, every_turn: bool,
+                  earned_since: date | None = None) -> DueState:
+        """Which of ``keys`` have a successful run (with its detail) and, when ``every_turn``, the
+        data version and whether announcements earned (or corrections made) on or after
+        ``earned_since`` are pending: one statement, whatever is asked."""
+
+    def snapshot_sources(self, *, year: int, month: int) -> list[SnapshotSource]:
+        """Every active rep that has a ``(year, month)`` goal row, with that row, by rep id (a rep
+        without a row for the month has nothing to snapshot)."""
+
+    def insert_progress_snapshots(self, rows: Sequence[ProgressSnapshot]) -> dict[str, int]:
+        """Insert snapshots (one statement); rows already there are kept. Returns rows added per type."""
+
+    def insert_leaderboard_snapshots(self, rows: Sequence[LeaderboardEntry]) -> int:
+        """Insert daily leaderboard rows (one statement); rows already there are kept. Returns rows added."""
+
+    def earliest_stale_month(self) -> tuple[int, int] | None:
+        """The oldest (year, month) of an active rep whose achievement basis changed since the
+        achievement job last looked, or None."""
+
+    def achievement_states(self, *, evaluate_from: tuple[int, int]) -> list[RepMonth]:
+        """The monthly goal rows of every active rep from ``evaluate_from`` (year, month) on, carrying
+        their yearly goal row, plus the streak history before it; by rep and month. One query.
+
+        The history stops at the rep's latest earlier month that a streak cannot cross (status
+        ``active``/``missed``: the trigger's twin of the completeness rule, or a goal lowered after
+        the deadline); that month itself is included, so the rules still see the break. Without the
+        cut a rep with years of history would be read whole after every cycle.
+        """
+
+    def clear_stale(self, rows: Sequence[RepMonth]) -> int:
+        """Mark the stale rows that were evaluated as looked at, unless they changed since they were
+        read (their row version differs): those stay stale for the next run."""
+
+    def recorded_achievements(self, *, from_year: int) -> list[RecordedAchievement]:
+        """The achievements of active reps from ``from_year`` on (revoked ones included)."""
+
+    def revoke_achievements(self, reasons: Mapping[int, str], now: datetime) -> int:
+        """Revoke achievements (by id) with a reason; the rows are kept."""
+
+    def reinstate_achievements(self, ids: Sequence[int], today: date) -> int:
+        """Lift the revocation of achievements whose basis a later correction restored. One whose
+        revocation was already announced is news again: it is dated ``today`` and announced anew."""
+
+    def insert_achievements(self, rows: Sequence[AchievementRow]) -> int:
+        """Record achievements in one statement; one already recorded (``uq_achievements_once``) is
+        left as it is. Returns the rows added."""
+
+    def pending_announcements(self, *, earned_since: date, correction: bool = False) -> list[Announcement]:
+        """Achievements of active reps still to announce, earned (or, for corrections, revoked) on or
+        after ``earned_since`` (older ones are never announced), by rep then id."""
+
+    def claim_announcements(self, ids: Sequence[int], *, correction: bool = False) -> list[Announcement]:
+        """Lock the achievements among ``ids`` that still need announcing until the transaction ends;
+        rows another process holds are skipped (``FOR UPDATE SKIP LOCKED``), so no two processes
+        announce the same achievement. Returns the claimed rows as they are now."""
+
+    def set_recognition(self, updates: Mapping[int, tuple[str, bool]], *, correction: bool = False) -> int:
+        """Set ``recognition_type`` and ``recognized`` per achievement id (one statement); for a
+        correction, ``correction_recognition_type`` (the achievement stays as it was)."""
+
+    def create_reminders(self, *, year: int, month: int, deadline: datetime,
+                         due_dates: Mapping[ReminderType, date], now: datetime) -> int:
+        """One reminder per active rep per type for ``(year, month)``; existing ones are kept
+        (``uq_reminders_rep_type_period``). A rep whose goal is already set gets them acknowledged
+        at once (as the cycle would do on its next run). Returns the rows added."""
+
+    def open_reminders(self, *, due_by: date) -> list[OpenReminder]:
+        """Unsent, uncancelled reminders due on or before ``due_by``, by rep, month and due date."""
+
+    def cancel_reminders(self, ids: Sequence[int], now: datetime) -> int:
+        """Cancel unsent reminders (one statement). Returns the rows cancelled."""
+
+    def claim_reminder(self, reminder_id: int) -> bool:
+        """Lock one reminder until the transaction ends if it still needs sending (unsent, not
+        cancelled, the rep's goal still not set); False when it does not, or when another process
+        holds it (``FOR UPDATE SKIP LOCKED``)."""
+
+    def mark_reminder_sent(self, reminder_id: int, now: datetime) -> None:
+        """Record a successful send (in the transaction that claimed the reminder)."""
+
+    def mark_reminder_failed(self, reminder_id: int, error: str) -> None:
+        """Record a failed send: one more attempt and the reason; it stays unsent for the next check."""
+
+
+class JobStore(Protocol):
+    """The database as the scheduled jobs see it."""
+
+    def job_transaction(self, now: datetime) -> AbstractContextManager[JobTransaction]:
+        """One unit of work at ``now`` for a job: committed at the end, rolled back on error."""
+
+    def job_lock(self, job: str) -> AbstractContextManager[bool]:
+        """Hold ``job``'s lock while the block runs; yields False (holding nothing) when another
+        process runs the same job."""

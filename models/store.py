@@ -11,7 +11,7 @@ import json
 import logging
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from models import derived, history, readings, upserts
 from models.engine import database_url, make_engine, store_error
 from models.errors import LockHeld
-from models.locks import CYCLE_LOCK_KEY, lock_key, try_xact_lock
+from models.job_queries import SqlJobTransaction
+from models.locks import CYCLE_LOCK_KEY, job_lock, lock_key, try_xact_lock
 from models.migrate import is_current, upgrade, write_app_settings
 from models.ports import OutputState, UpsertCounts
 from models.rules.changes import LockedEdit, MonthRules
@@ -126,6 +127,16 @@ class Store:
                     raise
         except SQLAlchemyError as error:
             raise store_error(error, self.engine.url, "complete the database work") from None
+
+    @contextmanager
+    def job_transaction(self, now: datetime) -> Iterator[SqlJobTransaction]:
+        """One unit of work for a job (``models.ports.JobStore``)."""
+        with self.transaction(now) as tx:
+            yield SqlJobTransaction(tx.connection)
+
+    def job_lock(self, job: str) -> AbstractContextManager[bool]:
+        """``job``'s session advisory lock while the block runs (``models.locks.job_lock``)."""
+        return job_lock(self, job)
 
     def record_cycle(self, result: CycleResult, *, spreadsheet: str) -> None:
         """Write a sync log row in its own transaction (for cycles whose main work failed)."""
