@@ -191,27 +191,52 @@ def upsert_months(
 
 
 def _read_frame(result: CursorResult[Any], whole: frozenset[str]) -> pd.DataFrame:
-    """A query's rows as a DataFrame: ``whole`` columns as ``Int64`` (NA for NULL), others as objects."""
+    """A query's rows as a DataFrame: ``whole`` columns as ``Int64`` (NA for NULL), others as objects.
+
+    The driver's tuples are read directly (``result.cursor``): a cold cycle reads some 50,000
+    rows here, and building a row object for each would cost more than the plan itself.
+    """
     keys = list(result.keys())
-    rows = result.all()
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in keys]
-    return pd.DataFrame({key: pd.array(values, dtype="Int64") if key in whole else
-                         pd.Series(values, dtype=object) for key, values in zip(keys, columns, strict=True)})
+    cursor = result.cursor
+    rows = cursor.fetchall() if cursor is not None else []
+    table = np.empty((len(rows), len(keys)), dtype=object)
+    if rows:
+        table[:] = rows
+    data: dict[str, Any] = {}
+    for position, key in enumerate(keys):
+        values = table[:, position]
+        if key in whole:
+            missing = np.asarray(pd.isna(values), dtype=bool)
+            numbers = np.where(missing, 0, values).astype(np.int64)
+            data[key] = pd.arrays.IntegerArray(numbers, missing)
+        else:
+            data[key] = pd.Series(values, dtype="object")
+    return pd.DataFrame(data)
 
 
 def array_text(values: pd.Series | np.ndarray) -> str:
     """``values`` as the text of a PostgreSQL array (``{1,NULL,3}``), for ``CAST(:p AS int[])``.
 
-    Built from the distinct values (``factorize``): a plan of 50,000 rows holds few distinct
-    times, users and states, and this is several times cheaper than binding a Python list.
+    Numbers are written by numpy; other values from their distinct ones (``factorize``: a plan
+    of 50,000 rows holds few distinct times, users and states). Several times cheaper than
+    binding a Python list.
     """
     series = values if isinstance(values, pd.Series) else pd.Series(values)
     if series.empty:
         return "{}"
+    if pd.api.types.is_integer_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        missing = series.isna().to_numpy(dtype=bool)
+        if pd.api.types.is_bool_dtype(series.dtype):
+            numbers = series.to_numpy(dtype=bool, na_value=False)
+            texts = np.where(numbers, "t", "f").astype(object)
+        else:
+            texts = np.array(list(map(str, series.to_numpy(dtype=np.int64, na_value=0).tolist())), dtype=object)
+        texts[missing] = "NULL"
+        return "{" + ",".join(texts.tolist()) + "}"
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     # Code -1 (a missing value) picks the last element: NULL.
-    texts = np.array([*(_element_text(value) for value in uniques), "NULL"], dtype=object)
-    return "{" + ",".join(texts[codes].tolist()) + "}"
+    distinct = np.array([*(_element_text(value) for value in uniques), "NULL"], dtype=object)
+    return "{" + ",".join(distinct[codes].tolist()) + "}"
 
 
 def _element_text(value: object) -> str:

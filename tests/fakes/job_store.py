@@ -1,0 +1,331 @@
+"""An in-memory ``JobStore`` (models/ports.py): the jobs' database in a few dicts.
+
+Each method does what its SQL twin in ``models.job_queries.SqlJobTransaction`` does, on
+plain rows; a unit of work is all-or-nothing, and a job lock can be held by "another
+process", so the jobs' decisions are tested in milliseconds.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from models.job_queries import (
+    AchievementRow,
+    Announcement,
+    DueState,
+    LeaderboardEntry,
+    OpenReminder,
+    ProgressSnapshot,
+    RecordedAchievement,
+    RepMonth,
+    SnapshotSource,
+)
+from models.ports import JobStore
+from models.rules.achievements import Achievement, MonthState
+from models.rules.deadlines import ReminderType
+
+
+@dataclass
+class Rep:
+    """A rep as the jobs see one."""
+
+    id: int
+    name: str
+    email: str
+    active: bool = True
+
+
+@dataclass
+class Month:
+    """A monthly goal row as the jobs see one."""
+
+    id: int
+    rep_id: int
+    state: MonthState
+    stale: bool = False
+
+
+@dataclass
+class Reminder:
+    """A ``goal_deadline_reminders`` row."""
+
+    id: int
+    rep_id: int
+    reminder_type: str
+    year: int
+    month: int
+    deadline: datetime
+    due_date: date
+    acknowledged: bool = False
+    sent: bool = False
+    sent_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    attempts: int = 0
+    last_error: str | None = None
+
+
+@dataclass
+class Recorded:
+    """A ``goal_achievements`` row."""
+
+    id: int
+    achievement: Achievement
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = None
+    recognized: bool = False
+    recognition_type: str | None = None
+    correction_recognition_type: str | None = None
+
+
+@dataclass
+class JobData:
+    """Everything the fake stores."""
+
+    reps: dict[int, Rep] = field(default_factory=dict)
+    months: dict[tuple[int, int, int], Month] = field(default_factory=dict)
+    runs: dict[tuple[str, datetime], dict[str, Any]] = field(default_factory=dict)
+    progress_snapshots: dict[tuple[int, date, str], ProgressSnapshot] = field(default_factory=dict)
+    leaderboard: dict[tuple[date, int], LeaderboardEntry] = field(default_factory=dict)
+    achievements: dict[int, Recorded] = field(default_factory=dict)
+    reminders: dict[int, Reminder] = field(default_factory=dict)
+    data_version: datetime | None = None
+
+    def goal_set(self, rep_id: int, year: int, month: int) -> bool:
+        row = self.months.get((rep_id, year, month))
+        return row is not None and row.state.goal_set_at is not None
+
+
+class FakeJobTransaction:
+    """The jobs' reads and writes on a copy of the fake's data."""
+
+    def __init__(self, data: JobData) -> None:
+        self.data = data
+
+    # job runs
+    def successful_runs(self, keys: Sequence[tuple[str, datetime]]) -> set[tuple[str, datetime]]:
+        return {key for key in keys if self.data.runs.get(key, {}).get("status") == "success"}
+
+    def start_job_run(self, job: str, scheduled_for: datetime, started_at: datetime) -> None:
+        for (name, moment), run in self.data.runs.items():
+            if name == job and run["status"] == "running" and moment < scheduled_for:
+                run.update(status="failed", detail="interrupted (the process stopped during the run)")
+        self.data.runs[(job, scheduled_for)] = {"started_at": started_at, "finished_at": None,
+                                                "status": "running", "detail": None}
+
+    def finish_job_run(self, job: str, scheduled_for: datetime, *, started_at: datetime,
+                       finished_at: datetime, status: str, detail: str) -> None:
+        self.data.runs[(job, scheduled_for)] = {"started_at": started_at, "finished_at": finished_at,
+                                                "status": status, "detail": detail}
+
+    def due_state(self, keys: Sequence[tuple[str, datetime]], *, every_turn: bool,
+                  earned_since: date | None = None) -> DueState:
+        done = self.successful_runs(keys)
+        details = {key: self.data.runs[key]["detail"] for key in done}
+        if not every_turn:
+            return DueState(frozenset(done), details)
+        since = earned_since or date.min
+        pending = bool(self.pending_announcements(earned_since=since)
+                       or self.pending_announcements(earned_since=since, correction=True))
+        return DueState(frozenset(done), details, self.data.data_version, pending)
+
+    # snapshots
+    def snapshot_sources(self, *, year: int, month: int) -> list[SnapshotSource]:
+        out = []
+        for rep in sorted(self.data.reps.values(), key=lambda r: r.id):
+            row = self.data.months.get((rep.id, year, month))
+            if rep.active and row is not None:
+                s = row.state
+                out.append(SnapshotSource(rep.id, row.id, s.signups_actual, s.signup_goal, s.signup_percent,
+                                          s.revenue_actual, s.revenue_goal, s.revenue_percent, s.bonus_tier))
+        return out
+
+    def insert_progress_snapshots(self, rows: Sequence[ProgressSnapshot]) -> dict[str, int]:
+        added: Counter[str] = Counter()
+        for row in rows:
+            key = (row.sales_rep_id, row.snapshot_date, row.snapshot_type)
+            if key not in self.data.progress_snapshots:
+                self.data.progress_snapshots[key] = row
+                added[row.snapshot_type] += 1
+        return dict(added)
+
+    def insert_leaderboard_snapshots(self, rows: Sequence[LeaderboardEntry]) -> int:
+        added = 0
+        for row in rows:
+            if (row.snapshot_date, row.sales_rep_id) not in self.data.leaderboard:
+                self.data.leaderboard[(row.snapshot_date, row.sales_rep_id)] = row
+                added += 1
+        return added
+
+    # achievements
+    def _active_months(self) -> list[Month]:
+        return sorted((m for m in self.data.months.values() if self.data.reps[m.rep_id].active),
+                      key=lambda m: (m.rep_id, m.state.year, m.state.month))
+
+    def earliest_stale_month(self) -> tuple[int, int] | None:
+        stale = [(m.state.year, m.state.month) for m in self._active_months() if m.stale]
+        return min(stale) if stale else None
+
+    def achievement_states(self, *, evaluate_from: tuple[int, int]) -> list[RepMonth]:
+        # The whole history (the SQL cuts it where no streak can cross: the same answers).
+        return [RepMonth(m.rep_id, m.id, m.state, stale=m.stale, token=str(m.id)) for m in self._active_months()]
+
+    def clear_stale(self, rows: Sequence[RepMonth]) -> int:
+        cleared = 0
+        for month in self.data.months.values():
+            if month.stale and any(row.monthly_goal_id == month.id and row.stale for row in rows):
+                month.stale = False
+                cleared += 1
+        return cleared
+
+    def recorded_achievements(self, *, from_year: int) -> list[RecordedAchievement]:
+        return [RecordedAchievement(r.id, r.achievement, r.revoked_at is not None,
+                                    bool(r.correction_recognition_type))
+                for r in sorted(self.data.achievements.values(), key=lambda r: r.id)
+                if r.achievement.achievement_year >= from_year and self.data.reps[r.achievement.sales_rep_id].active]
+
+    def revoke_achievements(self, reasons: Mapping[int, str], now: datetime) -> int:
+        revoked = 0
+        for achievement_id, reason in reasons.items():
+            row = self.data.achievements[achievement_id]
+            if row.revoked_at is None:
+                row.revoked_at, row.revoked_reason = now, reason
+                revoked += 1
+        return revoked
+
+    def reinstate_achievements(self, ids: Sequence[int], today: date) -> int:
+        reinstated = 0
+        for achievement_id in ids:
+            row = self.data.achievements[achievement_id]
+            if row.revoked_at is None:
+                continue
+            if row.correction_recognition_type:  # its withdrawal was announced: announce it again
+                row.recognized, row.recognition_type = False, None
+                row.achievement = replace(row.achievement, achievement_date=today)
+            row.revoked_at = row.revoked_reason = row.correction_recognition_type = None
+            reinstated += 1
+        return reinstated
+
+    def insert_achievements(self, rows: Sequence[AchievementRow]) -> int:
+        keys = {r.achievement.key for r in self.data.achievements.values()}
+        added = 0
+        for row in rows:
+            if row.achievement.key not in keys:
+                new_id = len(self.data.achievements) + 1
+                self.data.achievements[new_id] = Recorded(new_id, row.achievement)
+                keys.add(row.achievement.key)
+                added += 1
+        return added
+
+    # announcements
+    def _pending(self, row: Recorded, correction: bool) -> bool:
+        if correction:
+            return row.revoked_at is not None and bool(row.recognition_type) and (
+                (row.correction_recognition_type or "") != row.recognition_type)
+        return row.revoked_at is None and not row.recognized
+
+    def _announcement(self, row: Recorded, correction: bool) -> Announcement:
+        a, rep = row.achievement, self.data.reps[row.achievement.sales_rep_id]
+        return Announcement(row.id, rep.id, rep.name, rep.email, a.achievement_type, a.achievement_year,
+                            a.achievement_month, a.goal_value, a.actual_value, a.percent_achieved, a.bonus_tier,
+                            a.bonus_amount, a.milestone,
+                            row.correction_recognition_type if correction else row.recognition_type,
+                            row.revoked_reason, row.recognition_type)
+
+    def pending_announcements(self, *, earned_since: date, correction: bool = False) -> list[Announcement]:
+        rows = []
+        for row in self.data.achievements.values():
+            rep = self.data.reps[row.achievement.sales_rep_id]
+            when = row.revoked_at.date() if correction and row.revoked_at else row.achievement.achievement_date
+            if self._pending(row, correction) and rep.active and when >= earned_since:
+                rows.append(row)
+        return [self._announcement(r, correction) for r in sorted(rows, key=lambda r: (r.achievement.sales_rep_id,
+                                                                                       r.id))]
+
+    def claim_announcements(self, ids: Sequence[int], *, correction: bool = False) -> list[Announcement]:
+        return [self._announcement(self.data.achievements[i], correction) for i in sorted(ids)
+                if self._pending(self.data.achievements[i], correction)]
+
+    def set_recognition(self, updates: Mapping[int, tuple[str, bool]], *, correction: bool = False) -> int:
+        for achievement_id, (kind, done) in updates.items():
+            row = self.data.achievements[achievement_id]
+            if correction:
+                row.correction_recognition_type = kind
+            else:
+                row.recognition_type, row.recognized = kind, done
+        return len(updates)
+
+    # reminders
+    def create_reminders(self, *, year: int, month: int, deadline: datetime,
+                         due_dates: Mapping[ReminderType, date], now: datetime) -> int:
+        existing = {(r.rep_id, r.reminder_type, r.year, r.month) for r in self.data.reminders.values()}
+        added = 0
+        for rep in self.data.reps.values():
+            for kind, due in due_dates.items():
+                if rep.active and (rep.id, kind, year, month) not in existing:
+                    new_id = len(self.data.reminders) + 1
+                    self.data.reminders[new_id] = Reminder(new_id, rep.id, kind, year, month, deadline, due,
+                                                           acknowledged=self.data.goal_set(rep.id, year, month))
+                    added += 1
+        return added
+
+    def open_reminders(self, *, due_by: date) -> list[OpenReminder]:
+        rows = sorted((r for r in self.data.reminders.values()
+                       if not r.sent and r.cancelled_at is None and r.due_date <= due_by),
+                      key=lambda r: (r.rep_id, r.year, r.month, r.due_date, r.id))
+        return [OpenReminder(r.id, r.rep_id, self.data.reps[r.rep_id].name, self.data.reps[r.rep_id].email,
+                             self.data.reps[r.rep_id].active, r.reminder_type, r.year, r.month, r.deadline,
+                             r.due_date, r.attempts, self.data.goal_set(r.rep_id, r.year, r.month))
+                for r in rows]
+
+    def cancel_reminders(self, ids: Sequence[int], now: datetime) -> int:
+        cancelled = 0
+        for reminder_id in ids:
+            row = self.data.reminders[reminder_id]
+            if not row.sent and row.cancelled_at is None:
+                row.cancelled_at = now
+                cancelled += 1
+        return cancelled
+
+    def claim_reminder(self, reminder_id: int) -> bool:
+        row = self.data.reminders[reminder_id]
+        return not row.sent and row.cancelled_at is None and not self.data.goal_set(row.rep_id, row.year, row.month)
+
+    def mark_reminder_sent(self, reminder_id: int, now: datetime) -> None:
+        row = self.data.reminders[reminder_id]
+        row.sent, row.sent_at, row.attempts, row.last_error = True, now, row.attempts + 1, None
+
+    def mark_reminder_failed(self, reminder_id: int, error: str) -> None:
+        row = self.data.reminders[reminder_id]
+        row.attempts, row.last_error = row.attempts + 1, error[:500]
+
+
+class FakeJobStore:
+    """The in-memory job store: ``data`` holds what was committed; ``locked`` the jobs whose lock
+    another process holds."""
+
+    def __init__(self, data: JobData | None = None, *, locked: frozenset[str] = frozenset()) -> None:
+        self.data = data or JobData()
+        self.locked = locked
+        self.commits = 0
+
+    @contextmanager
+    def job_transaction(self, now: datetime) -> Iterator[FakeJobTransaction]:
+        working = copy.deepcopy(self.data)
+        yield FakeJobTransaction(working)
+        self.data = working  # not reached when the block raised: rolled back
+        self.commits += 1
+
+    @contextmanager
+    def job_lock(self, job: str) -> Iterator[bool]:
+        yield job not in self.locked
+
+
+def as_job_store(store: FakeJobStore) -> JobStore:
+    """The fake where a ``JobStore`` is expected (mypy checks that it implements the Protocol)."""
+    return store

@@ -1,0 +1,129 @@
+"""The jobs' decisions on the in-memory store (no database): reminders, snapshots, achievements,
+announcements and which jobs are due. Milliseconds per test; the month walked hour by hour
+through PostgreSQL and a real SMTP server (``test_jobs_walk.py``) proves the same for real."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from jobs.achievements import detect_achievements
+from jobs.notify import announce
+from jobs.reminders import MAX_FAILURES_IN_A_ROW, process_reminders
+from jobs.runner import run_due
+from jobs.snapshots import take_snapshots
+from models.errors import NotifyError
+from models.rules.achievements import MonthState
+from models.settings import Settings
+from tests.fakes.job_store import FakeJobStore, JobData, Month, Rep
+
+SETTINGS = Settings.model_validate({"timezone": "UTC"})
+EMAIL = Settings.model_validate({"timezone": "UTC", "notifications": {"email_url": "mailto://a:b@127.0.0.1:1"}})
+
+
+@dataclass
+class Outbox:
+    """A notifier that keeps what it was asked to send (or refuses, when ``down``)."""
+
+    can_email: bool = True
+    has_team: bool = False
+    down: bool = False
+    sent: list[tuple[str, str]] = field(default_factory=list)
+
+    def send_to_rep(self, email: str, subject: str, body: str) -> bool:
+        if self.down:
+            raise NotifyError("the mail server refused the connection")
+        self.sent.append((email, subject))
+        return True
+
+    def send_to_team(self, subject: str, body: str, *, team: str | None = None) -> bool:
+        self.sent.append(("team", subject))
+        return True
+
+
+def roster(*months: tuple[int, MonthState]) -> JobData:
+    data = JobData(reps={1: Rep(1, "Ann", "ann@example.com"), 2: Rep(2, "Bo", "bo@example.com")})
+    for number, (rep_id, state) in enumerate(months, start=1):
+        data.months[(rep_id, state.year, state.month)] = Month(number, rep_id, state, stale=True)
+    return data
+
+
+def test_the_due_reminder_goes_to_reps_without_a_goal_once():
+    store = FakeJobStore(roster((1, MonthState(2026, 11, signup_goal=10, goal_set_at=datetime(2026, 11, 2,
+                                                                                               tzinfo=UTC)))))
+    outbox = Outbox()
+    counts = process_reminders(store, EMAIL, outbox, datetime(2026, 11, 3, 9, 30, tzinfo=UTC))
+    assert outbox.sent == [("bo@example.com", outbox.sent[0][1])] and "goal" in outbox.sent[0][1].lower()
+    assert (counts["created"], counts["sent"], counts["cancelled"]) == (8, 1, 1)
+    # Ann's goal is set: her due reminder is cancelled, never sent; nothing goes out twice.
+    assert process_reminders(store, EMAIL, outbox, datetime(2026, 11, 3, 13, 30, tzinfo=UTC))["sent"] == 0
+    assert len(outbox.sent) == 1
+
+
+def test_after_downtime_only_the_latest_reminder_is_sent():
+    store, outbox = FakeJobStore(roster()), Outbox()
+    counts = process_reminders(store, EMAIL, outbox, datetime(2026, 11, 6, 9, 30, tzinfo=UTC))
+    assert counts["sent"] == 2 and counts["cancelled"] == 4  # the 3rd and 5th overtaken by the 6th
+    kinds = {r.reminder_type for r in store.data.reminders.values() if r.sent}
+    assert kinds == {"goal_deadline_day"}
+
+
+def test_a_mail_server_down_stops_the_run_and_keeps_reminders_for_the_next_check():
+    data = roster()
+    data.reps.update({n: Rep(n, f"R{n}", f"r{n}@example.com") for n in range(3, 8)})
+    store, outbox = FakeJobStore(data), Outbox(down=True)
+    counts = process_reminders(store, EMAIL, outbox, datetime(2026, 11, 3, 9, 30, tzinfo=UTC))
+    assert counts["failed"] == MAX_FAILURES_IN_A_ROW and counts["left"] == 7 - MAX_FAILURES_IN_A_ROW
+    assert not any(r.sent for r in store.data.reminders.values())
+    outbox.down = False
+    assert process_reminders(store, EMAIL, outbox, datetime(2026, 11, 3, 13, 30, tzinfo=UTC))["sent"] == 7
+
+
+def test_snapshots_are_taken_once_per_day_and_ranked():
+    store = FakeJobStore(roster((1, MonthState(2026, 11, signup_goal=10, signups_actual=Decimal(5))),
+                                (2, MonthState(2026, 11, signup_goal=10, signups_actual=Decimal(8)))))
+    now = datetime(2026, 11, 4, 0, 5, tzinfo=UTC)
+    counts = take_snapshots(store, SETTINGS, None, now)
+    assert (counts["day"], counts["daily"], counts["leaderboard"]) == ("2026-11-03", 2, 2)
+    assert {e.sales_rep_id: e.rank for e in store.data.leaderboard.values()} == {2: 1, 1: 2}
+    assert take_snapshots(store, SETTINGS, None, now)["daily"] == 0
+
+
+def test_achievements_are_recorded_once_and_revoked_by_a_correction():
+    met = MonthState(2026, 11, signup_goal=10, signups_actual=Decimal(10), bonus_tier=1)
+    store = FakeJobStore(roster((1, met)))
+    now = datetime(2026, 11, 20, 9, tzinfo=UTC)
+    detect_achievements(store, SETTINGS, None, now)
+    kinds = sorted(r.achievement.achievement_type for r in store.data.achievements.values())
+    assert kinds == ["bonus_tier_unlocked", "monthly_signup_goal"]
+    assert detect_achievements(store, SETTINGS, None, now).get("added", 0) == 0
+    store.data.months[(1, 2026, 11)].state = MonthState(2026, 11, signup_goal=10, signups_actual=Decimal(9))
+    store.data.months[(1, 2026, 11)].stale = True
+    detect_achievements(store, SETTINGS, None, now)
+    goal = next(r for r in store.data.achievements.values() if r.achievement.achievement_type == "monthly_signup_goal")
+    assert goal.revoked_at == now and "9" in (goal.revoked_reason or "")
+
+
+def test_new_achievements_are_announced_once_to_the_rep():
+    store = FakeJobStore(roster((1, MonthState(2026, 11, signup_goal=10, signups_actual=Decimal(10)))))
+    now = datetime(2026, 11, 20, 9, tzinfo=UTC)
+    detect_achievements(store, EMAIL, None, now)
+    outbox = Outbox()
+    announce(store, EMAIL, outbox, now)
+    assert {email for email, _ in outbox.sent} == {"ann@example.com"} and outbox.sent
+    count = len(outbox.sent)
+    announce(store, EMAIL, outbox, now)
+    assert len(outbox.sent) == count
+
+
+def test_a_done_job_is_not_due_again_and_a_held_job_lock_skips_it():
+    store = FakeJobStore(roster((1, MonthState(2026, 11, signup_goal=10))))
+    now = datetime(2026, 11, 4, 0, 5, tzinfo=UTC)
+    first = run_due(store, SETTINGS, Outbox(can_email=False), now, jobs=("snapshot",))
+    assert [(o.job, o.status) for o in first] == [("snapshot", "success")]
+    assert run_due(store, SETTINGS, Outbox(can_email=False), now, jobs=("snapshot",)) == []
+    held = FakeJobStore(roster(), locked=frozenset({"snapshot"}))
+    outcome = run_due(held, SETTINGS, Outbox(can_email=False), now, jobs=("snapshot",))
+    assert [(o.job, o.status, o.counts) for o in outcome] == [("snapshot", "skipped", {"reason": "locked"})]
+    assert date(2026, 11, 3) not in {key[1] for key in held.data.progress_snapshots}
