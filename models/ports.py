@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
-import pandas as pd
-
-from models.rules.changes import LockedEdit
 from models.settings import BonusSettings, Settings
 from models.values import CycleResult, RepStanding
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas and numpy: not for a process whose cycle finds the sheet unchanged
+    import pandas as pd
+
+    from models.fingerprints import LastCycle
     from models.history import ManagerHistory
     from models.job_queries import (
         AchievementRow,
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         RepMonth,
         SnapshotSource,
     )
+    from models.rules.changes import LockedEdit
     from models.rules.deadlines import ReminderType
 
 
@@ -90,6 +91,16 @@ class CycleTransaction(Protocol):
     def manager_history(self, *, year: int, month: int,
                         previous: ManagerHistory | None = None) -> ManagerHistory:
         """What the History and Charts tabs show besides the standings."""
+
+    def last_cycle_fingerprint(self, spreadsheet: str) -> tuple[LastCycle | None, int]:
+        """The last successful cycle's fingerprint, data version and report (None before the first),
+        and the data version now."""
+
+    def start_data_version(self, seen: int) -> int:
+        """The data version a cycle that does the work starts from, having seen ``seen``."""
+
+    def save_fingerprint(self, spreadsheet: str, fingerprint: str, *, start: int, result: CycleResult) -> None:
+        """Remember a successful cycle's fingerprint, the data version it leaves and its report."""
 
     def output_state(self, spreadsheet: str) -> dict[str, OutputState]:
         """What was last written to each output tab of ``spreadsheet``."""

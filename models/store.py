@@ -7,29 +7,33 @@ error leaving here is a ``StoreError`` whose message has no password in it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import pandas as pd
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from models import derived, history, readings, upserts
+from models import derived, fingerprints, history, readings
 from models.engine import database_url, make_engine, store_error
 from models.errors import LockHeld
 from models.job_queries import SqlJobTransaction
 from models.locks import CYCLE_LOCK_KEY, job_lock, lock_key, try_xact_lock
 from models.migrate import is_current, upgrade, write_app_settings
 from models.ports import OutputState, UpsertCounts
-from models.rules.changes import LockedEdit, MonthRules
 from models.settings import DEFAULT_SOURCE, BonusSettings, Settings, schema_for
 from models.values import CycleResult, Problem, RepStanding
+
+if TYPE_CHECKING:  # pandas, numpy and the upserts: imported by a cycle that stores input, not by every process
+    import pandas as pd
+
+    from models.rules.changes import LockedEdit
 
 SYSTEM_USER_EMAIL = "goals-sync@system.local"
 LOG_PROBLEMS_KEPT = 100
@@ -181,6 +185,8 @@ class Transaction:
 
     def upsert_reps(self, frame: pd.DataFrame) -> UpsertCounts:
         """Store the Reps tab (set-based)."""
+        from models import upserts
+
         self.copy_counted(1 if not frame.empty else 0)
         return upserts.upsert_reps(self.connection, frame)
 
@@ -189,6 +195,9 @@ class Transaction:
                       bonus: BonusSettings) -> tuple[UpsertCounts, list[LockedEdit]]:
         """Store Monthly Goals and Actuals (already joined by ``upserts.month_frame``) as the pure
         plan (``models.rules.changes``) decides."""
+        from models import upserts
+        from models.rules.changes import MonthRules
+
         self.copy_counted(1 if not frame.empty else 0)
         rules = MonthRules(deadline_day=deadline_day, tz=ZoneInfo(timezone),
                            lock_after_deadline=lock_after_deadline, bonus=bonus)
@@ -196,6 +205,8 @@ class Transaction:
 
     def upsert_years(self, frame: pd.DataFrame, *, now: datetime, system_user: uuid.UUID) -> UpsertCounts:
         """Store the Yearly Goals tab."""
+        from models import upserts
+
         self.copy_counted(1 if not frame.empty else 0)
         return upserts.upsert_years(self.connection, frame, now=now, system_user=system_user)
 
@@ -226,6 +237,22 @@ class Transaction:
         """Past months, final leaderboards and this month's daily points (History and Charts tabs);
         ``previous`` is returned again when none of it changed."""
         return history.manager_history(self.connection, year=year, month=month, previous=previous)
+
+    def last_cycle_fingerprint(self, spreadsheet: str) -> tuple[fingerprints.LastCycle | None, int]:
+        """The last successful cycle of ``spreadsheet`` (its fingerprint, data version and report) and
+        the data version now (see ``models.fingerprints``)."""
+        return fingerprints.last_cycle(self.connection, spreadsheet)
+
+    def start_data_version(self, seen: int) -> int:
+        """A cycle that reads and writes everything, having seen data version ``seen``: the version
+        it starts from (``models.fingerprints.start_version``)."""
+        return fingerprints.start_version(self.connection, seen)
+
+    def save_fingerprint(self, spreadsheet: str, fingerprint: str, *, start: int, result: CycleResult) -> None:
+        """Remember this successful cycle's fingerprint, the data version it leaves and its report."""
+        fingerprints.save(self.connection, spreadsheet, fingerprint=fingerprint, start=start, status=result.status,
+                          rows_read=result.rows_read, problem_count=result.problem_count,
+                          problems=[dataclasses.asdict(p) for p in result.problems], now=result.now)
 
     def output_state(self, spreadsheet: str) -> dict[str, OutputState]:
         """What was last written to each output tab of ``spreadsheet``."""
@@ -276,10 +303,10 @@ class Transaction:
         return int(self.connection.execute(text("""
             INSERT INTO sheets_sync_log (started_at, finished_at, cycle_now, status, spreadsheet, rows_read,
                 rows_upserted, rows_unchanged, rows_rejected, api_reads, api_writes, sql_statements, error,
-                problems)
+                problems, unchanged)
             VALUES (:started_at, :finished_at, :cycle_now, :status, :spreadsheet, :rows_read, :rows_upserted,
                 :rows_unchanged, :rows_rejected, :api_reads, :api_writes, :sql_statements, :error,
-                CAST(:problems AS jsonb))
+                CAST(:problems AS jsonb), :unchanged)
             RETURNING id
         """), {
             "started_at": result.now, "finished_at": result.now + timedelta(seconds=result.seconds),
@@ -289,6 +316,7 @@ class Transaction:
             "api_reads": result.api_reads, "api_writes": result.api_writes,
             "sql_statements": result.sql_statements, "error": _cut(result.error),
             "problems": json.dumps([_problem_dict(p) for p in result.problems[:LOG_PROBLEMS_KEPT]]),
+            "unchanged": result.unchanged,
         }).scalar_one())
 
     def amend_cycle_log(self, log_id: int, result: CycleResult) -> None:

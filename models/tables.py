@@ -397,6 +397,33 @@ class SheetsSyncLog(Base):
     error: Mapped[str | None] = mapped_column(Text)
     problems: Mapped[Any] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
     created_at: Mapped[datetime] = _created()
+    unchanged: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    """The cycle found its input, settings, day and data as the last successful one left them, and
+    reported that cycle's figures without parsing, storing or computing anything (issue 17)."""
+
+
+class DataChange(Base):
+    """One row per transaction that wrote to a table the cycle's output reads (statement triggers):
+    the row count is the source's data version (migration 0004)."""
+
+    __tablename__ = "data_changes"
+
+    txid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
+class SyncFingerprint(Base):
+    """The last successful cycle's input fingerprint, the data version it left and what it reported."""
+
+    __tablename__ = "sync_fingerprints"
+
+    spreadsheet: Mapped[str] = mapped_column(Text, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(Text, nullable=False)
+    data_version: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    status: Mapped[str] = mapped_column(Text, nullable=False)
+    rows_read: Mapped[int] = mapped_column(Integer, nullable=False)
+    problem_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    problems: Mapped[Any] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
 class LeaderboardSnapshot(Base):

@@ -131,6 +131,9 @@ class CycleResult:
     """What a dry run would have changed, one line each."""
     more_problems: int = 0
     """Problems found beyond those in ``problems``, which holds only the first ``sheets.max_error_rows``."""
+    unchanged: bool = False
+    """The input, settings, day, code and data were those of the last successful cycle: its figures
+    were reported again without parsing, storing or computing anything (nothing was written)."""
 
     @property
     def problem_count(self) -> int:
@@ -144,7 +147,7 @@ class CycleResult:
                 "rows_unchanged": self.rows_unchanged, "problems": self.problem_count,
                 "api_reads": self.api_reads, "api_writes": self.api_writes,
                 "sql_statements": self.sql_statements, "tabs_written": list(self.tabs_written),
-                "error": self.error}
+                "unchanged": self.unchanged, "error": self.error}
 
     @property
     def exit_code(self) -> ExitCode:

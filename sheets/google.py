@@ -15,6 +15,7 @@ sizes this backend gives the output tabs itself.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 import math
@@ -27,7 +28,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
+from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_VALUES_BATCH_URL
 from gspread.utils import a1_range_to_grid_range
 
 from models.errors import SheetsAccessDenied
@@ -38,6 +39,7 @@ from sheets.budget import CELL_LIMIT, CellBudget
 from sheets.credentials import email_of, load_credentials
 from sheets.http import GOOGLE_SHEETS_ROOT, SheetsApiRequestError, SheetsHttpClient
 from sheets.outputs import Cell, Finish, OutputTable, RawGrid, TabWrite, WriteReport, to_serial
+from sheets.reads import InputRead
 
 log = logging.getLogger(__name__)
 
@@ -273,9 +275,35 @@ class GoogleSheetsBackend:
                 error = again
         raise error  # not reached: the loop returns or raises
 
+    def read_input(self, tabs: Sequence[str]) -> InputRead:
+        """``read_tabs`` as an ``InputRead``: the digest of the response body as received, the grids
+        built only if the caller asks for them (an unchanged sheet is never parsed)."""
+        names = list(dict.fromkeys(tabs))
+        present = self._known_present(names)
+        try:
+            body = self._batch_get_body(present) if present else b""
+        except SheetsApiRequestError as error:
+            if not error.unparsable_range:
+                raise
+            grids = self._read_present(names, error)
+            return InputRead.of_grids({name: grids.get(name) for name in names})
+        digest = hashlib.sha256(json.dumps([names, present]).encode() + b"\0" + body).hexdigest()
+
+        def load() -> dict[str, RawGrid | None]:
+            grids = self._grids_of(present, json.loads(body)) if body else {}
+            return {name: grids.get(name) for name in names}
+
+        return InputRead(digest, load)
+
+    def _batch_get_body(self, names: list[str]) -> bytes:
+        """The ``values:batchGet`` response body of ``names``, as received."""
+        params: dict[str, Any] = {**_READ_PARAMS, "ranges": [quote_tab(n) for n in names]}
+        return bytes(self._http.request("get", SPREADSHEET_VALUES_BATCH_URL % self._input_id, params=params).content)
+
     def _batch_get(self, names: list[str]) -> dict[str, RawGrid]:
-        answer = self._http.values_batch_get(self._input_id, [quote_tab(n) for n in names],
-                                             params=dict(_READ_PARAMS))
+        return self._grids_of(names, json.loads(self._batch_get_body(names)))
+
+    def _grids_of(self, names: list[str], answer: Mapping[str, Any]) -> dict[str, RawGrid]:
         value_ranges = answer.get("valueRanges", [])
         self._note_grids(value_ranges)
         return {name: _raw_grid(vr.get("values", [])) for name, vr in zip(names, value_ranges, strict=False)}

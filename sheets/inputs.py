@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
-
-import pandas as pd
+from typing import TYPE_CHECKING, Literal
 
 from models.values import Problem
+
+if TYPE_CHECKING:  # only the parser builds frames: a cycle over an unchanged sheet never imports pandas
+    import pandas as pd
 
 InputKind = Literal["reps", "monthly_goals", "yearly_goals", "actuals"]
 INPUT_KINDS: tuple[InputKind, ...] = ("reps", "monthly_goals", "yearly_goals", "actuals")

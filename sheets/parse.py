@@ -1,8 +1,9 @@
 """Raw input grids → typed DataFrames and per-cell problems (SPEC "Spreadsheet contract").
 
 Pure: no I/O, no clock, never raises on any grid. ``parse_inputs`` is what the
-sync cycle calls (it reuses the previous call's parse of a tab whose cells and
-other inputs are unchanged); ``parse_tab`` parses one tab and is handy in tests.
+sync cycle calls (with ``sync.reuse.ParseMemo``, a daemon reuses the previous call's
+parse of a tab whose cells and other inputs are unchanged); ``parse_tab`` parses one
+tab and is handy in tests.
 
 Rows: the header row is the first non-blank row; a data row with nothing in
 any recognised column is ignored (notes in extra columns do not make a row).
@@ -19,12 +20,10 @@ Name cell holds a spreadsheet error is dropped too, its cell already reported).
 from __future__ import annotations
 
 import calendar
-import dataclasses
 import itertools
-import marshal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -250,52 +249,30 @@ def parse_tab(
     )
 
 
-class ParseMemo:
-    """Each tab's previous parse, reused while the tab and every other input are unchanged.
-
-    The caller keeps one (the daemon: one per process) and passes it to ``parse_inputs``.
-    ``parse_tab`` is pure, so a daemon whose sheet did not change since the last cycle
-    need not parse 100,000 rows again. A grid is compared through its ``marshal``
-    bytes, which tell ``1`` from ``1.0`` and ``True`` (``==`` does not): a checkbox typed
-    over a 1 is a change. Only the previous call's tabs are held.
-    """
-
-    def __init__(self) -> None:
-        self._last: dict[InputKind, tuple[tuple[object, ...], TabResult]] = {}
-        self._next: dict[InputKind, tuple[tuple[object, ...], TabResult]] = {}
+class TabParser(Protocol):
+    """How ``parse_inputs`` parses each tab: ``safe_parse``, or a memo of the previous call's
+    results that reuses those of unchanged tabs (``sync.reuse.ParseMemo``)."""
 
     def parse(self, kind: InputKind, grid: RawGrid | None, title: str, **kwargs: Any) -> TabResult:
-        """``_safe_parse(kind, grid, title, **kwargs)``, or the previous result for the same inputs."""
-        key = _parse_key(grid, title, kwargs)
-        previous = self._last.get(kind)
-        if key is not None and previous is not None and previous[0] == key:
-            result = previous[1]
-        else:
-            result = _safe_parse(kind, grid, title, **kwargs)
-        if key is not None:
-            self._next[kind] = (key, result)
-        # A copy of the frame: whatever the caller does with it leaves the kept result intact.
-        tab = result.tab
-        return result if tab is None else dataclasses.replace(
-            result, tab=dataclasses.replace(tab, frame=tab.frame.copy()))
+        """``safe_parse(kind, grid, title, **kwargs)``, or an equal result."""
+        ...
 
     def finish(self) -> None:
-        """Keep this call's results (and only these) for the next call."""
-        self._last, self._next = self._next, {}
+        """Called once every tab of a call is parsed."""
+        ...
 
 
-def _parse_key(grid: RawGrid | None, title: str, kwargs: Mapping[str, Any]) -> tuple[object, ...] | None:
-    """Everything a tab's parse depends on, comparable; None when the grid holds odd cell types."""
-    try:
-        cells = marshal.dumps(grid)
-    except ValueError:  # a cell marshal cannot write: never reused
-        return None
-    aliases = kwargs.get("header_aliases") or {}
-    return (cells, title, kwargs.get("known_emails"), kwargs.get("reps_title"),
-            tuple(sorted((str(k), repr(v)) for k, v in aliases.items())))
+class _EachTime:
+    """No reuse: every tab parsed."""
+
+    def parse(self, kind: InputKind, grid: RawGrid | None, title: str, **kwargs: Any) -> TabResult:
+        return safe_parse(kind, grid, title, **kwargs)
+
+    def finish(self) -> None:
+        pass
 
 
-def _safe_parse(kind: InputKind, grid: RawGrid | None, title: str, **kwargs: object) -> TabResult:
+def safe_parse(kind: InputKind, grid: RawGrid | None, title: str, **kwargs: object) -> TabResult:
     """``parse_tab``, but a bug on some unforeseen input costs one tab, never the cycle."""
     try:
         return parse_tab(kind, grid, title, **kwargs)  # type: ignore[arg-type]
@@ -312,7 +289,7 @@ def parse_inputs(
     *,
     known_emails: frozenset[str],
     header_aliases: Mapping[str, str | list[str]] | None = None,
-    memo: ParseMemo | None = None,
+    memo: TabParser | None = None,
 ) -> ParsedInputs:
     """Parse every input tab: typed frames, every problem (Reps first, then goals, then actuals).
 
@@ -320,7 +297,7 @@ def parse_inputs(
     known too when the goals and actuals tabs are checked. ``memo``: the previous
     call's parses, reused for unchanged tabs (and updated with this call's).
     """
-    memo = memo if memo is not None else ParseMemo()
+    memo = memo if memo is not None else _EachTime()
     aliases = header_aliases or {}
     names = {kind: titles.get(kind) or DEFAULT_TITLES[kind] for kind in INPUT_KINDS}
     stored = frozenset(e.strip().lower() for e in known_emails)

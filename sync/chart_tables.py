@@ -24,7 +24,7 @@ from models.values import RepStanding
 from sheets.outputs import Cell, Chart, ChartSeries, Column, Layout, OutputTable
 from sync.cell_values import fraction, number
 from sync.history_tables import month_label
-from sync.output_tables import RowMemo
+from sync.reuse import RowMemo
 
 TEAM_COLOURS: tuple[str, ...] = ("#4285f4", "#ea4335", "#fbbc04", "#34a853", "#ff6d01", "#46bdc6",
                                  "#7e57c2", "#ec407a", "#8d6e63", "#78909c")

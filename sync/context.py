@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from models.shared import RequestQuota, SharedStore
     from models.store import Store
     from sheets.backend import SpreadsheetBackend
-    from sync.cycle import CycleMemo
+    from sync.reuse import CycleMemo
 
 
 log = logging.getLogger("sync")
@@ -80,7 +80,7 @@ class Context:
     def cycle_memo(self) -> CycleMemo:
         """What this process's cycles remember from one to the next (the daemon reuses it)."""
         if self._cycle_memo is None:
-            from sync.cycle import CycleMemo
+            from sync.reuse import CycleMemo
 
             self._cycle_memo = CycleMemo()
         return self._cycle_memo

@@ -9,17 +9,14 @@ again, and a failed statement leaves the spreadsheet untouched.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import logging
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from models.errors import GoalsSyncError, LockHeld
-from models.history import ManagerHistory
 from models.ports import CycleStore, CycleTransaction, OutputState
 from models.redact import mask_secrets, secrets_of
 from models.rules.periods import local_date
@@ -30,13 +27,12 @@ from sheets.budget import CellBudget
 from sheets.factory import output_target
 from sheets.inputs import INPUT_KINDS, InputKind, ParsedInputs
 from sheets.outputs import OutputTable, TabWrite
-from sheets.parse import ParseMemo, parse_inputs
+from sheets.reads import read_input
 from sync.chart_tables import charts_table
 from sync.history_tables import history_table
 from sync.output_tables import (
     BUDGET_ROWS,
     BUDGET_STEP,
-    RowMemo,
     content_fingerprint,
     errors_table,
     kept_budget,
@@ -45,7 +41,11 @@ from sync.output_tables import (
     summary_table,
     with_cell_budget,
 )
+from sync.reuse import CycleMemo, collector_paused, input_fingerprint
 from sync.team_tables import team_table
+
+if TYPE_CHECKING:
+    from models.fingerprints import LastCycle
 
 log = logging.getLogger("sync.cycle")
 
@@ -56,47 +56,14 @@ def input_titles(settings: Settings) -> dict[InputKind, str]:
     return {kind: getattr(tabs, kind) for kind in INPUT_KINDS}
 
 
-@dataclass
-class CycleMemo:
-    """What a long-running process remembers from one cycle to the next, to skip work whose
-    inputs did not change: each tab's parse, each Summary row, the Leaderboard, each rep's
-    pace on the Team tab, the History and Charts tabs."""
-
-    parse: ParseMemo = field(default_factory=ParseMemo)
-    summary: RowMemo = field(default_factory=RowMemo)
-    leaderboard: RowMemo = field(default_factory=RowMemo)
-    team: RowMemo = field(default_factory=RowMemo)
-    history: RowMemo = field(default_factory=RowMemo)
-    charts: RowMemo = field(default_factory=RowMemo)
-    manager_history: ManagerHistory | None = None
-
-
 def run_cycle(settings: Settings, store: CycleStore, backend: SpreadsheetBackend, now: datetime, *,
               dry_run: bool = False, memo: CycleMemo | None = None) -> CycleResult:
     """Run one cycle at ``now``; a failure is returned as status ``failed``, never raised.
 
     ``memo``: pass the same one to every cycle of a process to reuse unchanged work.
     """
-    with _collector_paused():
+    with collector_paused():
         return _Cycle(settings, store, backend, now, dry_run=dry_run, memo=memo or CycleMemo()).run()
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for one cycle.
-
-    A cycle allocates some 200,000 lists (the read grids) that the collector would
-    otherwise walk, together with every object of a long-running daemon, several times
-    per cycle: up to half a second of a 2,000-rep cycle. Nearly all of it is freed by
-    reference counting anyway; the collector resumes right after.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class _Cycle:
@@ -138,8 +105,17 @@ class _Cycle:
         today = local_date(now, settings.tz)
 
         with self.store.transaction(now, commit=not self.dry_run, cycle_lock=True) as tx:
-            grids = self.backend.read_tabs(list(titles.values()))
+            read = read_input(self.backend, list(titles.values()))
             reads = self.backend.request_count - self.requests_before
+            fingerprint = input_fingerprint(read.digest, settings, today)
+            if not self.dry_run:
+                last, version = tx.last_cycle_fingerprint(self.target)
+                if last is not None and last.fingerprint == fingerprint and last.data_version == version:
+                    return self._logged(self._unchanged(tx, last, reads))
+                start = tx.start_data_version(version)
+            from sheets.parse import parse_inputs  # pandas and numpy: only for a cycle that parses
+
+            grids = read.grids()
             tx.write_settings(settings)
             user = tx.system_user()
             parsed = parse_inputs({kind: grids.get(title) for kind, title in titles.items()}, titles,
@@ -174,6 +150,7 @@ class _Cycle:
                 result = self._result(status, tabs_written=tuple(w.table.tab for w in writes), **figures,
                                       sql_statements=self.store.statement_count - self.statements_before + 1)
                 log_id = tx.log_cycle(result, spreadsheet=self.target)
+                tx.save_fingerprint(self.target, fingerprint, start=start, result=result)
                 if writes:  # the last step before the commit
                     before = self.backend.request_count
                     sent = _BudgetFinish(self.backend, plain, budget, writes).write()
@@ -186,6 +163,18 @@ class _Cycle:
                                      sql_statements=self.store.statement_count - self.statements_before + 1)
                     tx.amend_cycle_log(log_id, result)
         return self._logged(result)
+
+    def _unchanged(self, tx: CycleTransaction, last: LastCycle, reads: int) -> CycleResult:
+        """The sheet answered what it did last time, and nothing the output reads changed since:
+        report the last successful cycle's figures (status, rows read, problems, so the exit code
+        is the same) and write nothing but this cycle's log row. An output tab a person deleted or
+        edited is rewritten by the next cycle that has something to write, as before."""
+        tx.prune_cycle_log(self.now, keep_days=self.settings.sync.log_retention_days)
+        result = self._result(last.status, problems=last.problems, more_problems=last.problem_count - len(
+            last.problems), rows_read=last.rows_read, api_reads=reads, unchanged=True,
+            sql_statements=self.store.statement_count - self.statements_before + 1)
+        tx.log_cycle(result, spreadsheet=self.target)
+        return result
 
     def _failed(self, error: str) -> CycleResult:
         """The database work was rolled back: record the failure in its own transaction."""

@@ -14,7 +14,7 @@ from models.settings import GoalsSettings
 from models.values import RepStanding
 from sheets.outputs import Cell, Column, Layout, OutputTable
 from sync.cell_values import fraction
-from sync.output_tables import RowMemo
+from sync.reuse import RowMemo
 
 TOP_TITLE = "Final leaderboard of each month: the top 10 of its last day's snapshot"
 TOP_HEADER: tuple[str, ...] = ("Team", "Signup %", "Tier", "Revenue %")

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from models.rules.deadlines import deadline_passed, deadline_status
@@ -35,6 +34,7 @@ from sheets.outputs import PACE_COLOURS, Cell, Column, Layout, OutputTable
 from sync.cell_values import expected_cell as _expected_cell
 from sync.cell_values import fraction as _fraction
 from sync.cell_values import number as _number
+from sync.reuse import RowMemo
 
 SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column("Rep", "text", 160),
@@ -119,48 +119,6 @@ def _team(standing: RepStanding) -> str | None:
 def _sort_key(standing: RepStanding) -> tuple[bool, str, str, str]:
     team = _team(standing)
     return (team is None, (team or "").casefold(), standing.name.casefold(), standing.email.casefold())
-
-
-class RowMemo:
-    """The previous call's results by their inputs, so that the next call reuses them.
-
-    The caller keeps one per table (the daemon: one per process) and passes it in.
-
-    The rules are pure: a Summary row is a function of the standing, the day and the
-    settings (and whether its deadline has passed). A daemon's next cycle therefore
-    recomputes only the rows whose rep changed; ``keep`` replaces the stored results
-    with the current call's, so nothing older than one call is held.
-    """
-
-    def __init__(self) -> None:
-        self._last: dict[Hashable, Any] = {}
-
-    def begin(self) -> _Reused:
-        """A fresh collection of this call's results, looking up the previous call's."""
-        return _Reused(self._last)
-
-    def keep(self, reused: _Reused) -> None:
-        """Remember this call's results for the next call."""
-        self._last = reused.results
-
-
-class _Reused:
-    """This call's results, each taken from the previous call when its key is there."""
-
-    def __init__(self, previous: dict[Hashable, Any]) -> None:
-        self._previous = previous
-        self.results: dict[Hashable, Any] = {}
-
-    def get(self, key: Hashable, build: Callable[[], Any]) -> Any:
-        """The result for ``key``: the previous call's, else ``build()``."""
-        value = self._previous.get(key, _MISSING)
-        if value is _MISSING:
-            value = build()
-        self.results[key] = value
-        return value
-
-
-_MISSING = object()
 
 
 def _settings_key(goals: GoalsSettings) -> str:

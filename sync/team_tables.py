@@ -13,7 +13,8 @@ from models.settings import GoalsSettings
 from models.values import RepStanding
 from sheets.outputs import Cell, Column, Layout, OutputTable
 from sync.cell_values import expected_cell, fraction, number
-from sync.output_tables import PACE_CELL_COLOURS, PACE_WORDS, RowMemo
+from sync.output_tables import PACE_CELL_COLOURS, PACE_WORDS
+from sync.reuse import RowMemo
 
 TEAM_COLUMNS: tuple[Column, ...] = (
     Column("Team", "text", 140),

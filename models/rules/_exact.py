@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
@@ -13,6 +14,17 @@ def to_fraction(value: Number) -> Fraction:
     which is what a person typed, not its binary approximation."""
     if isinstance(value, bool):
         raise TypeError("a bool is not a number here")
+    if isinstance(value, Decimal) and not value.is_finite():
+        return Fraction(value)  # raises, as it always did (a signalling NaN cannot even be hashed)
+    return _fraction(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fraction(value: Number) -> Fraction:
+    # The achievement job and the pace rules convert the same few thousand goals and actuals
+    # again and again (some 170,000 conversions for 2,000 reps × 24 months); Fraction(Decimal)
+    # is slow. Equal keys give equal Fractions (Decimal('1.0') and 1 are both 1), and a Fraction
+    # is immutable, so sharing one is safe.
     if isinstance(value, float):
         return Fraction(repr(value))
     return Fraction(value)

@@ -98,4 +98,7 @@ def test_sql_statements_do_not_grow_with_the_number_of_reps(both_sizes: dict[int
     small, large = both_sizes[30], both_sizes[300]
     assert {cycle: c.sql_statements for cycle, c in small.items()} == {
         cycle: c.sql_statements for cycle, c in large.items()}
-    assert max(c.sql_statements for c in large.values()) <= 40
+    # Two of them are issue 17's fingerprint (its check, and its save after a cycle that did the work),
+    # which let an unchanged cycle skip the rest: the lock, the clock, the check and its log row.
+    assert max(c.sql_statements for c in large.values()) <= 42
+    assert large["warm"].sql_statements <= 6

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from models.settings import GoalsSettings
 from models.values import RepStanding
-from sync.output_tables import RowMemo, leaderboard_table, summary_table
+from sync.output_tables import leaderboard_table, summary_table
+from sync.reuse import RowMemo
 from tests.output.test_output_tables import BERLIN, DEADLINE, GOALS, NOV_17, standing
 
 Rows = list[tuple[object, ...]]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from sheets.inputs import ParsedInputs
-from sheets.parse import ParseMemo, parse_inputs
+from sheets.parse import parse_inputs
+from sync.reuse import ParseMemo
 
 TITLES = {"reps": "Reps", "monthly_goals": "Monthly Goals", "yearly_goals": "Yearly Goals",
           "actuals": "Actuals"}

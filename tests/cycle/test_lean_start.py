@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from sheets.xlsx import create_workbook
-from tests.faults.support import GoogleSheet, workbook
+from tests.faults.support import GoogleSheet, query, workbook
 from tests.sheets_api.server import FakeSheetsServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +30,8 @@ LIBRARIES = ("pandas", "numpy", "sqlalchemy", "psycopg", "pydantic", "yaml", "gs
 NOT_IN_A_QUIET_TURN = ("alembic", "apprise", "sqlalchemy.orm", "models.tables", "models.embedded", "jobs.achievements",
                        "jobs.notify", "jobs.reminders", "jobs.snapshots", "jobs.messages")
 """What a ``run --once`` that finds the schema current and no job due must not load."""
+NOT_IN_AN_UNCHANGED_CYCLE = ("pandas", "numpy", "sheets.parse", "models.upserts", "models.staging")
+"""What a cycle over an unchanged sheet (nothing in the database changed either) must not load."""
 BACKEND_LIBRARIES = {"google": ("openpyxl", "sheets.xlsx"),
                      "xlsx": ("gspread", "google", "requests", "tenacity", "sheets.google")}
 """What each backend's ``run --once`` must not load: the other backend."""
@@ -72,3 +74,12 @@ def test_a_quiet_cron_turn_loads_only_what_it_uses(backend: str, fresh_db_url: s
     assert quiet.returncode == 0, quiet.stderr[-2000:]
     assert {"pandas", "sqlalchemy", "sync.cycle", "jobs.runner"} <= modules  # the turn did run a cycle
     assert loaded(modules, NOT_IN_A_QUIET_TURN + BACKEND_LIBRARIES[backend]) == []
+    # A minute later again, nothing changed since that cycle, not even by its jobs: the cycle knows
+    # from the database that the sheet answers what it did, and parses nothing (issue 17).
+    unchanged, modules = imported("run", "--once", "--now", "2026-11-17T10:02", "--config", str(config))
+    assert unchanged.returncode == 0, unchanged.stderr[-2000:]
+    assert {"sqlalchemy", "sync.cycle", "jobs.runner"} <= modules
+    # openpyxl loads numpy itself when it is installed: the xlsx backend's own cost, not the parser's.
+    lean = tuple(name for name in NOT_IN_AN_UNCHANGED_CYCLE if backend == "google" or name != "numpy")
+    assert loaded(modules, NOT_IN_A_QUIET_TURN + BACKEND_LIBRARIES[backend] + lean) == []
+    assert query(fresh_db_url, "SELECT unchanged FROM sheets_sync_log ORDER BY id") == [(False,), (False,), (True,)]

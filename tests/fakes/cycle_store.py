@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from models.errors import LockHeld, StoreError
+from models.fingerprints import LastCycle
 from models.history import ManagerHistory, closed_months
 from models.ports import CycleStore, OutputState, UpsertCounts
 from models.rules.changes import CANDIDATE_COLUMNS, LockedEdit, MonthRules, plan_months
@@ -56,6 +57,9 @@ class FakeData:
     years: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     outputs: dict[tuple[str, str], OutputState] = field(default_factory=dict)
     log: list[dict[str, Any]] = field(default_factory=list)
+    fingerprints: dict[str, LastCycle] = field(default_factory=dict)
+    version: int = 0
+    """The data version: transactions that wrote (as ``data_changes`` counts them)."""
 
 
 class FakeCycleTransaction:
@@ -64,8 +68,13 @@ class FakeCycleTransaction:
     def __init__(self, data: FakeData, store: FakeCycleStore) -> None:
         self.data, self._store = data, store
 
+    _WRITES = frozenset({"write_settings", "upsert_reps", "ensure_period_rows", "upsert_months", "upsert_years",
+                         "refresh_derived", "save_output_state"})
+    wrote = False
+
     def _call(self, name: str) -> None:
         self._store.statements += 1
+        self.wrote = self.wrote or name in self._WRITES
         if name in self._store.fail_in:
             raise StoreError(f"could not complete the database work: {name} failed (fake)")
 
@@ -204,6 +213,18 @@ class FakeCycleTransaction:
         self._call("manager_history")
         return ManagerHistory(months=closed_months(year, month), rep_months=(), final_ranks=(), daily=())
 
+    def last_cycle_fingerprint(self, spreadsheet: str) -> tuple[LastCycle | None, int]:
+        self._call("last_cycle_fingerprint")
+        return self.data.fingerprints.get(spreadsheet), self.data.version
+
+    def start_data_version(self, seen: int) -> int:
+        return seen
+
+    def save_fingerprint(self, spreadsheet: str, fingerprint: str, *, start: int, result: CycleResult) -> None:
+        self._call("save_fingerprint")
+        self.data.fingerprints[spreadsheet] = LastCycle(fingerprint, start + self.wrote, result.status,
+                                                        result.rows_read, result.problem_count, result.problems)
+
     def output_state(self, spreadsheet: str) -> dict[str, OutputState]:
         self._call("output_state")
         return {tab: state for (sheet, tab), state in self.data.outputs.items() if sheet == spreadsheet}
@@ -255,8 +276,10 @@ class FakeCycleStore:
         if cycle_lock and self.lock_held:
             raise LockHeld("another sync cycle is running on this database; this one was skipped")
         working = copy.deepcopy(self.data)
-        yield FakeCycleTransaction(working, self)
+        transaction = FakeCycleTransaction(working, self)
+        yield transaction
         if commit:  # an exception above leaves ``data`` as it was: rolled back
+            working.version += transaction.wrote
             self.data = working
             self.commits += 1
 
