@@ -79,7 +79,8 @@ class CycleTransaction(Protocol):
                       bonus: BonusSettings) -> tuple[UpsertCounts, list[LockedEdit]]:
         """Store Monthly Goals and Actuals as ``models.rules.changes.plan_months`` decides."""
 
-    def upsert_years(self, frame: pd.DataFrame, *, now: datetime, system_user: uuid.UUID) -> UpsertCounts:
+    def upsert_years(self, frame: pd.DataFrame, *, now: datetime, timezone: str,
+                     system_user: uuid.UUID) -> UpsertCounts:
         """Store the Yearly Goals tab."""
 
     def refresh_derived(self, settings: Settings, *, now: datetime, year: int, month: int) -> int:

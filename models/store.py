@@ -203,12 +203,13 @@ class Transaction:
                            lock_after_deadline=lock_after_deadline, bonus=bonus)
         return upserts.upsert_months(self.connection, frame, now=now, rules=rules, system_user=system_user)
 
-    def upsert_years(self, frame: pd.DataFrame, *, now: datetime, system_user: uuid.UUID) -> UpsertCounts:
-        """Store the Yearly Goals tab."""
+    def upsert_years(self, frame: pd.DataFrame, *, now: datetime, timezone: str,
+                     system_user: uuid.UUID) -> UpsertCounts:
+        """Store the Yearly Goals tab as the pure plan decides."""
         from models import upserts
 
         self.copy_counted(1 if not frame.empty else 0)
-        return upserts.upsert_years(self.connection, frame, now=now, system_user=system_user)
+        return upserts.upsert_years(self.connection, frame, now=now, tz=ZoneInfo(timezone), system_user=system_user)
 
     def ensure_period_rows(self, settings: Settings, *, year: int, month: int) -> int:
         """Default goal rows for the current month (and year rows for every year with months)."""

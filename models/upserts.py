@@ -1,8 +1,11 @@
 """Set-based upserts of the input tabs: a fixed number of statements whatever the row count.
 
-Blank cells arrive as NULL and mean "keep the stored value" (``coalesce``); a
-row is only written when a value really changes (``IS DISTINCT FROM``), so an
-unchanged sheet touches no row and ``updated_at`` stays put.
+Per tab: one COPY into a temporary table, one read of the staged rows whose typed values
+differ from the stored ones (with those stored values), and, when the pure plan
+(``models.rules.changes``) changes anything, one statement that writes it as it is. The
+SQL here reads and writes; the plan decides (blank keeps the value, first-set stamps, the
+late-edit lock, new rows' status, deadline and bonus tier). An unchanged sheet writes no row,
+so ``updated_at`` stays put.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -18,11 +22,14 @@ from sqlalchemy import Connection, CursorResult, text
 from models.ports import UpsertCounts
 from models.rules.changes import (
     INSERT_COLUMNS,
+    REP_FIELDS,
     UPDATE_COLUMNS,
     VALUE_FIELDS,
     LockedEdit,
     MonthRules,
     plan_months,
+    plan_reps,
+    plan_years,
 )
 from models.staging import stage_frame
 
@@ -45,35 +52,73 @@ YEAR_STAGE = {
 }
 
 
-def upsert_reps(connection: Connection, frame: pd.DataFrame) -> UpsertCounts:
-    """Update changed reps and insert new ones from the Reps tab."""
-    staged = stage_frame(connection, "stage_reps", REPS_STAGE, frame)
-    changed = connection.execute(text("""
-        UPDATE sales_reps r SET
-            name = coalesce(s.name, r.name), team = coalesce(s.team, r.team),
-            title = coalesce(s.title, r.title), is_active = coalesce(s.is_active, r.is_active),
-            monthly_signup_goal = coalesce(s.monthly_signup_goal, r.monthly_signup_goal),
-            yearly_signup_goal = coalesce(s.yearly_signup_goal, r.yearly_signup_goal),
-            manager_email = coalesce(s.manager_email, r.manager_email)
+_REP_CANDIDATES = text("""
+    SELECT array_agg(c.email) AS email, array_agg(c.rep_id) AS rep_id, array_agg(c.name) AS name,
+           array_agg(c.team) AS team, array_agg(c.title) AS title, array_agg(c.is_active) AS is_active,
+           array_agg(c.monthly_signup_goal) AS monthly_signup_goal,
+           array_agg(c.yearly_signup_goal) AS yearly_signup_goal, array_agg(c.manager_email) AS manager_email,
+           array_agg(c.stored_name) AS stored_name, array_agg(c.stored_team) AS stored_team,
+           array_agg(c.stored_title) AS stored_title, array_agg(c.stored_is_active) AS stored_is_active,
+           array_agg(c.stored_monthly_signup_goal) AS stored_monthly_signup_goal,
+           array_agg(c.stored_yearly_signup_goal) AS stored_yearly_signup_goal,
+           array_agg(c.stored_manager_email) AS stored_manager_email
+    FROM (
+        SELECT s.email, r.id AS rep_id, s.name, s.team, s.title, s.is_active, s.monthly_signup_goal,
+               s.yearly_signup_goal, s.manager_email, r.name AS stored_name, r.team AS stored_team,
+               r.title AS stored_title, r.is_active AS stored_is_active,
+               r.monthly_signup_goal AS stored_monthly_signup_goal,
+               r.yearly_signup_goal AS stored_yearly_signup_goal, r.manager_email AS stored_manager_email
         FROM stage_reps s
-        WHERE r.email = s.email
-          AND (coalesce(s.name, r.name), coalesce(s.team, r.team), coalesce(s.title, r.title),
-               coalesce(s.is_active, r.is_active),
-               coalesce(s.monthly_signup_goal, r.monthly_signup_goal),
-               coalesce(s.yearly_signup_goal, r.yearly_signup_goal),
-               coalesce(s.manager_email, r.manager_email))
-              IS DISTINCT FROM
-              (r.name, r.team, r.title, r.is_active, r.monthly_signup_goal, r.yearly_signup_goal,
-               r.manager_email)
-    """)).rowcount
-    added = connection.execute(text("""
+        LEFT JOIN sales_reps r ON r.email = s.email
+        WHERE r.id IS NULL
+           OR (s.name IS NOT NULL AND s.name IS DISTINCT FROM r.name)
+           OR (s.team IS NOT NULL AND s.team IS DISTINCT FROM r.team)
+           OR (s.title IS NOT NULL AND s.title IS DISTINCT FROM r.title)
+           OR (s.is_active IS NOT NULL AND s.is_active IS DISTINCT FROM r.is_active)
+           OR (s.monthly_signup_goal IS NOT NULL AND s.monthly_signup_goal IS DISTINCT FROM r.monthly_signup_goal)
+           OR (s.yearly_signup_goal IS NOT NULL AND s.yearly_signup_goal IS DISTINCT FROM r.yearly_signup_goal)
+           OR (s.manager_email IS NOT NULL AND s.manager_email IS DISTINCT FROM r.manager_email)
+    ) AS c
+""")
+
+_APPLY_REP_PLAN = text("""
+    WITH changed AS (
+        UPDATE sales_reps r SET
+            name = p.name, team = p.team, title = p.title, is_active = p.is_active,
+            monthly_signup_goal = p.monthly_signup_goal, yearly_signup_goal = p.yearly_signup_goal,
+            manager_email = p.manager_email
+        FROM unnest(CAST(:u_rep_id AS int[]), CAST(:u_name AS text[]), CAST(:u_team AS text[]),
+                    CAST(:u_title AS text[]), CAST(:u_is_active AS boolean[]), CAST(:u_monthly_signup_goal AS int[]),
+                    CAST(:u_yearly_signup_goal AS int[]), CAST(:u_manager_email AS text[]))
+             AS p(rep_id, name, team, title, is_active, monthly_signup_goal, yearly_signup_goal, manager_email)
+        WHERE r.id = p.rep_id
+        RETURNING 1
+    ), added AS (
         INSERT INTO sales_reps (email, name, team, title, is_active, monthly_signup_goal, yearly_signup_goal,
                                 manager_email)
-        SELECT s.email, s.name, s.team, s.title, coalesce(s.is_active, true),
-               s.monthly_signup_goal, s.yearly_signup_goal, s.manager_email
-        FROM stage_reps s
-        WHERE s.name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sales_reps r WHERE r.email = s.email)
-    """)).rowcount
+        SELECT * FROM unnest(CAST(:i_email AS text[]), CAST(:i_name AS text[]), CAST(:i_team AS text[]),
+                             CAST(:i_title AS text[]), CAST(:i_is_active AS boolean[]),
+                             CAST(:i_monthly_signup_goal AS int[]), CAST(:i_yearly_signup_goal AS int[]),
+                             CAST(:i_manager_email AS text[]))
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM changed) AS changed, (SELECT count(*) FROM added) AS added
+""")
+
+_REP_WHOLE = frozenset({"rep_id", "monthly_signup_goal", "yearly_signup_goal", "stored_monthly_signup_goal",
+                        "stored_yearly_signup_goal"})
+
+
+def upsert_reps(connection: Connection, frame: pd.DataFrame) -> UpsertCounts:
+    """Store the Reps tab as ``models.rules.changes.plan_reps`` decides: one COPY, one read of the
+    reps whose typed values differ from the stored ones, and one statement writing the plan."""
+    staged = stage_frame(connection, "stage_reps", REPS_STAGE, frame)
+    plan = plan_reps(_read_frame(connection.execute(_REP_CANDIDATES), _REP_WHOLE))
+    if plan.empty:
+        return UpsertCounts(staged, 0)
+    params = {f"u_{name}": array_text(plan.updates[name]) for name in ("rep_id", *REP_FIELDS)}
+    params |= {f"i_{name}": array_text(plan.inserts[name]) for name in ("email", *REP_FIELDS)}
+    changed, added = connection.execute(_APPLY_REP_PLAN, params).one()
     return UpsertCounts(staged, changed + added)
 
 
@@ -94,11 +139,6 @@ def month_frame(monthly: pd.DataFrame | None, actuals: pd.DataFrame | None) -> p
     whole = [c for c, sql_type in MONTH_STAGE.items() if sql_type in {"integer", "smallint"}]
     merged[whole] = merged[whole].astype("Int64")
     return merged
-
-
-def _set_now(goal_columns: str) -> str:
-    """SQL that is true when the staged row sets a goal for the first time."""
-    return f"(g.goal_set_at IS NULL AND ({goal_columns}))"
 
 
 # Each staged row beside the goal row it would change, numbers in whole units (signups in tenths,
@@ -258,41 +298,78 @@ def _element_text(value: object) -> str:
     return '"' + text_value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def upsert_years(connection: Connection, frame: pd.DataFrame, *, now: datetime,
-                 system_user: uuid.UUID) -> UpsertCounts:
-    """Insert and update rep_yearly_goals from the Yearly Goals tab."""
-    staged = stage_frame(connection, "stage_year", YEAR_STAGE, frame)
-    params = {"now": now, "user": system_user}
-    first_set = _set_now("s.signup_goal IS NOT NULL OR s.revenue_goal IS NOT NULL")
-    changed = connection.execute(text(f"""
-        UPDATE rep_yearly_goals g SET
-            yearly_signup_goal = coalesce(s.signup_goal, g.yearly_signup_goal),
-            yearly_revenue_goal = coalesce(s.revenue_goal, g.yearly_revenue_goal),
-            goal_set_at = CASE WHEN {first_set} THEN CAST(:now AS timestamptz) ELSE g.goal_set_at END,
-            goal_set_by = CASE WHEN {first_set} THEN CAST(:user AS uuid) ELSE g.goal_set_by END
-        FROM stage_year s JOIN sales_reps r ON r.email = s.email
-        WHERE g.sales_rep_id = r.id AND g.goal_year = s.year
-          AND (coalesce(s.signup_goal, g.yearly_signup_goal), coalesce(s.revenue_goal, g.yearly_revenue_goal),
-               {first_set})
-              IS DISTINCT FROM (g.yearly_signup_goal, g.yearly_revenue_goal, false)
-    """), params).rowcount
-    # A new year row starts with its months' sums, and as ``missed`` when the year is over
-    # (goals_today(): this transaction's now in the configured time zone), like the derived steps.
-    added = connection.execute(text("""
+_YEAR_CANDIDATES = text("""
+    SELECT array_agg(c.rep_id) AS rep_id, array_agg(c.year_id) AS year_id, array_agg(c.year) AS year,
+           array_agg(c.signup_goal) AS signup_goal, array_agg(c.revenue_goal) AS revenue_goal,
+           array_agg(c.stored_signup_goal) AS stored_signup_goal,
+           array_agg(c.stored_revenue_goal) AS stored_revenue_goal,
+           array_agg(c.stored_goal_set_at) AS stored_goal_set_at,
+           array_agg(c.stored_goal_set_by) AS stored_goal_set_by,
+           array_agg(c.month_signups) AS month_signups, array_agg(c.month_revenue) AS month_revenue
+    FROM (
+        SELECT r.id AS rep_id, y.id AS year_id, s.year, s.signup_goal,
+               CAST(s.revenue_goal * 100 AS bigint) AS revenue_goal, y.yearly_signup_goal AS stored_signup_goal,
+               CAST(y.yearly_revenue_goal * 100 AS bigint) AS stored_revenue_goal,
+               y.goal_set_at AS stored_goal_set_at, y.goal_set_by AS stored_goal_set_by,
+               CAST(m.signups * 10 AS bigint) AS month_signups, CAST(m.revenue * 100 AS bigint) AS month_revenue
+        FROM stage_year s
+        JOIN sales_reps r ON r.email = s.email
+        LEFT JOIN rep_yearly_goals y ON y.sales_rep_id = r.id AND y.goal_year = s.year
+        -- a new year row's months, summed (read only where there is no year row)
+        LEFT JOIN LATERAL (
+            SELECT sum(g.signups_actual) AS signups, sum(g.revenue_actual) AS revenue
+            FROM rep_monthly_goals g WHERE y.id IS NULL AND g.sales_rep_id = r.id AND g.goal_year = s.year
+        ) m ON true
+        WHERE y.id IS NULL
+           OR s.signup_goal <> coalesce(y.yearly_signup_goal, -1)
+           OR s.revenue_goal <> coalesce(y.yearly_revenue_goal, -1)
+           OR (y.goal_set_at IS NULL AND (s.signup_goal IS NOT NULL OR s.revenue_goal IS NOT NULL))
+    ) AS c
+""")
+
+_APPLY_YEAR_PLAN = text("""
+    WITH changed AS (
+        UPDATE rep_yearly_goals y SET
+            yearly_signup_goal = p.signup_goal, yearly_revenue_goal = p.revenue_goal * 0.01,
+            goal_set_at = p.goal_set_at, goal_set_by = p.goal_set_by
+        FROM unnest(CAST(:u_year_id AS int[]), CAST(:u_signup_goal AS int[]), CAST(:u_revenue_goal AS bigint[]),
+                    CAST(:u_goal_set_at AS timestamptz[]), CAST(:u_goal_set_by AS uuid[]))
+             AS p(year_id, signup_goal, revenue_goal, goal_set_at, goal_set_by)
+        WHERE y.id = p.year_id
+        RETURNING 1
+    ), added AS (
         INSERT INTO rep_yearly_goals (sales_rep_id, goal_year, yearly_signup_goal, yearly_revenue_goal,
                                       goal_set_at, goal_set_by, yearly_signups_actual, yearly_revenue_actual,
                                       status)
-        SELECT r.id, s.year, s.signup_goal, s.revenue_goal,
-               CASE WHEN s.signup_goal IS NOT NULL OR s.revenue_goal IS NOT NULL
-                    THEN CAST(:now AS timestamptz) END,
-               CASE WHEN s.signup_goal IS NOT NULL OR s.revenue_goal IS NOT NULL THEN CAST(:user AS uuid) END,
-               coalesce(m.signups, 0), coalesce(m.revenue, 0),
-               CASE WHEN s.year < extract(year FROM goals_today()) THEN 'missed' ELSE 'active' END
-        FROM stage_year s JOIN sales_reps r ON r.email = s.email
-        CROSS JOIN LATERAL (
-            SELECT sum(g.signups_actual) AS signups, sum(g.revenue_actual) AS revenue
-            FROM rep_monthly_goals g WHERE g.sales_rep_id = r.id AND g.goal_year = s.year
-        ) m
-        WHERE NOT EXISTS (SELECT 1 FROM rep_yearly_goals g WHERE g.sales_rep_id = r.id AND g.goal_year = s.year)
-    """), params).rowcount
+        SELECT p.rep_id, p.year, p.signup_goal, p.revenue_goal * 0.01, p.goal_set_at, p.goal_set_by,
+               p.signups * 0.1, p.revenue * 0.01, p.status
+        FROM unnest(CAST(:i_rep_id AS int[]), CAST(:i_year AS smallint[]), CAST(:i_signup_goal AS int[]),
+                    CAST(:i_revenue_goal AS bigint[]), CAST(:i_goal_set_at AS timestamptz[]),
+                    CAST(:i_goal_set_by AS uuid[]), CAST(:i_signups AS bigint[]), CAST(:i_revenue AS bigint[]),
+                    CAST(:i_status AS text[]))
+             AS p(rep_id, year, signup_goal, revenue_goal, goal_set_at, goal_set_by, signups, revenue, status)
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM changed) AS changed, (SELECT count(*) FROM added) AS added
+""")
+
+_YEAR_WHOLE = frozenset({"rep_id", "year_id", "year", "signup_goal", "revenue_goal", "stored_signup_goal",
+                         "stored_revenue_goal", "month_signups", "month_revenue"})
+_YEAR_UPDATES = ("year_id", "signup_goal", "revenue_goal", "goal_set_at", "goal_set_by")
+_YEAR_INSERTS = ("rep_id", "year", "signup_goal", "revenue_goal", "goal_set_at", "goal_set_by", "signups", "revenue",
+                 "status")
+
+
+def upsert_years(connection: Connection, frame: pd.DataFrame, *, now: datetime, tz: ZoneInfo,
+                 system_user: uuid.UUID) -> UpsertCounts:
+    """Store the Yearly Goals tab as ``models.rules.changes.plan_years`` decides (one COPY, one
+    read, one statement writing the plan)."""
+    staged = stage_frame(connection, "stage_year", YEAR_STAGE, frame)
+    candidates = _read_frame(connection.execute(_YEAR_CANDIDATES), _YEAR_WHOLE)
+    plan = plan_years(candidates, now=now, tz=tz, user=system_user)
+    if plan.empty:
+        return UpsertCounts(staged, 0)
+    params = {f"u_{name}": array_text(plan.updates[name]) for name in _YEAR_UPDATES}
+    params |= {f"i_{name}": array_text(plan.inserts[name]) for name in _YEAR_INSERTS}
+    changed, added = connection.execute(_APPLY_YEAR_PLAN, params).one()
     return UpsertCounts(staged, changed + added)

@@ -288,7 +288,7 @@ def _store_inputs(tx: CycleTransaction, parsed: ParsedInputs, settings: Settings
             ]
     yearly = parsed.tabs.get("yearly_goals")
     if yearly is not None:
-        counts = tx.upsert_years(yearly.frame, now=now, system_user=user)
+        counts = tx.upsert_years(yearly.frame, now=now, timezone=settings.timezone, system_user=user)
         stored.add("yearly goals", counts.written, counts.staged)
     return stored
 

@@ -212,3 +212,79 @@ def bonus_columns(signups_tenths: pd.Series, signup_goal: pd.Series, tier_goal: 
                        dtype=np.int64)
     goal_tier = tier_goal.fillna(0).to_numpy(dtype=np.int64)
     return tier, amounts[tier], (tier >= 1) & (tier >= goal_tier)
+
+
+# --------------------------------------------------------------------------------------------- reps
+
+REP_FIELDS = ("name", "team", "title", "is_active", "monthly_signup_goal", "yearly_signup_goal", "manager_email")
+"""The Reps tab's values (goals whole; the rest text, ``is_active`` a flag)."""
+REP_CANDIDATE_COLUMNS = ("email", "rep_id", *REP_FIELDS, *(f"stored_{name}" for name in REP_FIELDS))
+
+
+@dataclass(frozen=True)
+class RowPlan:
+    """Rows to write: ``updates`` (final values of changed stored rows, with their id) and
+    ``inserts`` (whole new rows)."""
+
+    updates: pd.DataFrame
+    inserts: pd.DataFrame
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing is to be written."""
+        return self.updates.empty and self.inserts.empty
+
+
+def plan_reps(candidates: pd.DataFrame) -> RowPlan:
+    """The Reps tab's changes: a blank cell keeps the stored value; a rep is added only with a
+    name (active unless the sheet says otherwise); reps missing from the tab are left alone.
+    ``candidates`` has ``REP_CANDIDATE_COLUMNS`` (``rep_id`` NA for a rep not stored yet)."""
+    stored = candidates["rep_id"].notna().to_numpy(dtype=bool)
+    rows = candidates[stored]
+    final = {name: rows[name].where(rows[name].notna(), rows[f"stored_{name}"]) for name in REP_FIELDS}
+    changed = np.zeros(len(rows), dtype=bool)
+    for name in REP_FIELDS:
+        changed |= _distinct(final[name], rows[f"stored_{name}"])
+    updates = pd.DataFrame({"rep_id": rows["rep_id"], **final})[changed].reset_index(drop=True)
+    new = candidates[~stored & candidates["name"].notna().to_numpy(dtype=bool)]
+    inserts = pd.DataFrame({"email": new["email"], **{name: new[name] for name in REP_FIELDS}})
+    inserts["is_active"] = inserts["is_active"].where(inserts["is_active"].notna(), True)
+    return RowPlan(updates, inserts.reset_index(drop=True))
+
+
+# --------------------------------------------------------------------------------------------- years
+
+YEAR_FIELDS = ("signup_goal", "revenue_goal")
+"""The Yearly Goals tab's values (revenue goal in cents)."""
+YEAR_CANDIDATE_COLUMNS = ("rep_id", "year_id", "year", *YEAR_FIELDS, *(f"stored_{name}" for name in YEAR_FIELDS),
+                          "stored_goal_set_at", "stored_goal_set_by", "month_signups", "month_revenue")
+"""``month_signups`` (tenths) and ``month_revenue`` (cents): the sums of a new year row's months."""
+
+
+def plan_years(candidates: pd.DataFrame, *, now: datetime, tz: ZoneInfo, user: uuid.UUID) -> RowPlan:
+    """The Yearly Goals tab's changes: a blank cell keeps the stored value; the first goal seen
+    stamps ``goal_set_at``/``goal_set_by``; a new year row starts with its months' sums, and as
+    ``missed`` when the year is over. ``candidates`` has ``YEAR_CANDIDATE_COLUMNS``."""
+    stored = candidates["year_id"].notna().to_numpy(dtype=bool)
+    rows = candidates[stored]
+    final = {name: rows[name].where(rows[name].notna(), rows[f"stored_{name}"]) for name in YEAR_FIELDS}
+    first_set = (rows["stored_goal_set_at"].isna().to_numpy(dtype=bool)
+                 & (rows["signup_goal"].notna() | rows["revenue_goal"].notna()).to_numpy(dtype=bool))
+    changed = first_set.copy()
+    for name in YEAR_FIELDS:
+        changed |= _distinct(final[name], rows[f"stored_{name}"])
+    updates = pd.DataFrame({"year_id": rows["year_id"], **final,
+                            "goal_set_at": rows["stored_goal_set_at"].mask(first_set, now),
+                            "goal_set_by": rows["stored_goal_set_by"].mask(first_set, user)})
+    new = candidates[~stored]
+    goal_set = (new["signup_goal"].notna() | new["revenue_goal"].notna()).tolist()
+    this_year = local_date(now, tz).year
+    inserts = pd.DataFrame({
+        "rep_id": new["rep_id"], "year": new["year"], **{name: new[name] for name in YEAR_FIELDS},
+        "goal_set_at": pd.Series([now if is_set else None for is_set in goal_set], index=new.index, dtype="object"),
+        "goal_set_by": pd.Series([user if is_set else None for is_set in goal_set], index=new.index,
+                                 dtype="object"),
+        "signups": new["month_signups"].fillna(0), "revenue": new["month_revenue"].fillna(0),
+        "status": np.where(new["year"].to_numpy(dtype=np.int64) < this_year, "missed", "active"),
+    })
+    return RowPlan(updates[changed].reset_index(drop=True), inserts.reset_index(drop=True))

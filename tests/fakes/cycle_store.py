@@ -163,7 +163,8 @@ class FakeCycleTransaction:
             self.data.months[key] = self._month_row(**{str(name): _value(value) for name, value in insert.items()})
         return UpsertCounts(len(frame), len(plan.updates) + len(plan.inserts)), list(plan.locked)
 
-    def upsert_years(self, frame: pd.DataFrame, *, now: datetime, system_user: uuid.UUID) -> UpsertCounts:
+    def upsert_years(self, frame: pd.DataFrame, *, now: datetime, timezone: str,
+                     system_user: uuid.UUID) -> UpsertCounts:
         self._call("upsert_years")
         written = 0
         for record in frame.to_dict("records"):

@@ -12,7 +12,16 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.rules.changes import CANDIDATE_COLUMNS, MonthRules, bonus_columns, plan_months
+from models.rules.changes import (
+    CANDIDATE_COLUMNS,
+    REP_CANDIDATE_COLUMNS,
+    YEAR_CANDIDATE_COLUMNS,
+    MonthRules,
+    bonus_columns,
+    plan_months,
+    plan_reps,
+    plan_years,
+)
 from models.settings import DEFAULT_TIERS, BonusSettings, Tier
 
 USER = uuid.UUID("00000000-0000-0000-0000-000000000001")
@@ -144,3 +153,45 @@ def test_vectorised_bonus_equals_the_tier_rule(rows, bonus):
     tier, amount, triggered = bonus_columns(pd.Series(tenths), pd.Series(goals), pd.Series(tier_goals), bonus)
     expected = [_oracle(Decimal(t) / 10, g, tg, bonus) for t, g, tg in rows]
     assert list(zip(tier.tolist(), amount.tolist(), triggered.tolist(), strict=True)) == expected
+
+
+def _frame(columns: tuple[str, ...], whole: set[str], *rows: dict[str, Any]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.array([r.get(c) for r in rows], dtype="Int64" if c in whole else object)
+                         for c in columns})
+
+
+REP_WHOLE = {"rep_id", "monthly_signup_goal", "yearly_signup_goal", "stored_monthly_signup_goal",
+             "stored_yearly_signup_goal"}
+
+
+def test_reps_keep_stored_values_for_blank_cells_and_need_a_name_to_be_added():
+    stored = {"stored_name": "Ann", "stored_team": "East", "stored_is_active": True, "stored_monthly_signup_goal": 10}
+    plan = plan_reps(_frame(REP_CANDIDATE_COLUMNS, REP_WHOLE,
+                            {"email": "ann@example.com", "rep_id": 1, **stored, "team": "West"},
+                            {"email": "bo@example.com", "rep_id": 2, **stored, "name": "Ann", "is_active": True},
+                            {"email": "cy@example.com", "name": "Cy", "monthly_signup_goal": 8},
+                            {"email": "dee@example.com", "team": "East"}))
+    assert plan.updates.to_dict("records") == [
+        {"rep_id": 1, "name": "Ann", "team": "West", "title": None, "is_active": True, "monthly_signup_goal": 10,
+         "yearly_signup_goal": None, "manager_email": None}]
+    assert plan.inserts[["email", "name", "is_active"]].values.tolist() == [["cy@example.com", "Cy", True]]
+
+
+YEAR_WHOLE = {"rep_id", "year_id", "year", "signup_goal", "revenue_goal", "stored_signup_goal", "stored_revenue_goal",
+              "month_signups", "month_revenue"}
+
+
+def test_years_stamp_the_first_goal_and_new_rows_start_with_their_months():
+    plan = plan_years(_frame(YEAR_CANDIDATE_COLUMNS, YEAR_WHOLE,
+                             {"rep_id": 1, "year_id": 5, "year": 2026, "stored_signup_goal": 100, "signup_goal": 100},
+                             {"rep_id": 1, "year_id": 6, "year": 2026, "stored_signup_goal": 100,
+                              "stored_goal_set_at": EARLIER, "revenue_goal": 900_000},
+                             {"rep_id": 2, "year": 2025, "month_signups": 125, "month_revenue": 5_000},
+                             {"rep_id": 3, "year": 2026, "signup_goal": 50}),
+                      now=AFTER, tz=ZoneInfo("UTC"), user=USER)
+    updates = plan.updates.set_index("year_id")
+    assert (updates.loc[5, "goal_set_at"], updates.loc[5, "signup_goal"]) == (AFTER, 100)
+    assert (updates.loc[6, "goal_set_at"], updates.loc[6, "revenue_goal"]) == (EARLIER, 900_000)
+    inserts = plan.inserts.set_index("rep_id")
+    assert (inserts.loc[2, "status"], inserts.loc[2, "signups"], inserts.loc[2, "goal_set_at"]) == ("missed", 125, None)
+    assert (inserts.loc[3, "status"], inserts.loc[3, "signups"], inserts.loc[3, "goal_set_by"]) == ("active", 0, USER)
