@@ -3,11 +3,13 @@ the oracles tests compare the product with. Nothing in the product imports this 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from models.rules._exact import Number, to_fraction
+from models.rules.achievements import MonthState, streak_ending
+from models.rules.periods import previous_month
 from models.rules.tiers import bonus_basis_value
 from models.settings import BonusSettings, Tier
 
@@ -53,3 +55,15 @@ def bonus_outcome(
         amount=bonus.tiers[tier].amount,
         triggered=tier >= 1 and tier >= (tier_goal or 0),
     )
+
+
+def live_streak(months: Iterable[MonthState], year: int, month: int) -> int:
+    """The streak the Summary shows for the current month: ending this month when it is already
+    met, else ending last month (a month in progress does not break the streak yet). The product's
+    owner of this rule is the standings read (``models.readings``, SQL);
+    ``tests/agreement/test_plan_matches_triggers.py`` holds the two equal."""
+    indexed = list(months)
+    current = streak_ending(indexed, year, month)
+    if current:
+        return current
+    return streak_ending(indexed, *previous_month(year, month))

@@ -19,7 +19,7 @@ from fractions import Fraction
 from typing import Literal, get_args
 
 from models.rules._exact import Number
-from models.rules.periods import month_index, previous_month, shift_month
+from models.rules.periods import month_index, shift_month
 from models.rules.progress import goal_is_set, goal_met, is_complete, progress_percent
 from models.rules.tiers import bonus_basis_value, tiers_unlocked
 from models.settings import BonusSettings
@@ -193,16 +193,6 @@ def streak_ending(months: Iterable[MonthState], year: int, month: int) -> int:
         met.append(True)
         position -= 1
     return streak_length(met)
-
-
-def live_streak(months: Iterable[MonthState], year: int, month: int) -> int:
-    """The streak shown for the current month: ending this month when it is already met, else
-    ending last month (a month in progress does not break the streak yet)."""
-    indexed = list(months)
-    current = streak_ending(indexed, year, month)
-    if current:
-        return current
-    return streak_ending(indexed, *previous_month(year, month))
 
 
 def _goal_achievements(rep_id: int, state: _Progress, kinds: tuple[AchievementType, AchievementType], *,

@@ -6,7 +6,8 @@ progress percents, completion, "lowered after the deadline", ``set_by_deadline``
 the pure rules on the stored values, the lock must have kept what it refused, and the bonus
 tier the plan gave a new row must be the one ``refresh_bonus_tiers`` (SQL) would write.
 The streak shown on the Summary (SQL in ``models.readings``, the product's owner of the rule)
-must equal the oracle built on ``streak_ending`` (the rule the milestones use).
+must equal the oracle ``tests.oracles.live_streak`` (built on ``streak_ending``, the rule the
+milestones use).
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ from sqlalchemy import Connection, text
 
 from models.derived import refresh_bonus_tiers
 from models.readings import standings
-from models.rules.achievements import MonthState, streak_ending
+from models.rules.achievements import MonthState
 from models.rules.changes import MonthRules
 from models.rules.deadlines import goal_deadline
-from models.rules.periods import previous_month, shift_month
+from models.rules.periods import shift_month
 from models.rules.progress import is_complete, progress_percent
 from models.settings import BonusSettings
 from models.upserts import month_frame, upsert_months
+from tests.oracles import live_streak
 
 UTC_ZONE = ZoneInfo("UTC")
 DEADLINE = goal_deadline(2026, 11, 6, UTC_ZONE)
@@ -155,5 +157,4 @@ def test_the_summary_streak_equals_the_milestone_rule(db_connection: Connection,
                                                          deadline_day=6, timezone="UTC")}
     finally:
         savepoint.rollback()
-    oracle = streak_ending(states, *current) or streak_ending(states, *previous_month(*current))
-    assert shown[rep] == oracle
+    assert shown[rep] == live_streak(states, *current)

@@ -7,7 +7,6 @@ from models.rules.achievements import (
     MonthState,
     YearState,
     earned_achievements,
-    live_streak,
     reconcile,
     revocation_reason,
     streak_ending,
@@ -15,6 +14,7 @@ from models.rules.achievements import (
 )
 from models.rules.periods import shift_month
 from models.settings import BonusSettings
+from tests.oracles import live_streak
 
 D = Decimal  # short for the many literals below
 TODAY = date(2026, 11, 20)
