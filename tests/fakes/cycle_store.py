@@ -25,14 +25,21 @@ from models.errors import LockHeld, StoreError
 from models.fingerprints import LastCycle
 from models.history import ManagerHistory, closed_months
 from models.ports import CycleStore, OutputState, UpsertCounts
-from models.rules.changes import CANDIDATE_COLUMNS, LockedEdit, MonthRules, plan_months
+from models.rules.changes import (
+    CANDIDATE_COLUMNS,
+    REP_CANDIDATE_COLUMNS,
+    REP_FIELDS,
+    LockedEdit,
+    MonthRules,
+    plan_months,
+    plan_reps,
+)
 from models.rules.deadlines import goal_deadline
 from models.rules.progress import is_complete, progress_percent
 from models.settings import BonusSettings, Settings
 from models.values import CycleResult, RepStanding
 
 SYSTEM_USER = uuid.UUID("00000000-0000-0000-0000-00000000feed")
-REP_FIELDS = ("name", "team", "title", "is_active", "monthly_signup_goal", "yearly_signup_goal", "manager_email")
 _WHOLE = {"year", "month", "goal_row", "rep_id", "goal_id", "signup_goal", "revenue_goal", "bonus_tier_goal",
           "signups", "revenue", "stored_signup_goal", "stored_revenue_goal", "stored_bonus_tier_goal",
           "stored_signups", "stored_revenue"}
@@ -91,23 +98,27 @@ class FakeCycleTransaction:
 
     def upsert_reps(self, frame: pd.DataFrame) -> UpsertCounts:
         self._call("upsert_reps")
-        written = 0
-        for row in frame.to_dict("records"):
-            email = row["email"]
-            given = {name: _value(row.get(name)) for name in REP_FIELDS}
-            stored = self.data.reps.get(email)
-            if stored is None:
-                if given["name"] is None:
-                    continue
-                stored = self.data.reps[email] = {"id": len(self.data.reps) + 1, "email": email,
-                                                  **given, "is_active": given["is_active"] is not False}
-                written += 1
-                continue
-            new = {name: stored[name] if given[name] is None else given[name] for name in REP_FIELDS}
-            if any(new[name] != stored[name] for name in REP_FIELDS):
-                stored.update(new)
-                written += 1
-        return UpsertCounts(len(frame), written)
+        rows = []
+        for record in frame.to_dict("records"):
+            stored = self.data.reps.get(record["email"])
+            row = {"email": record["email"], "rep_id": stored["id"] if stored else None,
+                   **{name: _value(record.get(name)) for name in REP_FIELDS}}
+            if stored:
+                row |= {f"stored_{name}": stored[name] for name in REP_FIELDS}
+            rows.append(row)
+        whole = {"rep_id", "monthly_signup_goal", "yearly_signup_goal", "stored_monthly_signup_goal",
+                 "stored_yearly_signup_goal"}
+        plan = plan_reps(pd.DataFrame({column: pd.array([row.get(column) for row in rows],
+                                                        dtype="Int64" if column in whole else object)
+                                       for column in REP_CANDIDATE_COLUMNS}))
+        by_id = {rep["id"]: rep for rep in self.data.reps.values()}
+        for update in plan.updates.to_dict("records"):
+            by_id[int(update.pop("rep_id"))].update({str(k): _value(v) for k, v in update.items()})
+        for insert in plan.inserts.to_dict("records"):
+            email = str(insert["email"])
+            self.data.reps[email] = {"id": len(self.data.reps) + 1, "email": email,
+                                     **{name: _value(insert[name]) for name in REP_FIELDS}}
+        return UpsertCounts(len(frame), len(plan.updates) + len(plan.inserts))
 
     def ensure_period_rows(self, settings: Settings, *, year: int, month: int) -> int:
         self._call("ensure_period_rows")
