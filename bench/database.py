@@ -58,11 +58,11 @@ def last_cycle(url: str) -> dict[str, int | float | str]:
     with psycopg.connect(_libpq(url), connect_timeout=10) as conn:
         row = conn.execute("""
             SELECT status, rows_read, rows_upserted, rows_rejected, api_reads, api_writes, sql_statements,
-                   extract(epoch FROM finished_at - started_at)::float8
+                   extract(epoch FROM finished_at - started_at)::float8, unchanged
             FROM sheets_sync_log ORDER BY id DESC LIMIT 1
         """).fetchone()
     if row is None:
         return {}
     keys = ("status", "rows_read", "rows_upserted", "rows_rejected", "api_reads", "api_writes",
-            "sql_statements", "seconds")
+            "sql_statements", "seconds", "unchanged")
     return dict(zip(keys, row, strict=True))

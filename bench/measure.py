@@ -69,6 +69,8 @@ class Figures:
     cpu_seconds: float | None = None
     """CPU time (user + system) of the product's process over ``seconds``: a busy machine inflates it
     far less than the wall time."""
+    unchanged: bool = False
+    """The cycle recognised the sheet and data as the last successful cycle left them (issue 17)."""
 
     @property
     def is_cycle(self) -> bool:
@@ -193,6 +195,7 @@ class Bench:
                     peak_memory_mb=answer["peak_memory_mb"], status=answer["status"],
                     server_seconds=seq.sheet.server_seconds(), api_calls=calls, cycle_seconds=answer["seconds"],
                     cpu_seconds=answer.get("cpu_seconds"), problems=answer["problems"],
+                    unchanged=bool(answer.get("unchanged")),
                 )
                 error = f": {answer['error']}" if answer.get("error") else ""
                 self.progress(f"daemon {cycle}: {figures.seconds:.2f} s ({figures.status}{error})")
@@ -226,6 +229,7 @@ class Bench:
                 server_seconds=seq.sheet.server_seconds(), api_calls=calls, exit_code=code,
                 cycle_seconds=float(logged["seconds"]) if "seconds" in logged else None,
                 cpu_seconds=answer.get("cpu_seconds"), problems=int(logged.get("rows_rejected", 0)),
+                unchanged=bool(logged.get("unchanged")),
             )
             if code not in _CYCLE_RAN:
                 self.progress(f"run --once failed; the end of its output:\n{log.read_text()[-2000:]}")
@@ -271,6 +275,9 @@ def _notes(run: Run, rounds: list[list[Figures]]) -> list[str]:
     if any(f.cycle == AFTER_JOBS for f in run.figures):
         notes.append(f"process '{AFTER_JOBS}': the second run --once, which also shows what the first run's "
                      "jobs (snapshot, reminders, achievements) wrote")
+    if any(f.unchanged for f in run.figures):
+        notes.append("'unchanged': the cycle found the read, settings, day, code and data version of the last "
+                     "successful cycle in the database, reported its figures and parsed, stored and wrote nothing")
     metadata = sorted({f.cycle for f in run.figures if (f.api_calls or {}).get("spreadsheets.get")})
     if metadata:
         notes.append(f"{', '.join(metadata)}: one of the API reads is spreadsheets.get (the sheet ids of the "

@@ -30,7 +30,8 @@ def _row(f: Figures) -> tuple[str, ...]:
                 "-", "-", "-", "-", "-", "-", f"{f.peak_memory_mb:.0f}", f.status)
     return (f.mode, f.cycle, f"{f.seconds:.2f}", _seconds(f.cycle_seconds), _seconds(outside) + share,
             _seconds(f.cpu_seconds), _seconds(f.server_seconds), str(f.api_reads), str(f.api_writes),
-            str(f.sql_statements), str(f.rows_upserted), str(f.problems), f"{f.peak_memory_mb:.0f}", f.status)
+            str(f.sql_statements), str(f.rows_upserted), str(f.problems), f"{f.peak_memory_mb:.0f}",
+            f"{f.status}, unchanged" if f.unchanged else f.status)
 
 
 def table(run: Run) -> str:

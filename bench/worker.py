@@ -91,6 +91,7 @@ def serve(config: Path, commands: TextIO, out: TextIO) -> None:
                 "problems": result.problem_count, "api_reads": result.api_reads,
                 "api_writes": result.api_writes, "sql_statements": result.sql_statements,
                 "tabs_written": list(result.tabs_written), "peak_memory_mb": peak_memory_mb(),
+                "unchanged": result.unchanged,
             })
     finally:
         context.close()
