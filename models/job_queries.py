@@ -1,4 +1,4 @@
-"""The SQL of the scheduled jobs (``jobs/``), behind plain functions and frozen dataclasses.
+"""The SQL of the scheduled jobs (``jobs/``): the methods of ``SqlJobTransaction``, and frozen dataclasses.
 
 ``SqlJobTransaction`` implements ``models.ports.JobTransaction`` over one connection
 (``Store.job_transaction``), so the jobs never touch SQLAlchemy and a fake of the same
