@@ -195,3 +195,32 @@ def test_years_stamp_the_first_goal_and_new_rows_start_with_their_months():
     inserts = plan.inserts.set_index("rep_id")
     assert (inserts.loc[2, "status"], inserts.loc[2, "signups"], inserts.loc[2, "goal_set_at"]) == ("missed", 125, None)
     assert (inserts.loc[3, "status"], inserts.loc[3, "signups"], inserts.loc[3, "goal_set_by"]) == ("active", 0, USER)
+
+
+maybe_goal = st.one_of(st.none(), st.integers(0, 50))
+
+
+@given(st.lists(st.fixed_dictionaries({
+    "signup_goal": maybe_goal, "revenue_goal": maybe_goal, "bonus_tier_goal": st.one_of(st.none(), st.integers(0, 6)),
+    "signups": maybe_goal, "revenue": maybe_goal, "stored_signup_goal": maybe_goal, "stored_revenue_goal": maybe_goal,
+    "stored_bonus_tier_goal": st.one_of(st.none(), st.integers(0, 6)), "stored_signups": st.integers(0, 50),
+    "stored_revenue": st.integers(0, 50), "set": st.booleans(),
+}), min_size=1, max_size=20))
+def test_rows_the_database_does_not_read_back_would_change_nothing(rows):
+    """``upserts._MONTH_CANDIDATES`` reads only stored rows where a typed value differs from the
+    stored one, or a goal is typed on a row never set: a narrowing, never a rule. The plan,
+    given every other stored row, changes nothing and refuses nothing."""
+    skipped = []
+    for number, row in enumerate(rows):
+        differs = any(row[f] is not None and row[f] != row[f"stored_{f}"] for f in
+                      ("signup_goal", "revenue_goal", "bonus_tier_goal", "signups", "revenue"))
+        never_set = not row["set"] and (row["signup_goal"] is not None or row["revenue_goal"] is not None)
+        if not (differs or never_set):
+            skipped.append({k: v for k, v in row.items() if k != "set"}
+                           | {"goal_id": number + 1, "stored_goal_set_at": EARLIER if row["set"] else None,
+                              "stored_goal_set_by": USER if row["set"] else None})
+    if not skipped:
+        return
+    for rules, now in ((LOCKED, AFTER), (RULES, BEFORE)):
+        plan = plan_months(candidates(*skipped), rules=rules, now=now, user=USER)
+        assert plan.empty and plan.locked == ()
