@@ -42,12 +42,20 @@ Marker ``db``: set on every test that reaches PostgreSQL, by the fixtures it use
 above lead to ``database_server_url``) or by hand (``@pytest.mark.db``) on a test that starts
 the embedded server itself (the ``demo`` command, ``models.embedded``). ``pytest -m "not db"``
 runs the rest, which never starts or connects to a database.
+
+Marker ``process``: set by hand (``@pytest.mark.process``) on a test that starts another process
+(the command line, a wheel build, a writer it kills), or by a fixture that does (``installed``).
+A test marked neither ``db`` nor ``process`` that starts one fails, naming the marker, so
+``pytest -m "not db and not process"`` -- the pure suite -- runs in this process alone.
+
+How many examples the property tests draw: ``tests/profiles.py`` (``GOALS_TEST_PROFILE``).
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -77,12 +85,15 @@ from sqlalchemy.orm import Session  # noqa: E402
 from models.engine import ENV_URL, make_engine, normalise_url, url_for_database  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from models.settings import Settings  # noqa: E402
+from tests import profiles  # noqa: E402
 
 pytest_plugins = ["tests.sheets_api.fixtures", "tests.jobs.mailbox"]
 
 TEST_URL_ENV = "GOALS_TEST_DATABASE_URL"
 DATABASE_FIXTURE = "database_server_url"
 """Every database fixture depends on this one: a test that (transitively) uses it needs PostgreSQL."""
+PROCESS_FIXTURES = frozenset({"installed"})
+"""Fixtures that start processes: a test using one is marked ``process``."""
 TEST_PGDATA = ROOT / "var" / "test-pgdata"
 _PREFIX = f"goals_t{os.getpid()}_"
 _counter = itertools.count(1)
@@ -131,11 +142,37 @@ def _drop_stale_databases(server_url: str) -> None:
             _drop_database(server_url, name)
 
 
+profiles.load()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark ``db`` every test whose fixtures (directly or through others) reach the test server."""
+    """Mark ``db`` every test whose fixtures (directly or through others) reach the test server,
+    ``process`` every test whose fixtures start processes."""
     for item in items:
-        if DATABASE_FIXTURE in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if DATABASE_FIXTURE in fixtures:
             item.add_marker(pytest.mark.db)
+        if PROCESS_FIXTURES.intersection(fixtures):
+            item.add_marker(pytest.mark.process)
+
+
+@pytest.fixture(autouse=True)
+def _no_process_unless_marked(request: pytest.FixtureRequest) -> Iterator[None]:
+    """In a test marked neither ``db`` nor ``process``, starting a process fails the test: the
+    pure suite's promise is kept by a check, not by care."""
+    if request.node.get_closest_marker("db") or request.node.get_closest_marker("process"):
+        yield
+        return
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        # pytest.fail raises a BaseException: code under test that catches errors does not hide it
+        pytest.fail(f"{request.node.nodeid} starts a process: mark it @pytest.mark.process")
+
+    with pytest.MonkeyPatch.context() as patch:  # its own: a test's monkeypatch.undo() keeps this
+        patch.setattr(subprocess.Popen, "_execute_child", refuse)
+        for name in ("fork", "forkpty", "posix_spawn", "posix_spawnp", "system"):
+            patch.setattr(os, name, refuse)
+        yield
 
 
 @pytest.fixture(autouse=True)

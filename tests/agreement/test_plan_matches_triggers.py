@@ -31,10 +31,12 @@ from models.rules.progress import is_complete, progress_percent
 from models.settings import BonusSettings
 from models.upserts import month_frame, upsert_months
 from tests.oracles import live_streak
+from tests.profiles import scaled
 
 UTC_ZONE = ZoneInfo("UTC")
 DEADLINE = goal_deadline(2026, 11, 6, UTC_ZONE)
-db_settings = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+db_settings = settings(max_examples=scaled(120), deadline=None,
+                       suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 goals = st.one_of(st.none(), st.integers(min_value=0, max_value=40))
 money = st.one_of(st.none(), st.integers(min_value=0, max_value=400_000).map(lambda c: Decimal(c) / 100))

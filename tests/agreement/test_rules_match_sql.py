@@ -20,11 +20,13 @@ from models.migrate import write_app_settings
 from models.rules.pace import expected_fraction, pace
 from models.settings import BonusSettings, Settings
 from tests.oracles import bonus_outcome
+from tests.profiles import scaled
 
 percents = st.one_of(st.none(), st.decimals(min_value=0, max_value=400, places=2))
 goals = st.one_of(st.none(), st.integers(min_value=0, max_value=40))
 days = st.dates(min_value=date(2026, 1, 1), max_value=date(2027, 12, 31))
-db_settings = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+db_settings = settings(max_examples=scaled(150), deadline=None,
+                       suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @db_settings

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from bench.sheets_server import BenchSheetsServer, start
+from tests.profiles import scaled
 
 RANGES = "ranges=Reps!A1:B{n}&ranges=Actuals!A1:B3&valueRenderOption=UNFORMATTED_VALUE"
 
@@ -43,9 +44,11 @@ def test_reads_and_writes_from_many_threads_never_break_the_cache_or_serve_stale
                                                 "Actuals": [["Email", "Signups"], ["a", 0]]})
     errors: list[BaseException] = []
 
+    reads = scaled(200)  # 200 under the ci profile, 20 by default (tests/profiles.py)
+
     def reader(sheet: str) -> None:
         try:
-            for n in range(3, 200):  # many cached answers: a write looks through them all
+            for n in range(3, 3 + reads):  # many cached answers: a write looks through them all
                 read(bench_server, sheet, n)
         except BaseException as error:  # reported by the assertion below
             errors.append(error)
@@ -53,12 +56,13 @@ def test_reads_and_writes_from_many_threads_never_break_the_cache_or_serve_stale
     threads = [threading.Thread(target=reader, args=(sheet,)) for sheet in sheets for _ in range(2)]
     for thread in threads:
         thread.start()
-    for value in range(1, 60):  # writes clear the cache while reads fill it
+    writes = range(1, scaled(60))
+    for value in writes:  # writes clear the cache while reads fill it
         write(bench_server, sheets[value % len(sheets)], value)
     for thread in threads:
         thread.join()
     assert not errors, errors[:3]
     assert not any(status != 200 for status in (r.status for r in bench_server.requests))
     for index, sheet in enumerate(sheets):  # every sheet's read shows its last write
-        last = max(v for v in range(1, 60) if v % len(sheets) == index)
+        last = max(v for v in writes if v % len(sheets) == index)
         assert read(bench_server, sheet) == [["Email", "Signups"], ["a", last]]

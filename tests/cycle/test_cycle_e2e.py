@@ -304,6 +304,7 @@ def test_second_cycle_while_one_holds_the_lock_exits_75(setup: tuple[Path, Sprea
     assert query(url, "SELECT count(*) FROM sales_reps") == [(0,)]
 
 
+@pytest.mark.process
 def test_bad_config_exits_2_naming_the_key(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text("timezone: UTC\ngoals:\n  deadline_dya: 6\n", encoding="utf-8")

@@ -50,6 +50,7 @@ def loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
     return sorted(name for name in names if any(m == name or m.startswith(name + ".") for m in modules))
 
 
+@pytest.mark.process
 def test_help_loads_no_library() -> None:
     result, modules = imported("--help")
     assert result.returncode == 0 and "run --once" not in result.stderr and "sync" in modules

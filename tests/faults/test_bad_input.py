@@ -31,6 +31,7 @@ from sheets.cells import SPREADSHEET_ERRORS, key_text
 from sync.clock import parse_now
 from sync.cycle import run_cycle
 from tests.faults.support import MemoryBackend, query
+from tests.profiles import scaled
 
 NOW = "2026-11-03T09:00"
 HEADERS = {
@@ -214,7 +215,7 @@ def _stored(url: str, emails: list[str]) -> dict[str, Any]:
     return {"reps": reps, "months": {(e, y, m): rest for e, y, m, *rest in months}}
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=scaled(30), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(case=cases())
 def test_any_tabs_never_crash_a_cycle_and_every_good_row_lands(case: Case, cycle_on_db: Callable[..., Any],
@@ -245,7 +246,7 @@ def test_any_tabs_never_crash_a_cycle_and_every_good_row_lands(case: Case, cycle
 chaos_grid = st.lists(st.lists(junk_cell, max_size=8), max_size=12)
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=scaled(10), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(grids=st.fixed_dictionaries({tab: st.one_of(st.none(), chaos_grid)
                                     for tab in ("Reps", "Monthly Goals", "Yearly Goals", "Actuals")}))

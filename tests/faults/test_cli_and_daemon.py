@@ -207,6 +207,7 @@ def test_sigterm_during_a_long_retry_wait_stops_the_daemon_within_seconds(
     assert monthly(fresh_db_url) == {}
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("command", [("run", "--once"), ("status",), ("db", "upgrade")])
 def test_a_database_port_that_is_not_a_number_is_a_config_error(write_config: Callable[..., Path],
                                                                  command: tuple[str, ...]) -> None:

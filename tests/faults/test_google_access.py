@@ -207,6 +207,7 @@ def test_a_revoked_key_shows_the_token_endpoints_own_words(
     assert str(sheets_service_account.path) in str(failure.value)
 
 
+@pytest.mark.process
 def test_gcloud_application_default_login_is_found(
         google_sheets_settings: Callable[..., SheetsSettings], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -147,6 +147,7 @@ def with_password(url: str) -> str:
     return make_url(url).set(username="postgres", password=DB_PASSWORD).render_as_string(hide_password=False)
 
 
+@pytest.mark.process
 def test_no_secret_when_the_database_is_unreachable(write_config: Callable[..., Path], google_sheet: GoogleSheet,
                                                      sheets_service_account: ServiceAccount) -> None:
     secrets = secrets_of(sheets_service_account)
@@ -267,6 +268,7 @@ def test_a_password_in_the_database_url_query_is_masked_everywhere(
     assert_no_secret("sheets_sync_log.error", str(stored), [QUERY_PASSWORD])
 
 
+@pytest.mark.process
 def test_a_config_type_error_does_not_echo_a_secret(write_config: Callable[..., Path]) -> None:
     config = write_config("", database=f"postgresql://goals:{DB_PASSWORD}@127.0.0.1/goals",
                           timezone=f"postgres://goals:{DB_PASSWORD}@db.example.com/goals?password={QUERY_PASSWORD}",

@@ -167,6 +167,7 @@ def test_the_daemon_speaks_the_systemd_notify_protocol(
     assert stopping[-1][1] == {"STOPPING": "1", "STATUS": "stopping"}
 
 
+@pytest.mark.process
 def test_the_daemon_without_a_metrics_port_does_not_load_prometheus_client() -> None:
     probe = subprocess.run(
         [sys.executable, "-c", "import sys, sync.cli, sync.daemon; print('prometheus_client' in sys.modules)"],
@@ -174,6 +175,7 @@ def test_the_daemon_without_a_metrics_port_does_not_load_prometheus_client() -> 
     assert probe.stdout.strip() == "False"
 
 
+@pytest.mark.process
 def test_a_metrics_port_in_use_stops_the_start_with_a_plain_message(write_config: Callable[..., Path]) -> None:
     config = write_config("postgresql://goals@127.0.0.1:1/goals")  # never reached: the port check comes first
     with socket.socket() as taken:

@@ -43,6 +43,7 @@ def test_the_unit_is_a_notify_service_with_a_watchdog(unit: str) -> None:
     assert command[2:4] == ["--config", CONFIG] and "--metrics-port" in command
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("unit", UNITS)
 def test_systemd_analyze_verify_accepts_the_unit(unit: str, tmp_path: Path) -> None:
     if shutil.which("systemd-analyze") is None:

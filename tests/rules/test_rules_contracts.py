@@ -1,5 +1,7 @@
 """The rules' names agree with the database's check constraints and columns."""
 
+import pytest
+
 from models import tables
 from models.rules.achievements import ACHIEVEMENT_TYPES, Achievement
 from models.rules.deadlines import REMINDER_TYPES
@@ -20,6 +22,7 @@ def test_achievement_row_has_real_columns():
     assert set(row) <= columns
 
 
+@pytest.mark.process
 def test_rules_import_nothing_heavy():
     import subprocess
     import sys

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sheets.cells import SPREADSHEET_ERRORS, number_from_text
 from sheets.inputs import FRAME_COLUMNS, INPUT_KINDS, a1
 from sheets.parse import parse_inputs, parse_tab
+from tests.profiles import scaled
 
 HEADER_WORDS = ["Email", "Name", "Team", "Title", "Active", "Monthly Signup Goal", "Yearly Signup Goal", "Year",
                 "Month", "Signup Goal", "Revenue Goal", "Bonus Tier Goal", "Signups", "Revenue", "Notes",
@@ -71,7 +72,7 @@ EXPECTED_DTYPES = {"email": "string", "name": "string", "team": "string", "title
                    "row": "int64"}
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(grids=st.fixed_dictionaries({kind: tab_grid(kind) for kind in INPUT_KINDS}),
        known=st.frozensets(st.sampled_from(["ana@example.com", "bo@example.com", "ANA@EXAMPLE.COM"])))
 def test_parser_never_raises_and_always_returns_well_formed_frames(grids: dict, known: frozenset[str]) -> None:
@@ -168,7 +169,7 @@ def actuals_sheet(draw: st.DrawFn) -> tuple[int, list[list[Cell] | None]]:
     return leading, body
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sheet=actuals_sheet(), trim=st.booleans())
 def test_every_bad_cell_is_reported_at_its_a1_reference_and_every_good_row_lands(
     sheet: tuple[int, list[list[Cell] | None]], trim: bool,

@@ -306,6 +306,7 @@ while True:
 """
 
 
+@pytest.mark.process
 @pytest.mark.slow
 def test_killing_the_writer_at_any_moment_never_leaves_a_broken_workbook(workbook: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}

@@ -262,7 +262,11 @@ def read_values(book: Spreadsheet, text: str, value_render: str, date_render: st
     end_row = min(where.end_row or tab.row_count, tab.row_count)
     end_column = min(where.end_column or tab.column_count, tab.column_count)
     rows: list[list[Any]] = []
+    occupied = {r for r, _ in tab.cells}  # a read of a whole grid is mostly rows without a cell
     for r in range(where.start_row, end_row):
+        if r not in occupied:
+            rows.append([_EMPTY] * (end_column - where.start_column))
+            continue
         row = [_render(tab, r, c, value_render, date_render) for c in range(where.start_column, end_column)]
         rows.append(row)
     if major == "COLUMNS":
