@@ -105,8 +105,11 @@ def _achievement_line(item: Announcement, settings: Settings, *, own: bool) -> s
         return f"reached {who} {period} {scope}revenue goal: {money} ({_percent(item.percent_achieved)})"
     if kind == "bonus_tier_unlocked":
         tier = item.bonus_tier or 0
-        return (f"unlocked bonus tier {tier} ({tier_name(tier, settings.goals.bonus.tiers)}) for {period}: "
-                f"{_money(item.bonus_amount)} bonus")
+        unlocked = f"unlocked bonus tier {tier} ({tier_name(tier, settings.goals.bonus.tiers)}) for {period}"
+        goal = item.bonus_tier_goal
+        if goal is not None and tier < goal:  # the bonus is paid from the goal tier (the Summary shows 0)
+            return f"{unlocked}: the bonus pays from tier {goal}, {'your' if own else 'their'} Bonus Tier Goal"
+        return f"{unlocked}: {_money(item.bonus_amount)} bonus"
     if kind == "streak_milestone":
         return f"met every goal {item.milestone} months in a row (streak reached in {period})"
     if kind == "perfect_month":

@@ -184,6 +184,8 @@ class Announcement:
     recognition_type: str | None
     revoked_reason: str | None = None
     announced_on: str | None = None
+    bonus_tier_goal: int | None = None
+    """The month's Bonus Tier Goal as it is now: a tier below it pays no bonus."""
 
 
 def announcement_columns(correction: bool = False) -> str:
@@ -192,7 +194,9 @@ def announcement_columns(correction: bool = False) -> str:
     return f"""
         a.id, a.sales_rep_id, r.name, r.email, a.achievement_type, a.achievement_year, a.achievement_month,
         a.goal_value, a.actual_value, a.percent_achieved, a.bonus_tier, a.bonus_amount, a.milestone,
-        {done}, a.revoked_reason, a.recognition_type
+        {done}, a.revoked_reason, a.recognition_type,
+        (SELECT g.bonus_tier_goal FROM rep_monthly_goals g WHERE g.sales_rep_id = a.sales_rep_id
+            AND g.goal_year = a.achievement_year AND g.goal_month = a.achievement_month)
     """
 
 
