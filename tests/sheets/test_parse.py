@@ -9,6 +9,7 @@ import pytest
 
 from sheets.inputs import FRAME_COLUMNS
 from sheets.parse import TabResult, parse_inputs, parse_tab
+from tests.profiles import scaled
 
 ACTUALS_HEADER = ["Email", "Year", "Month", "Signups", "Revenue"]
 MONTHLY_HEADER = ["Email", "Year", "Month", "Signup Goal", "Revenue Goal", "Bonus Tier Goal"]
@@ -463,17 +464,18 @@ def test_problems_are_in_sheet_order() -> None:
 
 
 def test_parses_100k_actuals_rows_exactly() -> None:
-    emails = [f"rep{i}@example.com" for i in range(4200)]
+    reps = scaled(4200)  # 100,800 rows under the ci profile, 10,080 by default (tests/profiles.py)
+    emails = [f"rep{i}@example.com" for i in range(reps)]
     grid: list[list[object]] = [list(ACTUALS_HEADER)]
     grid += [[email, 2025 + m // 12, m % 12 + 1, (i * 7 + m) % 60 / 2, round((i * 31 + m) * 1.37, 2)]
              for i, email in enumerate(emails) for m in range(24)]
     parsed = parse_inputs({"actuals": grid}, {}, known_emails=frozenset(emails))
     tab = parsed.tabs["actuals"]
-    assert tab is not None and len(tab.frame) == 100_800
+    assert tab is not None and len(tab.frame) == reps * 24
     assert [p for p in parsed.problems if p.tab == "Actuals"] == []
     last = tab.frame.iloc[-1]
-    assert (last["email"], int(last["year"]), int(last["month"])) == ("rep4199@example.com", 2026, 12)
-    assert float(last["signups"]) == (4199 * 7 + 23) % 60 / 2
+    assert (last["email"], int(last["year"]), int(last["month"])) == (f"rep{reps - 1}@example.com", 2026, 12)
+    assert float(last["signups"]) == ((reps - 1) * 7 + 23) % 60 / 2
 
 
 # --- pasted control characters and invisible characters (issue 16) ------------------------------------
