@@ -45,13 +45,16 @@ class Daemon:
             text=True,
         )
         self.lines: list[str] = []
-        self._queue: queue.Queue[str | None] = queue.Queue()
+        self.arrived: list[float] = []
+        """When each of ``lines`` arrived (``time.monotonic``)."""
+        self.exited_at = 0.0
+        self._queue: queue.Queue[tuple[float, str] | None] = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
 
     def _pump(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
-            self._queue.put(line.rstrip("\n"))
+            self._queue.put((time.monotonic(), line.rstrip("\n")))
         self._queue.put(None)
 
     def wait_for(self, text: str, timeout: float = 30.0) -> str:
@@ -59,12 +62,12 @@ class Daemon:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                line = self._queue.get(timeout=0.1)
+                item = self._queue.get(timeout=0.1)
             except queue.Empty:
                 continue
-            if line is None:
+            if item is None:
                 break
-            self.lines.append(line)
+            line = self._keep(item)
             if text in line:
                 return line
         raise AssertionError(f"no log line with {text!r}; the log was:\n" + "\n".join(self.lines))
@@ -76,11 +79,17 @@ class Daemon:
         if twice:
             time.sleep(0.05)
             self.process.send_signal(signum)
-        code = self.process.wait(timeout=30)
-        elapsed = time.monotonic() - started
-        while (line := self._queue.get(timeout=5)) is not None:
-            self.lines.append(line)
-        return code, elapsed
+        code = self.process.wait(timeout=60)
+        self.exited_at = time.monotonic()
+        while (item := self._queue.get(timeout=5)) is not None:
+            self._keep(item)
+        return code, self.exited_at - started
+
+    def _keep(self, item: tuple[float, str]) -> str:
+        arrived, line = item
+        self.arrived.append(arrived)
+        self.lines.append(line)
+        return line
 
     def kill(self) -> None:
         """Make sure the process is gone (test clean-up)."""
@@ -156,9 +165,12 @@ def test_sigterm_mid_cycle_finishes_the_cycle_then_exits(
         process.wait_for("sync cycle starting")
         time.sleep(0.3)
         code, seconds = process.stop()
-    assert code == 0 and seconds < STOP_WITHIN_SECONDS + 5, (code, seconds, process.lines)
+    assert code == 0, (code, seconds, process.lines)
     finished = [i for i, line in enumerate(process.lines) if "cycle success" in line]
     assert finished, process.lines  # the step finished...
+    # ...and the daemon left soon after it; how long the cycle itself took depends on the machine's load.
+    after_cycle = process.exited_at - process.arrived[finished[0]]
+    assert after_cycle < STOP_WITHIN_SECONDS, (after_cycle, process.lines)
     assert not any(" done in " in line for line in process.lines[finished[0]:])  # ...and no new one began
     store = _consistent(fresh_db_url)
     assert rows(store, "SELECT count(*) FROM rep_monthly_goals") == [(1500,)]
