@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -41,10 +42,13 @@ from sync.output_tables import (
     summary_table,
     with_cell_budget,
 )
-from sync.reuse import CycleMemo, collector_paused, input_fingerprint
+from sync.reuse import CycleMemo, StoredRows, collector_paused, input_fingerprint, row_hashes, rows_to_store
 from sync.team_tables import team_table
 
 if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
     from models.fingerprints import LastCycle
 
 log = logging.getLogger("sync.cycle")
@@ -108,10 +112,18 @@ class _Cycle:
             read = read_input(self.backend, list(titles.values()))
             reads = self.backend.request_count - self.requests_before
             fingerprint = input_fingerprint(read.digest, settings, today)
+            context, kept, self.memo.stored = input_fingerprint("", settings, today), self.memo.stored, None
+            in_database = None
             if not self.dry_run:
                 last, version = tx.last_cycle_fingerprint(self.target)
                 if last is not None and last.fingerprint == fingerprint and last.data_version == version:
+                    self.memo.stored = kept
                     return self._logged(self._unchanged(tx, last, reads))
+                # Nothing but this process's last committed cycle wrote since, on the same day with the
+                # same settings: the database holds what that cycle stored, so unchanged rows can stay.
+                if kept is not None and last is not None and (kept.fingerprint, kept.context, version) == (
+                        last.fingerprint, context, last.data_version):
+                    in_database = kept.hashes
                 start = tx.start_data_version(version)
             from sheets.parse import parse_inputs  # pandas and numpy: only for a cycle that parses
 
@@ -121,7 +133,7 @@ class _Cycle:
             parsed = parse_inputs({kind: grids.get(title) for kind, title in titles.items()}, titles,
                                   known_emails=tx.known_emails(), header_aliases=settings.sheets.headers,
                                   memo=self.memo.parse)
-            stored = _store_inputs(tx, parsed, settings, now, user)
+            stored = _store_inputs(tx, parsed, settings, now, user, in_database=in_database)
             stored.add("derived values (tiers, yearly totals, month close, roll-ups)",
                        tx.refresh_derived(settings, now=now, year=today.year, month=today.month))
             # Only the first max_error_rows problems are kept (Sync Errors, the log, the result); a
@@ -162,6 +174,8 @@ class _Cycle:
                                      seconds=time.monotonic() - self.started,
                                      sql_statements=self.store.statement_count - self.statements_before + 1)
                     tx.amend_cycle_log(log_id, result)
+        if not self.dry_run and not stored.locked:  # committed: the database holds these rows now
+            self.memo.stored = StoredRows(fingerprint, context, stored.hashes)
         return self._logged(result)
 
     def _unchanged(self, tx: CycleTransaction, last: LastCycle, reads: int) -> CycleResult:
@@ -250,6 +264,10 @@ class _Stored:
     written: dict[str, int] = field(default_factory=dict)
     staged: int = 0
     problems: list[Problem] = field(default_factory=list)
+    hashes: dict[str, np.ndarray] = field(default_factory=dict)
+    """Each input frame's row hashes (``sync.reuse.row_hashes``)."""
+    locked: bool = False
+    """Some edit was refused (``goals.lock_after_deadline``): it must be refused, and said, again."""
 
     def add(self, part: str, written: int, staged: int = 0) -> None:
         self.written[part] = self.written.get(part, 0) + written
@@ -257,27 +275,37 @@ class _Stored:
 
 
 def _store_inputs(tx: CycleTransaction, parsed: ParsedInputs, settings: Settings, now: datetime,
-                  user: uuid.UUID) -> _Stored:
-    """Upsert every usable input tab."""
+                  user: uuid.UUID, *, in_database: Mapping[str, np.ndarray] | None = None) -> _Stored:
+    """Upsert every usable input tab; with ``in_database`` (the row hashes the database holds as stored,
+    ``sync.reuse.StoredRows``), only the rows that differ from them."""
     from models.upserts import month_frame
 
     stored = _Stored(problems=list(parsed.problems))
+
+    def changed(part: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+        stored.hashes[part] = hashes = row_hashes(frame)
+        rows = rows_to_store(frame, hashes, (in_database or {}).get(part))
+        return rows, len(frame) - len(rows)
+
     reps = parsed.tabs.get("reps")
     if reps is not None:
-        counts = tx.upsert_reps(reps.frame)
-        stored.add("reps", counts.written, counts.staged)
+        rows, same = changed("reps", reps.frame)
+        counts = tx.upsert_reps(rows)
+        stored.add("reps", counts.written, counts.staged + same)
     # Default rows first, so a blank or rejected Signup Goal keeps the rep's default.
     today = local_date(now, settings.tz)
     stored.add("default month and year rows", tx.ensure_period_rows(settings, year=today.year, month=today.month))
     monthly, actuals = parsed.tabs.get("monthly_goals"), parsed.tabs.get("actuals")
     if monthly is not None or actuals is not None:
-        frame = month_frame(monthly.frame if monthly else None, actuals.frame if actuals else None)
+        rows, same = changed("months", month_frame(monthly.frame if monthly else None,
+                                                   actuals.frame if actuals else None))
         counts, locked = tx.upsert_months(
-            frame, now=now, deadline_day=settings.goals.deadline_day, timezone=settings.timezone,
+            rows, now=now, deadline_day=settings.goals.deadline_day, timezone=settings.timezone,
             system_user=user, lock_after_deadline=settings.goals.lock_after_deadline,
             bonus=settings.goals.bonus,
         )
-        stored.add("monthly goals and actuals", counts.written, counts.staged)
+        stored.add("monthly goals and actuals", counts.written, counts.staged + same)
+        stored.locked = bool(locked)
         if monthly is not None:
             stored.problems += [
                 Problem(monthly.title, monthly.cell(edit.goal_row, edit.field), edit.email, edit.value,
@@ -288,8 +316,9 @@ def _store_inputs(tx: CycleTransaction, parsed: ParsedInputs, settings: Settings
             ]
     yearly = parsed.tabs.get("yearly_goals")
     if yearly is not None:
-        counts = tx.upsert_years(yearly.frame, now=now, timezone=settings.timezone, system_user=user)
-        stored.add("yearly goals", counts.written, counts.staged)
+        rows, same = changed("years", yearly.frame)
+        counts = tx.upsert_years(rows, now=now, timezone=settings.timezone, system_user=user)
+        stored.add("yearly goals", counts.written, counts.staged + same)
     return stored
 
 

@@ -9,6 +9,10 @@
   (``ParseMemo``), each Summary row, Team pace, the Leaderboard, History and Charts tables
   of unchanged inputs (``RowMemo``), so that a cycle over a partly changed sheet recomputes
   only what changed.
+- Within a daemon, for a sheet that changed in a few rows (``StoredRows``): when nothing but
+  this process's last committed cycle wrote to the database since, only the input rows whose
+  values differ from what that cycle stored are staged again; the rest already are in the
+  database, exactly as the sheet holds them.
 - ``collector_paused``: no cyclic garbage collection during a cycle.
 """
 
@@ -32,6 +36,9 @@ from sheets.inputs import InputKind
 from sheets.outputs import RawGrid
 
 if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
     from sheets.parse import TabResult
 
 _ROOT = Path(__file__).resolve().parent.parent
@@ -169,6 +176,33 @@ class Reused:
 _MISSING = object()
 
 
+@dataclass(frozen=True)
+class StoredRows:
+    """What this process's last committed cycle stored: a hash per staged row of each input frame,
+    with the fingerprint it saved and its context (settings, day, code: ``input_fingerprint``
+    of no read)."""
+
+    fingerprint: str
+    context: str
+    hashes: Mapping[str, np.ndarray]
+
+
+def row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """A 64-bit hash of each row's values (the sheet row number included)."""
+    import pandas as pd
+
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+
+def rows_to_store(frame: pd.DataFrame, hashes: np.ndarray, stored: np.ndarray | None) -> pd.DataFrame:
+    """The rows of ``frame`` whose hash is not among those ``stored`` (all of them without ``stored``)."""
+    if stored is None:
+        return frame
+    import numpy as np
+
+    return frame[~np.isin(hashes, stored)]
+
+
 @dataclass
 class CycleMemo:
     """What a long-running process remembers from one cycle to the next, to skip work whose
@@ -182,3 +216,4 @@ class CycleMemo:
     history: RowMemo = field(default_factory=RowMemo)
     charts: RowMemo = field(default_factory=RowMemo)
     manager_history: ManagerHistory | None = None
+    stored: StoredRows | None = None

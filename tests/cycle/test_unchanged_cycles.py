@@ -8,7 +8,7 @@ it remembers is only what the database keeps.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ from models.store import Store
 from models.values import CycleResult
 from sheets.google import GoogleSheetsBackend
 from sync.cycle import run_cycle
+from sync.reuse import CycleMemo
 from tests.faults.support import GoogleSheet, execute, query, workbook
 from tests.sheets_api.server import FakeSheetsServer
 
@@ -124,3 +125,56 @@ def test_a_database_change_by_anyone_is_seen(cron: Cron, change: str) -> None:
     assert query(cron.url, "SELECT name FROM sales_reps WHERE email = 'ann@example.com'")[0][0] == name
     assert summary_row(cron, "ann@example.com")[0] == name
     assert cron.cycle(NOW + timedelta(minutes=2)).unchanged
+
+
+class Daemon(Cron):
+    """Cycles in one long-running process: one store, backend and memo, as the daemon runs them."""
+
+    def __init__(self, server: FakeSheetsServer, settings_factory: Callable[..., Settings], url: str) -> None:
+        super().__init__(server, settings_factory, url)
+        self.memo = CycleMemo()
+        settings = self.settings()
+        self.store = Store.open(settings)
+        self.backend = GoogleSheetsBackend(settings.sheets, environ={})
+
+    def cycle(self, now: datetime) -> CycleResult:
+        self.server.clear_requests()
+        result = run_cycle(self.settings(), self.store, self.backend, now, memo=self.memo)
+        self.writes = sum(self.server.count(kind) for kind in WRITES)
+        assert result.status in ("success", "partial"), result.error
+        return result
+
+
+@pytest.fixture
+def daemon(sheets_server: FakeSheetsServer, settings_factory: Callable[..., Settings],
+           fresh_db_url: str) -> Iterator[Daemon]:
+    runner = Daemon(sheets_server, settings_factory, fresh_db_url)
+    try:
+        assert not runner.cycle(NOW).unchanged
+        yield runner
+    finally:
+        runner.store.dispose()
+
+
+def test_a_daemon_stores_a_changed_cell_and_keeps_the_rest(daemon: Daemon) -> None:
+    tabs = workbook()
+    tabs["Actuals"][2][3] = 11  # ben's signups
+    daemon.sheet.put(tabs)
+    result = daemon.cycle(NOW + timedelta(minutes=1))
+    assert not result.unchanged and result.rows_upserted >= 1 and daemon.writes == 1
+    assert summary_row(daemon, "ben@example.com")[3] == 11
+    assert query(daemon.url, "SELECT signups_actual FROM rep_monthly_goals g JOIN sales_reps r ON r.id = "
+                             "g.sales_rep_id WHERE r.email = 'ben@example.com' AND goal_month = 11") == [(11,)]
+    assert daemon.cycle(NOW + timedelta(minutes=2)).unchanged
+
+
+def test_a_daemon_stores_every_row_again_once_someone_else_wrote(daemon: Daemon) -> None:
+    # Someone renames a rep in psql, and the sheet changes elsewhere: the rows this process stored are
+    # no longer what the database holds, so every row is stored again and the name comes back.
+    execute(daemon.url, "UPDATE sales_reps SET name = 'Someone Else' WHERE email = 'ann@example.com'")
+    tabs = workbook()
+    tabs["Actuals"][2][3] = 11
+    daemon.sheet.put(tabs)
+    assert not daemon.cycle(NOW + timedelta(minutes=1)).unchanged
+    assert query(daemon.url, "SELECT name FROM sales_reps WHERE email = 'ann@example.com'") == [("Ann Archer",)]
+    assert summary_row(daemon, "ann@example.com")[0] == "Ann Archer"
