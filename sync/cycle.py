@@ -267,7 +267,8 @@ class _Stored:
     hashes: dict[str, np.ndarray] = field(default_factory=dict)
     """Each input frame's row hashes (``sync.reuse.row_hashes``)."""
     locked: bool = False
-    """Some edit was refused (``goals.lock_after_deadline``): it must be refused, and said, again."""
+    """Some edit was refused (``goals.lock_after_deadline``): it must be refused, and said, again (or
+    a frame could not be hashed): the next cycle stores every row."""
 
     def add(self, part: str, written: int, staged: int = 0) -> None:
         self.written[part] = self.written.get(part, 0) + written
@@ -283,7 +284,11 @@ def _store_inputs(tx: CycleTransaction, parsed: ParsedInputs, settings: Settings
     stored = _Stored(problems=list(parsed.problems))
 
     def changed(part: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-        stored.hashes[part] = hashes = row_hashes(frame)
+        try:
+            stored.hashes[part] = hashes = row_hashes(frame)
+        except (TypeError, ValueError):  # a value pandas cannot hash: store every row, now and next time
+            stored.locked = True
+            return frame, 0
         rows = rows_to_store(frame, hashes, (in_database or {}).get(part))
         return rows, len(frame) - len(rows)
 
@@ -305,7 +310,7 @@ def _store_inputs(tx: CycleTransaction, parsed: ParsedInputs, settings: Settings
             bonus=settings.goals.bonus,
         )
         stored.add("monthly goals and actuals", counts.written, counts.staged + same)
-        stored.locked = bool(locked)
+        stored.locked = stored.locked or bool(locked)
         if monthly is not None:
             stored.problems += [
                 Problem(monthly.title, monthly.cell(edit.goal_row, edit.field), edit.email, edit.value,
