@@ -8,31 +8,55 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, text
 
 from models.settings import BonusSettings
 
+# The reps with no row for the month (a read: which of them get one is plan_default_months's).
+_REPS_WITHOUT_MONTH = text("""
+    SELECT r.id, r.is_active, r.monthly_signup_goal
+    FROM sales_reps r
+    WHERE NOT EXISTS (
+        SELECT 1 FROM rep_monthly_goals g
+        WHERE g.sales_rep_id = r.id AND g.goal_year = :year AND g.goal_month = :month
+    )
+""")
+
+# The default rows as the plan gives them, written as they are.
+_INSERT_DEFAULT_MONTHS = text("""
+    INSERT INTO rep_monthly_goals (sales_rep_id, goal_year, goal_month, signup_goal, deadline)
+    SELECT p.rep_id, :year, :month, p.signup_goal, p.deadline
+    FROM unnest(CAST(:rep_id AS int[]), CAST(:signup_goal AS int[]), CAST(:deadline AS timestamptz[]))
+         AS p(rep_id, signup_goal, deadline)
+    ON CONFLICT ON CONSTRAINT idx_monthly_goals_rep_period DO NOTHING
+""")
+
 
 def ensure_period_rows(connection: Connection, *, year: int, month: int, deadline_day: int, timezone: str) -> int:
-    """Give every active rep a row for the current month (goal from the rep's default, not yet
-    set by anyone) and a row for every year it has months in (yearly goal from the rep's default).
+    """Give every active rep a row for the current month (``plan_default_months`` decides: goal
+    from the rep's default, not yet set by anyone) and a row for every year it has months in
+    (yearly goal from the rep's default).
 
-    Only missing rows are inserted (an anti-join first, so an unchanged roster costs one scan),
-    and a new year row starts with its final values (its months' sums; ``missed`` when the year
+    Only missing rows are read and inserted (an anti-join, so an unchanged roster costs one scan
+    and no write), and a new year row starts with its final values (its months' sums; ``missed`` when the year
     is over), so the derived steps after it need not rewrite it.
     """
-    added = connection.execute(text("""
-        INSERT INTO rep_monthly_goals (sales_rep_id, goal_year, goal_month, signup_goal, deadline)
-        SELECT r.id, :year, :month, r.monthly_signup_goal,
-               make_timestamptz(:year, :month, CAST(:deadline_day AS int) + 1, 0, 0, 0, CAST(:tz AS text))
-        FROM sales_reps r
-        WHERE r.is_active AND NOT EXISTS (
-            SELECT 1 FROM rep_monthly_goals g
-            WHERE g.sales_rep_id = r.id AND g.goal_year = :year AND g.goal_month = :month
-        )
-        ON CONFLICT ON CONSTRAINT idx_monthly_goals_rep_period DO NOTHING
-    """), {"year": year, "month": month, "deadline_day": deadline_day, "tz": timezone}).rowcount
+    # Imported here: a cycle over an unchanged sheet never gets this far and never imports pandas.
+    import pandas as pd
+
+    from models.rules.changes import DEFAULT_MONTH_COLUMNS, plan_default_months
+
+    reps = connection.execute(_REPS_WITHOUT_MONTH, {"year": year, "month": month}).all()
+    frame = pd.DataFrame({name: pd.Series([row[i] for row in reps], dtype="object")
+                          for i, name in enumerate(DEFAULT_MONTH_COLUMNS)})
+    plan = plan_default_months(frame, year=year, month=month, deadline_day=deadline_day, tz=ZoneInfo(timezone))
+    added = 0
+    if not plan.empty:
+        added = connection.execute(_INSERT_DEFAULT_MONTHS, {
+            "year": year, "month": month, "rep_id": plan["rep_id"].tolist(),
+            "signup_goal": plan["signup_goal"].tolist(), "deadline": plan["deadline"].tolist()}).rowcount
     added += connection.execute(text("""
         WITH missing AS (
             SELECT DISTINCT g.sales_rep_id, g.goal_year
@@ -119,15 +143,37 @@ def refresh_rep_rollups(connection: Connection, *, year: int, month: int) -> int
     """), {"year": year, "month": month}).rowcount
 
 
+# Open goal rows (a read: which of them close is months_to_close's and years_to_close's).
+_ACTIVE_PERIODS = text("""
+    SELECT 'month' AS kind, id, goal_year, goal_month, status FROM rep_monthly_goals WHERE status = 'active'
+    UNION ALL
+    SELECT 'year', id, goal_year, NULL, status FROM rep_yearly_goals WHERE status = 'active'
+""")
+
+
 def close_past_periods(connection: Connection, *, year: int, month: int) -> int:
-    """Months (and years) that have ended with goals not completed become ``missed``."""
-    closed = connection.execute(text("""
-        UPDATE rep_monthly_goals SET status = 'missed'
-        WHERE status = 'active' AND (goal_year * 12 + goal_month) < (:year * 12 + :month)
-    """), {"year": year, "month": month}).rowcount
-    closed += connection.execute(text("""
-        UPDATE rep_yearly_goals SET status = 'missed' WHERE status = 'active' AND goal_year < :year
-    """), {"year": year}).rowcount
+    """Months (and years) that have ended with goals not completed become ``missed``
+    (``months_to_close``, ``years_to_close`` decide; the open rows are read in one statement and
+    a write is sent only when something closes)."""
+    import pandas as pd
+
+    from models.rules.changes import months_to_close, years_to_close
+
+    rows = connection.execute(_ACTIVE_PERIODS).all()
+    periods = pd.DataFrame({name: pd.Series([row[i] for row in rows], dtype="object")
+                            for i, name in enumerate(("kind", "id", "year", "month", "status"))})
+    is_month = (periods["kind"] == "month").to_numpy(dtype=bool)
+    months = months_to_close(periods[is_month], year=year, month=month)
+    years = years_to_close(periods[~is_month], year=year)
+    closed = 0
+    if not months.empty:
+        closed += connection.execute(text(
+            "UPDATE rep_monthly_goals SET status = 'missed' WHERE id = ANY(CAST(:ids AS int[]))"),
+            {"ids": months.tolist()}).rowcount
+    if not years.empty:
+        closed += connection.execute(text(
+            "UPDATE rep_yearly_goals SET status = 'missed' WHERE id = ANY(CAST(:ids AS int[]))"),
+            {"ids": years.tolist()}).rowcount
     return closed
 
 

@@ -288,3 +288,39 @@ def plan_years(candidates: pd.DataFrame, *, now: datetime, tz: ZoneInfo, user: u
         "status": np.where(new["year"].to_numpy(dtype=np.int64) < this_year, "missed", "active"),
     })
     return RowPlan(updates[changed].reset_index(drop=True), inserts.reset_index(drop=True))
+
+
+# --------------------------------------------------------------------------------------------- period rows
+
+DEFAULT_MONTH_COLUMNS = ("rep_id", "is_active", "monthly_signup_goal")
+"""The reps ``plan_default_months`` reads: every rep without a row for the month."""
+
+
+def plan_default_months(reps: pd.DataFrame, *, year: int, month: int, deadline_day: int,
+                        tz: ZoneInfo) -> pd.DataFrame:
+    """The month's default goal rows: one for each *active* rep of ``reps`` (reps with no row for
+    ``(year, month)``, ``DEFAULT_MONTH_COLUMNS``), its goal the rep's default monthly goal, not
+    set by anyone (no ``goal_set_at``), its deadline from ``deadline_day`` in ``tz``.
+    Returns ``rep_id``, ``signup_goal`` and ``deadline``."""
+    active = reps[reps["is_active"].fillna(False).to_numpy(dtype=bool)]
+    deadline = goal_deadline(year, month, deadline_day, tz)
+    return pd.DataFrame({"rep_id": active["rep_id"], "signup_goal": active["monthly_signup_goal"],
+                         "deadline": pd.Series([deadline] * len(active), index=active.index, dtype="object")
+                         }).reset_index(drop=True)
+
+
+def months_to_close(rows: pd.DataFrame, *, year: int, month: int) -> pd.Series:
+    """The ids of the goal rows that become ``missed``: rows (``id``, ``year``, ``month``,
+    ``status``) still ``active`` whose month ended before ``(year, month)``, the current month.
+    A completed or missed month keeps its status (the trigger may still complete a row whose
+    goals are met)."""
+    index = rows["year"].to_numpy(dtype=np.int64) * 12 + rows["month"].to_numpy(dtype=np.int64)
+    closing = (index < year * 12 + month) & (rows["status"] == "active").to_numpy(dtype=bool)
+    return rows["id"][closing].reset_index(drop=True)
+
+
+def years_to_close(rows: pd.DataFrame, *, year: int) -> pd.Series:
+    """The ids of the yearly goal rows (``id``, ``year``, ``status``) that become ``missed``:
+    still ``active`` and their year ended before ``year``."""
+    closing = (rows["year"].to_numpy(dtype=np.int64) < year) & (rows["status"] == "active").to_numpy(dtype=bool)
+    return rows["id"][closing].reset_index(drop=True)

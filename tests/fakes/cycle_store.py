@@ -31,6 +31,8 @@ from models.rules.changes import (
     REP_FIELDS,
     LockedEdit,
     MonthRules,
+    months_to_close,
+    plan_default_months,
     plan_months,
     plan_reps,
 )
@@ -122,14 +124,20 @@ class FakeCycleTransaction:
 
     def ensure_period_rows(self, settings: Settings, *, year: int, month: int) -> int:
         self._call("ensure_period_rows")
-        added = 0
-        for email, rep in self.data.reps.items():
-            if rep["is_active"] and (email, year, month) not in self.data.months:
-                self.data.months[(email, year, month)] = self._month_row(
-                    signup_goal=rep["monthly_signup_goal"], deadline=goal_deadline(
-                        year, month, settings.goals.deadline_day, settings.tz))
-                added += 1
-        return added
+        missing = [(email, rep) for email, rep in self.data.reps.items()
+                   if (email, year, month) not in self.data.months]
+        reps = pd.DataFrame({"rep_id": pd.Series([rep["id"] for _, rep in missing], dtype="object"),
+                             "is_active": pd.Series([rep["is_active"] for _, rep in missing], dtype="object"),
+                             "monthly_signup_goal": pd.Series([rep["monthly_signup_goal"] for _, rep in missing],
+                                                              dtype="object")})
+        # The product's own decision (plan_default_months), stored in memory.
+        plan = plan_default_months(reps, year=year, month=month, deadline_day=settings.goals.deadline_day,
+                                   tz=settings.tz)
+        emails = {rep["id"]: email for email, rep in missing}
+        for row in plan.to_dict("records"):
+            self.data.months[(emails[row["rep_id"]], year, month)] = self._month_row(
+                signup_goal=row["signup_goal"], deadline=row["deadline"])
+        return len(plan)
 
     def _month_row(self, **values: Any) -> dict[str, Any]:
         row = {"id": len(self.data.months) + 1, "signup_goal": None, "revenue_goal": None, "bonus_tier_goal": None,
@@ -191,7 +199,15 @@ class FakeCycleTransaction:
 
     def refresh_derived(self, settings: Settings, *, now: datetime, year: int, month: int) -> int:
         self._call("refresh_derived")
-        return self.ensure_period_rows(settings, year=year, month=month)
+        added = self.ensure_period_rows(settings, year=year, month=month)
+        keys = list(self.data.months)
+        rows = pd.DataFrame({"id": range(len(keys)), "year": [key[1] for key in keys],
+                             "month": [key[2] for key in keys],
+                             "status": [self.data.months[key]["status"] for key in keys]})
+        closing = months_to_close(rows, year=year, month=month).tolist()
+        for index in closing:
+            self.data.months[keys[index]]["status"] = "missed"
+        return added + len(closing)
 
     def standings(self, settings: Settings, *, year: int, month: int) -> list[RepStanding]:
         self._call("standings")

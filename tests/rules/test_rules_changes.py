@@ -18,10 +18,14 @@ from models.rules.changes import (
     YEAR_CANDIDATE_COLUMNS,
     MonthRules,
     bonus_columns,
+    months_to_close,
+    plan_default_months,
     plan_months,
     plan_reps,
     plan_years,
+    years_to_close,
 )
+from models.rules.deadlines import goal_deadline
 from models.settings import DEFAULT_TIERS, BonusSettings, Tier
 
 USER = uuid.UUID("00000000-0000-0000-0000-000000000001")
@@ -224,3 +228,25 @@ def test_rows_the_database_does_not_read_back_would_change_nothing(rows):
     for rules, now in ((LOCKED, AFTER), (RULES, BEFORE)):
         plan = plan_months(candidates(*skipped), rules=rules, now=now, user=USER)
         assert plan.empty and plan.locked == ()
+
+
+# --------------------------------------------------------------------------------------------- period rows
+
+def test_a_past_active_month_closes_and_a_completed_one_or_the_current_one_does_not() -> None:
+    rows = pd.DataFrame({"id": [1, 2, 3, 4, 5], "year": [2026, 2026, 2026, 2025, 2026],
+                         "month": [10, 10, 11, 12, 12], "status": ["active", "completed", "active", "active",
+                                                                    "active"]})
+    assert months_to_close(rows, year=2026, month=11).tolist() == [1, 4]
+    years = pd.DataFrame({"id": [1, 2, 3], "year": [2025, 2025, 2026], "status": ["active", "missed", "active"]})
+    assert years_to_close(years, year=2026).tolist() == [1]
+
+
+def test_only_active_reps_get_a_default_month_row_with_their_default_goal_and_the_deadline() -> None:
+    reps = pd.DataFrame({"rep_id": pd.Series([7, 8, 9], dtype="object"),
+                         "is_active": pd.Series([True, False, True], dtype="object"),
+                         "monthly_signup_goal": pd.Series([12, 5, None], dtype="object")})
+    tz = ZoneInfo("America/New_York")
+    plan = plan_default_months(reps, year=2026, month=11, deadline_day=6, tz=tz)
+    assert plan["rep_id"].tolist() == [7, 9]
+    assert plan["signup_goal"].tolist() == [12, None]
+    assert set(plan["deadline"]) == {goal_deadline(2026, 11, 6, tz)}
