@@ -34,10 +34,38 @@ _INSERT_DEFAULT_MONTHS = text("""
 """)
 
 
+# The (rep, year) pairs with months and no year row, with the rep's default goal and the months' sums.
+_YEARS_WITHOUT_ROW = text("""
+    WITH missing AS (
+        SELECT DISTINCT g.sales_rep_id, g.goal_year
+        FROM rep_monthly_goals g
+        WHERE NOT EXISTS (
+            SELECT 1 FROM rep_yearly_goals y WHERE y.sales_rep_id = g.sales_rep_id AND y.goal_year = g.goal_year
+        )
+    )
+    SELECT m.sales_rep_id, m.goal_year, r.yearly_signup_goal, s.signups, s.revenue
+    FROM missing m
+    JOIN sales_reps r ON r.id = m.sales_rep_id
+    CROSS JOIN LATERAL (
+        SELECT sum(g.signups_actual) AS signups, sum(g.revenue_actual) AS revenue
+        FROM rep_monthly_goals g WHERE g.sales_rep_id = m.sales_rep_id AND g.goal_year = m.goal_year
+    ) s
+""")
+
+# The year rows as plan_default_years gives them, written as they are.
+_INSERT_DEFAULT_YEARS = text("""
+    INSERT INTO rep_yearly_goals (sales_rep_id, goal_year, yearly_signup_goal, yearly_signups_actual,
+                                  yearly_revenue_actual, status)
+    SELECT * FROM unnest(CAST(:rep_id AS int[]), CAST(:year AS smallint[]), CAST(:yearly_signup_goal AS int[]),
+                         CAST(:signups AS numeric[]), CAST(:revenue AS numeric[]), CAST(:status AS text[]))
+    ON CONFLICT ON CONSTRAINT uq_yearly_goals_rep_year DO NOTHING
+""")
+
+
 def ensure_period_rows(connection: Connection, *, year: int, month: int, deadline_day: int, timezone: str) -> int:
     """Give every active rep a row for the current month (``plan_default_months`` decides: goal
     from the rep's default, not yet set by anyone) and a row for every year it has months in
-    (yearly goal from the rep's default).
+    (``plan_default_years``: yearly goal from the rep's default).
 
     Only missing rows are read and inserted (an anti-join, so an unchanged roster costs one scan
     and no write), and a new year row starts with its final values (its months' sums; ``missed`` when the year
@@ -46,7 +74,12 @@ def ensure_period_rows(connection: Connection, *, year: int, month: int, deadlin
     # Imported here: a cycle over an unchanged sheet never gets this far and never imports pandas.
     import pandas as pd
 
-    from models.rules.changes import DEFAULT_MONTH_COLUMNS, plan_default_months
+    from models.rules.changes import (
+        DEFAULT_MONTH_COLUMNS,
+        DEFAULT_YEAR_COLUMNS,
+        plan_default_months,
+        plan_default_years,
+    )
 
     reps = connection.execute(_REPS_WITHOUT_MONTH, {"year": year, "month": month}).all()
     frame = pd.DataFrame({name: pd.Series([row[i] for row in reps], dtype="object")
@@ -57,26 +90,12 @@ def ensure_period_rows(connection: Connection, *, year: int, month: int, deadlin
         added = connection.execute(_INSERT_DEFAULT_MONTHS, {
             "year": year, "month": month, "rep_id": plan["rep_id"].tolist(),
             "signup_goal": plan["signup_goal"].tolist(), "deadline": plan["deadline"].tolist()}).rowcount
-    added += connection.execute(text("""
-        WITH missing AS (
-            SELECT DISTINCT g.sales_rep_id, g.goal_year
-            FROM rep_monthly_goals g
-            WHERE NOT EXISTS (
-                SELECT 1 FROM rep_yearly_goals y WHERE y.sales_rep_id = g.sales_rep_id AND y.goal_year = g.goal_year
-            )
-        )
-        INSERT INTO rep_yearly_goals (sales_rep_id, goal_year, yearly_signup_goal, yearly_signups_actual,
-                                      yearly_revenue_actual, status)
-        SELECT m.sales_rep_id, m.goal_year, r.yearly_signup_goal, s.signups, s.revenue,
-               CASE WHEN m.goal_year < :year THEN 'missed' ELSE 'active' END
-        FROM missing m
-        JOIN sales_reps r ON r.id = m.sales_rep_id
-        CROSS JOIN LATERAL (
-            SELECT sum(g.signups_actual) AS signups, sum(g.revenue_actual) AS revenue
-            FROM rep_monthly_goals g WHERE g.sales_rep_id = m.sales_rep_id AND g.goal_year = m.goal_year
-        ) s
-        ON CONFLICT ON CONSTRAINT uq_yearly_goals_rep_year DO NOTHING
-    """), {"year": year}).rowcount
+    missing = connection.execute(_YEARS_WITHOUT_ROW).all()
+    years = plan_default_years(pd.DataFrame({name: pd.Series([row[i] for row in missing], dtype="object")
+                                             for i, name in enumerate(DEFAULT_YEAR_COLUMNS)}), year=year)
+    if not years.empty:
+        added += connection.execute(_INSERT_DEFAULT_YEARS, {
+            name: years[name].tolist() for name in (*DEFAULT_YEAR_COLUMNS, "status")}).rowcount
     return added
 
 

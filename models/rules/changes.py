@@ -324,3 +324,18 @@ def years_to_close(rows: pd.DataFrame, *, year: int) -> pd.Series:
     still ``active`` and their year ended before ``year``."""
     closing = (rows["year"].to_numpy(dtype=np.int64) < year) & (rows["status"] == "active").to_numpy(dtype=bool)
     return rows["id"][closing].reset_index(drop=True)
+
+
+DEFAULT_YEAR_COLUMNS = ("rep_id", "year", "yearly_signup_goal", "signups", "revenue")
+"""The (rep, year) pairs ``plan_default_years`` reads: every year a rep has months in and no
+year row for, with the rep's default yearly goal and the sums of those months' actuals."""
+
+
+def plan_default_years(missing: pd.DataFrame, *, year: int) -> pd.DataFrame:
+    """The year rows to add (``DEFAULT_YEAR_COLUMNS`` plus ``status``): the goal is the rep's
+    default yearly goal, not set by anyone; the actuals start as the sums of the year's months;
+    ``missed`` when the year ended before ``year`` (the current one), else ``active``."""
+    over = missing["year"].to_numpy(dtype=np.int64) < year
+    plan = missing.loc[:, list(DEFAULT_YEAR_COLUMNS)].reset_index(drop=True)
+    plan["status"] = np.where(over, "missed", "active")
+    return plan
