@@ -669,6 +669,9 @@ class _Answer:
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    # socketserver's default backlog is 5: a burst of connections from many client threads overflows
+    # it, and each dropped connection is retried by the kernel a whole second later.
+    request_queue_size = 128
     app: FakeSheetsServer
 
 
