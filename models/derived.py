@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, text
@@ -24,15 +25,36 @@ _REPS_WITHOUT_MONTH = text("""
     )
 """)
 
-# The default rows as the plan gives them, written as they are.
+# The default rows as the plan gives them, written as they are, and (in the same statement, to
+# keep a cold cycle's statement count) the (rep, year) pairs then without a year row, as
+# _YEARS_WITHOUT_ROW reads them: a pair only the new rows have sums to 0, as their actuals do.
 _INSERT_DEFAULT_MONTHS = text("""
-    INSERT INTO rep_monthly_goals (sales_rep_id, goal_year, goal_month, signup_goal, deadline)
-    SELECT p.rep_id, :year, :month, p.signup_goal, p.deadline
-    FROM unnest(CAST(:rep_id AS int[]), CAST(:signup_goal AS int[]), CAST(:deadline AS timestamptz[]))
-         AS p(rep_id, signup_goal, deadline)
-    ON CONFLICT ON CONSTRAINT idx_monthly_goals_rep_period DO NOTHING
+    WITH added AS (
+        INSERT INTO rep_monthly_goals (sales_rep_id, goal_year, goal_month, signup_goal, deadline)
+        SELECT p.rep_id, :year, :month, p.signup_goal, p.deadline
+        FROM unnest(CAST(:rep_id AS int[]), CAST(:signup_goal AS int[]), CAST(:deadline AS timestamptz[]))
+             AS p(rep_id, signup_goal, deadline)
+        ON CONFLICT ON CONSTRAINT idx_monthly_goals_rep_period DO NOTHING
+        RETURNING sales_rep_id, goal_year
+    ), missing AS (
+        SELECT g.sales_rep_id, g.goal_year FROM rep_monthly_goals g
+        UNION
+        SELECT a.sales_rep_id, a.goal_year FROM added a
+    ), pairs AS (
+        SELECT m.sales_rep_id, m.goal_year, r.yearly_signup_goal, coalesce(s.signups, 0) AS signups,
+               coalesce(s.revenue, 0) AS revenue
+        FROM missing m
+        JOIN sales_reps r ON r.id = m.sales_rep_id
+        CROSS JOIN LATERAL (
+            SELECT sum(g.signups_actual) AS signups, sum(g.revenue_actual) AS revenue
+            FROM rep_monthly_goals g WHERE g.sales_rep_id = m.sales_rep_id AND g.goal_year = m.goal_year
+        ) s
+        WHERE NOT EXISTS (
+            SELECT 1 FROM rep_yearly_goals y WHERE y.sales_rep_id = m.sales_rep_id AND y.goal_year = m.goal_year
+        )
+    )
+    SELECT c.added, p.* FROM (SELECT count(*) AS added FROM added) c LEFT JOIN pairs p ON true
 """)
-
 
 # The (rep, year) pairs with months and no year row, with the rep's default goal and the months' sums.
 _YEARS_WITHOUT_ROW = text("""
@@ -86,11 +108,15 @@ def ensure_period_rows(connection: Connection, *, year: int, month: int, deadlin
                           for i, name in enumerate(DEFAULT_MONTH_COLUMNS)})
     plan = plan_default_months(frame, year=year, month=month, deadline_day=deadline_day, tz=ZoneInfo(timezone))
     added = 0
-    if not plan.empty:
-        added = connection.execute(_INSERT_DEFAULT_MONTHS, {
+    missing: list[tuple[Any, ...]]
+    if plan.empty:
+        missing = [tuple(row) for row in connection.execute(_YEARS_WITHOUT_ROW)]
+    else:
+        result = connection.execute(_INSERT_DEFAULT_MONTHS, {
             "year": year, "month": month, "rep_id": plan["rep_id"].tolist(),
-            "signup_goal": plan["signup_goal"].tolist(), "deadline": plan["deadline"].tolist()}).rowcount
-    missing = connection.execute(_YEARS_WITHOUT_ROW).all()
+            "signup_goal": plan["signup_goal"].tolist(), "deadline": plan["deadline"].tolist()}).all()
+        added = int(result[0][0])
+        missing = [tuple(row[1:]) for row in result if row[1] is not None]
     years = plan_default_years(pd.DataFrame({name: pd.Series([row[i] for row in missing], dtype="object")
                                              for i, name in enumerate(DEFAULT_YEAR_COLUMNS)}), year=year)
     if not years.empty:
