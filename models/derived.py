@@ -6,14 +6,18 @@ an unchanged sheet writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, text
 
 from models.settings import BonusSettings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # The reps with no row for the month (a read: which of them get one is plan_default_months's).
 _REPS_WITHOUT_MONTH = text("""
@@ -25,10 +29,18 @@ _REPS_WITHOUT_MONTH = text("""
     )
 """)
 
+# A (rep, year) pair ``m`` joined to its rep ``r`` and the sums ``s`` of its months' actuals.
+_YEAR_SUMS = """
+    JOIN sales_reps r ON r.id = m.sales_rep_id
+    CROSS JOIN LATERAL (
+        SELECT sum(g.signups_actual) AS signups, sum(g.revenue_actual) AS revenue
+        FROM rep_monthly_goals g WHERE g.sales_rep_id = m.sales_rep_id AND g.goal_year = m.goal_year
+    ) s"""
+
 # The default rows as the plan gives them, written as they are, and (in the same statement, to
 # keep a cold cycle's statement count) the (rep, year) pairs then without a year row, as
 # _YEARS_WITHOUT_ROW reads them: a pair only the new rows have sums to 0, as their actuals do.
-_INSERT_DEFAULT_MONTHS = text("""
+_INSERT_DEFAULT_MONTHS = text(f"""
     WITH added AS (
         INSERT INTO rep_monthly_goals (sales_rep_id, goal_year, goal_month, signup_goal, deadline)
         SELECT p.rep_id, :year, :month, p.signup_goal, p.deadline
@@ -43,12 +55,7 @@ _INSERT_DEFAULT_MONTHS = text("""
     ), pairs AS (
         SELECT m.sales_rep_id, m.goal_year, r.yearly_signup_goal, coalesce(s.signups, 0) AS signups,
                coalesce(s.revenue, 0) AS revenue
-        FROM missing m
-        JOIN sales_reps r ON r.id = m.sales_rep_id
-        CROSS JOIN LATERAL (
-            SELECT sum(g.signups_actual) AS signups, sum(g.revenue_actual) AS revenue
-            FROM rep_monthly_goals g WHERE g.sales_rep_id = m.sales_rep_id AND g.goal_year = m.goal_year
-        ) s
+        FROM missing m {_YEAR_SUMS}
         WHERE NOT EXISTS (
             SELECT 1 FROM rep_yearly_goals y WHERE y.sales_rep_id = m.sales_rep_id AND y.goal_year = m.goal_year
         )
@@ -57,7 +64,7 @@ _INSERT_DEFAULT_MONTHS = text("""
 """)
 
 # The (rep, year) pairs with months and no year row, with the rep's default goal and the months' sums.
-_YEARS_WITHOUT_ROW = text("""
+_YEARS_WITHOUT_ROW = text(f"""
     WITH missing AS (
         SELECT DISTINCT g.sales_rep_id, g.goal_year
         FROM rep_monthly_goals g
@@ -66,12 +73,7 @@ _YEARS_WITHOUT_ROW = text("""
         )
     )
     SELECT m.sales_rep_id, m.goal_year, r.yearly_signup_goal, s.signups, s.revenue
-    FROM missing m
-    JOIN sales_reps r ON r.id = m.sales_rep_id
-    CROSS JOIN LATERAL (
-        SELECT sum(g.signups_actual) AS signups, sum(g.revenue_actual) AS revenue
-        FROM rep_monthly_goals g WHERE g.sales_rep_id = m.sales_rep_id AND g.goal_year = m.goal_year
-    ) s
+    FROM missing m {_YEAR_SUMS}
 """)
 
 # The year rows as plan_default_years gives them, written as they are.
@@ -93,9 +95,6 @@ def ensure_period_rows(connection: Connection, *, year: int, month: int, deadlin
     and no write), and a new year row starts with its final values (its months' sums; ``missed`` when the year
     is over), so the derived steps after it need not rewrite it.
     """
-    # Imported here: a cycle over an unchanged sheet never gets this far and never imports pandas.
-    import pandas as pd
-
     from models.rules.changes import (
         DEFAULT_MONTH_COLUMNS,
         DEFAULT_YEAR_COLUMNS,
@@ -104,9 +103,8 @@ def ensure_period_rows(connection: Connection, *, year: int, month: int, deadlin
     )
 
     reps = connection.execute(_REPS_WITHOUT_MONTH, {"year": year, "month": month}).all()
-    frame = pd.DataFrame({name: pd.Series([row[i] for row in reps], dtype="object")
-                          for i, name in enumerate(DEFAULT_MONTH_COLUMNS)})
-    plan = plan_default_months(frame, year=year, month=month, deadline_day=deadline_day, tz=ZoneInfo(timezone))
+    plan = plan_default_months(_frame(reps, DEFAULT_MONTH_COLUMNS), year=year, month=month,
+                               deadline_day=deadline_day, tz=ZoneInfo(timezone))
     added = 0
     missing: list[tuple[Any, ...]]
     if plan.empty:
@@ -117,12 +115,21 @@ def ensure_period_rows(connection: Connection, *, year: int, month: int, deadlin
             "signup_goal": plan["signup_goal"].tolist(), "deadline": plan["deadline"].tolist()}).all()
         added = int(result[0][0])
         missing = [tuple(row[1:]) for row in result if row[1] is not None]
-    years = plan_default_years(pd.DataFrame({name: pd.Series([row[i] for row in missing], dtype="object")
-                                             for i, name in enumerate(DEFAULT_YEAR_COLUMNS)}), year=year)
+    years = plan_default_years(_frame(missing, DEFAULT_YEAR_COLUMNS), year=year)
     if not years.empty:
         added += connection.execute(_INSERT_DEFAULT_YEARS, {
             name: years[name].tolist() for name in (*DEFAULT_YEAR_COLUMNS, "status")}).rowcount
     return added
+
+
+def _frame(rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> pd.DataFrame:
+    """``rows`` as a frame of ``columns``, object-typed (NULLs stay None), empty with its columns when
+    there are no rows."""
+    # Imported here: a cycle over an unchanged sheet never gets this far and never imports pandas.
+    import pandas as pd
+
+    return pd.DataFrame({name: pd.Series([row[i] for row in rows], dtype="object")
+                         for i, name in enumerate(columns)})
 
 
 def bonus_params(bonus: BonusSettings) -> dict[str, list[Decimal]]:
