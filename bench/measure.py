@@ -215,7 +215,7 @@ class Bench:
             if cycle == CHANGED:
                 seq.sheet.change(CHANGED_FRACTION, seq.seed)
             seq.sheet.start_counting()
-            answer = launcher.run(run_once_argv(seq.config, moment), log)
+            answer = launcher.run(run_once_argv(seq.config, moment, cycle.replace(' ', '-').replace('%', 'pct')), log)
             calls = seq.sheet.calls()
             logged = database.last_cycle(seq.database_url)
             reads, writes = reads_and_writes(calls) if calls is not None else (

@@ -47,9 +47,14 @@ def compile_project() -> None:
         compileall.compile_dir(ROOT / package, quiet=1)
 
 
-def run_once_argv(config: Path, now: datetime) -> list[str]:
-    """The cron command: ``python -m sync run --once --config CONFIG --now NOW``."""
-    return [sys.executable, "-m", "sync", "run", "--once", "--config", str(config), "--now", now.isoformat()]
+def run_once_argv(config: Path, now: datetime, label: str = "run") -> list[str]:
+    """The cron command: ``python -m sync run --once --config CONFIG --now NOW``; under cProfile,
+    writing ``LABEL.prof`` into the directory ``BENCH_PROFILE`` names, when it is set."""
+    command = ["-m", "sync", "run", "--once", "--config", str(config), "--now", now.isoformat()]
+    profiles = os.environ.get("BENCH_PROFILE")
+    if profiles:
+        command = ["-m", "cProfile", "-o", str(Path(profiles) / f"process-{label}.prof"), *command]
+    return [sys.executable, *command]
 
 
 class _Child:
