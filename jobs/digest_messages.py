@@ -13,8 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from jobs.messages import Message, _achievement_line, _money, _number, _percent
-from models.job_queries import Announcement
-from models.manager_queries import PaceAlert
+from models.job_queries import Announcement, PaceAlert
 from models.rules.teams import TeamStanding, rep_pace, team_of
 from models.settings import Settings
 from models.values import RepStanding

@@ -45,7 +45,6 @@ from models.settings import DEFAULT_SOURCE, WEEKDAYS, Settings
 
 if TYPE_CHECKING:
     from models.ports import JobStore
-    from models.store import Store
     from sync.context import Context
 
 log = logging.getLogger("jobs")
@@ -149,7 +148,7 @@ def _data_version(store: JobStore, now: datetime) -> datetime | None:
         return tx.due_state([], every_turn=True).data_version
 
 
-def run_job(store: Store, settings: Settings, notifier: Notifier, job: str, now: datetime, *,
+def run_job(store: JobStore, settings: Settings, notifier: Notifier, job: str, now: datetime, *,
             force: bool = False, stop: Callable[[], bool] | None = None,
             data_version: datetime | None = None) -> JobOutcome:
     """Run ``job`` for its moment at ``now`` and record it; unless ``force``, skip it when that
@@ -198,7 +197,7 @@ def run_job(store: Store, settings: Settings, notifier: Notifier, job: str, now:
     return outcome
 
 
-def _call(job: str, store: Store, settings: Settings, notifier: Notifier, now: datetime,  # noqa: PLR0917
+def _call(job: str, store: JobStore, settings: Settings, notifier: Notifier, now: datetime,  # noqa: PLR0917
           stop: Callable[[], bool] | None) -> Counts:
     extra = {"stop": stop} if job in _STOPPABLE else {}
     module, name = _JOBS[job]
@@ -210,7 +209,7 @@ def _when(moment: datetime, settings: Settings) -> str:
     return f"{moment.astimezone(settings.tz):%Y-%m-%d %H:%M %Z}"
 
 
-def run_due(store: Store, settings: Settings, notifier: Notifier, now: datetime, *,
+def run_due(store: JobStore, settings: Settings, notifier: Notifier, now: datetime, *,
             jobs: Sequence[str] = JOB_NAMES, stop: Callable[[], bool] | None = None) -> list[JobOutcome]:
     """Run every job of ``jobs`` that is due at ``now``, in ``JOB_NAMES`` order (snapshot,
     achievements, notify, reminders). Which are due is one query."""

@@ -13,17 +13,20 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 
+from models import readings
 from models.rules.achievements import Achievement, MonthState, YearState
 
 if TYPE_CHECKING:
     from models.rules.deadlines import ReminderType
+    from models.settings import Settings
+    from models.values import RepStanding
 
 
 def _jsonable(value: object) -> object:
@@ -228,6 +231,61 @@ class OpenReminder:
     due_date: date
     attempts: int
     goal_set: bool
+
+
+
+# --------------------------------------------------------------------------------------------- managers
+
+
+@dataclass(frozen=True)
+class PaceAlert:
+    """A ``pace_alerts`` row: a rep who turned critical (at most one per rep and week), with its rep."""
+
+    id: int
+    rep_id: int
+    rep_name: str
+    email: str
+    week_start: date
+    detected_at: datetime
+    year: int
+    month: int
+    signup_pct: Decimal | None
+    revenue_pct: Decimal | None
+    expected_pct: Decimal
+    sent_at: datetime | None
+    attempts: int
+    rep_active: bool = True
+
+
+_ALERT_COLUMNS = """
+    p.id, p.sales_rep_id, r.name, r.email, p.week_start, p.detected_at, p.goal_year, p.goal_month,
+    p.signup_progress_percent, p.revenue_progress_percent, p.expected_percent, p.sent_at, p.attempts, r.is_active
+"""
+
+
+@dataclass(frozen=True)
+class NewPaceAlert:
+    """A ``pace_alerts`` row to record (``jobs.pace_alerts`` decides who gets one)."""
+
+    rep_id: int
+    week_start: date
+    detected_at: datetime
+    year: int
+    month: int
+    signup_pct: Decimal | None
+    revenue_pct: Decimal | None
+    expected_pct: Decimal
+
+
+@dataclass(frozen=True)
+class DatedAchievement:
+    """An achievement dated within a window, as the digest weighs it: revoked ones and those of
+    reps who left are read too (``jobs.digest.week_achievements`` leaves them out)."""
+
+    announcement: Announcement
+    achievement_date: date
+    revoked: bool
+    rep_active: bool
 
 
 class SqlJobTransaction:
@@ -591,3 +649,119 @@ class SqlJobTransaction:
         self._connection.execute(text("""
             UPDATE goal_deadline_reminders SET attempts = attempts + 1, last_error = :error WHERE id = :id
         """), {"id": reminder_id, "error": error[:500]})
+
+
+    # ----------------------------------------------------------------------------------- managers
+
+    def standings(self, settings: Settings, *, year: int, month: int) -> list[RepStanding]:
+        """Every active rep's ``(year, month)`` and year (``models.readings.standings``)."""
+        return readings.standings(self._connection, year=year, month=month,
+                                  deadline_day=settings.goals.deadline_day, timezone=settings.timezone)
+
+    def manager_emails(self) -> dict[int, str | None]:
+        """Every rep's Manager Email by rep id (None when blank)."""
+        rows = self._connection.execute(text("SELECT id, manager_email FROM sales_reps")).all()
+        return {row.id: row.manager_email for row in rows}
+
+    def goal_set_times(self, *, year: int, month: int) -> dict[int, datetime | None]:
+        """When each rep with a ``(year, month)`` goal row first set a goal in it (None: not yet)."""
+        rows = self._connection.execute(text("""
+            SELECT sales_rep_id, goal_set_at FROM rep_monthly_goals WHERE goal_year = :year AND goal_month = :month
+        """), {"year": year, "month": month}).all()
+        return {row.sales_rep_id: row.goal_set_at for row in rows}
+
+    def achievements_dated(self, first: date, last: date) -> list[DatedAchievement]:
+        """Every achievement dated ``first`` to ``last`` (inclusive), revoked or not, of any rep; by
+        rep then id."""
+        rows = self._connection.execute(text(f"""
+            SELECT {announcement_columns()}, a.achievement_date, a.revoked_at IS NOT NULL, r.is_active
+            FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id
+            WHERE a.achievement_date BETWEEN :first AND :last
+            ORDER BY a.sales_rep_id, a.id
+        """), {"first": first, "last": last}).all()
+        return [DatedAchievement(Announcement(*row[:-3]), *row[-3:]) for row in rows]
+
+    def pace_indicators(self, day: date) -> dict[int, str | None]:
+        """Each rep's pace indicator in the daily snapshot of ``day`` (None: not judged)."""
+        rows = self._connection.execute(text("""
+            SELECT sales_rep_id, pace_indicator FROM goal_progress_snapshots
+            WHERE snapshot_type = 'daily' AND snapshot_date = :day
+        """), {"day": day}).all()
+        return {row.sales_rep_id: row.pace_indicator for row in rows}
+
+    def pace_alerts_of_week(self, week_start: date) -> list[PaceAlert]:
+        """Every alert of the week starting ``week_start``, sent or not, by detection time then id."""
+        rows = self._connection.execute(text(f"""
+            SELECT {_ALERT_COLUMNS} FROM pace_alerts p JOIN sales_reps r ON r.id = p.sales_rep_id
+            WHERE p.week_start = :week ORDER BY p.detected_at, p.id
+        """), {"week": week_start}).all()
+        return [PaceAlert(*row) for row in rows]
+
+    def pace_alerts_detected(self, start: datetime, end: datetime) -> list[PaceAlert]:
+        """Every alert detected in ``[start, end)``, by detection time then id."""
+        rows = self._connection.execute(text(f"""
+            SELECT {_ALERT_COLUMNS} FROM pace_alerts p JOIN sales_reps r ON r.id = p.sales_rep_id
+            WHERE p.detected_at >= :start AND p.detected_at < :end ORDER BY p.detected_at, p.id
+        """), {"start": start, "end": end}).all()
+        return [PaceAlert(*row) for row in rows]
+
+    def insert_pace_alerts(self, rows: Sequence[NewPaceAlert]) -> int:
+        """Record alerts (one statement). A rep's week already holding one (another process recorded
+        it meanwhile: ``uq_pace_alerts_rep_week``) keeps it. Returns the rows added."""
+        if not rows:
+            return 0
+        columns = [field.name for field in fields(NewPaceAlert)]
+        return self._connection.execute(text("""
+            INSERT INTO pace_alerts (sales_rep_id, week_start, detected_at, goal_year, goal_month,
+                                     signup_progress_percent, revenue_progress_percent, expected_percent)
+            SELECT * FROM unnest(CAST(:rep_id AS int[]), CAST(:week_start AS date[]),
+                                 CAST(:detected_at AS timestamptz[]), CAST(:year AS smallint[]),
+                                 CAST(:month AS smallint[]), CAST(:signup_pct AS numeric[]),
+                                 CAST(:revenue_pct AS numeric[]), CAST(:expected_pct AS numeric[]))
+            ON CONFLICT ON CONSTRAINT uq_pace_alerts_rep_week DO NOTHING
+        """), {name: [getattr(row, name) for row in rows] for name in columns}).rowcount
+
+    def claim_pace_alert(self, alert_id: int) -> bool:
+        """Lock one unsent alert until the transaction ends; False when it was sent meanwhile or
+        another process holds it (``FOR UPDATE SKIP LOCKED``)."""
+        return self._connection.execute(text("""
+            SELECT id FROM pace_alerts WHERE id = :id AND sent_at IS NULL FOR UPDATE SKIP LOCKED
+        """), {"id": alert_id}).first() is not None
+
+    def mark_pace_alert_sent(self, alert_id: int, now: datetime) -> None:
+        """Record a successful send (in the transaction that claimed the alert)."""
+        self._connection.execute(text("""
+            UPDATE pace_alerts SET sent_at = :now, attempts = attempts + 1, last_error = NULL WHERE id = :id
+        """), {"id": alert_id, "now": now})
+
+    def mark_pace_alert_failed(self, alert_id: int, error: str) -> None:
+        """Record a failed send: one more attempt and the reason; it stays unsent for the next turn."""
+        self._connection.execute(text("""
+            UPDATE pace_alerts SET attempts = attempts + 1, last_error = :error WHERE id = :id
+        """), {"id": alert_id, "error": error[:500]})
+
+    def claim_digest(self, moment: datetime, recipient: str) -> bool:
+        """Lock the digest of ``moment`` to ``recipient`` until the transaction ends (creating its
+        row); False when it was already sent, or another process holds it."""
+        self._connection.execute(text("""
+            INSERT INTO digest_deliveries (scheduled_for, recipient) VALUES (:moment, :recipient)
+            ON CONFLICT ON CONSTRAINT uq_digest_deliveries_moment_recipient DO NOTHING
+        """), {"moment": moment, "recipient": recipient})
+        return self._connection.execute(text("""
+            SELECT id FROM digest_deliveries WHERE scheduled_for = :moment AND recipient = :recipient
+              AND sent_at IS NULL FOR UPDATE SKIP LOCKED
+        """), {"moment": moment, "recipient": recipient}).first() is not None
+
+    def mark_digest_sent(self, moment: datetime, recipient: str, now: datetime) -> None:
+        """Record the digest of ``moment`` sent to ``recipient`` (in the transaction that claimed it)."""
+        self._connection.execute(text("""
+            UPDATE digest_deliveries SET sent_at = :now, attempts = attempts + 1, last_error = NULL
+            WHERE scheduled_for = :moment AND recipient = :recipient
+        """), {"moment": moment, "recipient": recipient, "now": now})
+
+    def mark_digest_failed(self, moment: datetime, recipient: str, error: str) -> None:
+        """Record a failed send of the digest of ``moment`` to ``recipient``: retried on the next turn."""
+        self._connection.execute(text("""
+            UPDATE digest_deliveries SET attempts = attempts + 1, last_error = :error
+            WHERE scheduled_for = :moment AND recipient = :recipient
+        """), {"moment": moment, "recipient": recipient, "error": error[:500]})

@@ -26,9 +26,12 @@ if TYPE_CHECKING:  # pandas and numpy: not for a process whose cycle finds the s
     from models.job_queries import (
         AchievementRow,
         Announcement,
+        DatedAchievement,
         DueState,
         LeaderboardEntry,
+        NewPaceAlert,
         OpenReminder,
+        PaceAlert,
         ProgressSnapshot,
         RecordedAchievement,
         RepMonth,
@@ -233,6 +236,54 @@ class JobTransaction(Protocol):
 
     def mark_reminder_failed(self, reminder_id: int, error: str) -> None:
         """Record a failed send: one more attempt and the reason; it stays unsent for the next check."""
+
+    # the managers' jobs: pace alerts and the weekly digest
+
+    def standings(self, settings: Settings, *, year: int, month: int) -> list[RepStanding]:
+        """Every active rep's ``(year, month)`` and year (as the cycle's ``standings``)."""
+
+    def manager_emails(self) -> dict[int, str | None]:
+        """Every rep's Manager Email by rep id (None when blank)."""
+
+    def goal_set_times(self, *, year: int, month: int) -> dict[int, datetime | None]:
+        """When each rep with a ``(year, month)`` goal row first set a goal in it (None: not yet)."""
+
+    def achievements_dated(self, first: date, last: date) -> list[DatedAchievement]:
+        """Every achievement dated ``first`` to ``last`` (inclusive), revoked or not, of any rep; by
+        rep then id."""
+
+    def pace_indicators(self, day: date) -> dict[int, str | None]:
+        """Each rep's pace indicator in the daily snapshot of ``day`` (None: not judged)."""
+
+    def pace_alerts_of_week(self, week_start: date) -> list[PaceAlert]:
+        """Every alert of the week starting ``week_start``, sent or not, by detection time then id."""
+
+    def pace_alerts_detected(self, start: datetime, end: datetime) -> list[PaceAlert]:
+        """Every alert detected in ``[start, end)``, by detection time then id."""
+
+    def insert_pace_alerts(self, rows: Sequence[NewPaceAlert]) -> int:
+        """Record alerts (one statement). A rep's week already holding one (another process recorded
+        it meanwhile) keeps it. Returns the rows added."""
+
+    def claim_pace_alert(self, alert_id: int) -> bool:
+        """Lock one unsent alert until the transaction ends; False when it was sent meanwhile or
+        another process holds it."""
+
+    def mark_pace_alert_sent(self, alert_id: int, now: datetime) -> None:
+        """Record a successful send (in the transaction that claimed the alert)."""
+
+    def mark_pace_alert_failed(self, alert_id: int, error: str) -> None:
+        """Record a failed send: one more attempt and the reason; it stays unsent for the next turn."""
+
+    def claim_digest(self, moment: datetime, recipient: str) -> bool:
+        """Lock the digest of ``moment`` to ``recipient`` until the transaction ends (recording it as
+        due); False when it was already sent, or another process holds it."""
+
+    def mark_digest_sent(self, moment: datetime, recipient: str, now: datetime) -> None:
+        """Record the digest of ``moment`` sent to ``recipient`` (in the transaction that claimed it)."""
+
+    def mark_digest_failed(self, moment: datetime, recipient: str, error: str) -> None:
+        """Record a failed send of the digest of ``moment`` to ``recipient``: retried on the next turn."""
 
 
 class JobStore(Protocol):

@@ -28,7 +28,8 @@ LIBRARIES = ("pandas", "numpy", "sqlalchemy", "psycopg", "pydantic", "yaml", "gs
              "openpyxl", "apprise", "alembic", "tenacity")
 """What ``--help`` must not load: every third-party library the product uses."""
 NOT_IN_A_QUIET_TURN = ("alembic", "apprise", "sqlalchemy.orm", "models.tables", "models.embedded", "jobs.achievements",
-                       "jobs.notify", "jobs.reminders", "jobs.snapshots", "jobs.messages")
+                       "jobs.notify", "jobs.reminders", "jobs.snapshots", "jobs.messages", "jobs.pace_alerts",
+                       "jobs.digest", "jobs.digest_messages", "models.rules.alerts")
 """What a ``run --once`` that finds the schema current and no job due must not load."""
 NOT_IN_AN_UNCHANGED_CYCLE = ("pandas", "numpy", "sheets.parse", "models.upserts", "models.staging")
 """What a cycle over an unchanged sheet (nothing in the database changed either) must not load."""

@@ -12,23 +12,31 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from models.job_queries import (
     AchievementRow,
     Announcement,
+    DatedAchievement,
     DueState,
     LeaderboardEntry,
+    NewPaceAlert,
     OpenReminder,
+    PaceAlert,
     ProgressSnapshot,
     RecordedAchievement,
     RepMonth,
     SnapshotSource,
 )
 from models.ports import JobStore
-from models.rules.achievements import Achievement, MonthState
-from models.rules.deadlines import ReminderType
+from models.readings import TREND_DAYS
+from models.rules.achievements import Achievement, MonthState, streak_ending
+from models.rules.deadlines import ReminderType, goal_deadline
+from models.rules.periods import previous_month
+from models.settings import Settings
+from models.values import RepStanding
 
 
 @dataclass
@@ -39,6 +47,8 @@ class Rep:
     name: str
     email: str
     active: bool = True
+    team: str | None = None
+    manager_email: str | None = None
 
 
 @dataclass
@@ -49,6 +59,7 @@ class Month:
     rep_id: int
     state: MonthState
     stale: bool = False
+    bonus_tier_goal: int | None = None
 
 
 @dataclass
@@ -84,6 +95,26 @@ class Recorded:
 
 
 @dataclass
+class Alert:
+    """A ``pace_alerts`` row."""
+
+    id: int
+    new: NewPaceAlert
+    sent_at: datetime | None = None
+    attempts: int = 0
+    last_error: str | None = None
+
+
+@dataclass
+class Delivery:
+    """A ``digest_deliveries`` row."""
+
+    sent_at: datetime | None = None
+    attempts: int = 0
+    last_error: str | None = None
+
+
+@dataclass
 class JobData:
     """Everything the fake stores."""
 
@@ -94,6 +125,8 @@ class JobData:
     leaderboard: dict[tuple[date, int], LeaderboardEntry] = field(default_factory=dict)
     achievements: dict[int, Recorded] = field(default_factory=dict)
     reminders: dict[int, Reminder] = field(default_factory=dict)
+    pace_alerts: dict[int, Alert] = field(default_factory=dict)
+    digests: dict[tuple[datetime, str], Delivery] = field(default_factory=dict)
     data_version: datetime | None = None
 
     def goal_set(self, rep_id: int, year: int, month: int) -> bool:
@@ -302,6 +335,104 @@ class FakeJobTransaction:
 
     def mark_reminder_failed(self, reminder_id: int, error: str) -> None:
         row = self.data.reminders[reminder_id]
+        row.attempts, row.last_error = row.attempts + 1, error[:500]
+
+    # the managers' jobs
+    def standings(self, settings: Settings, *, year: int, month: int) -> list[RepStanding]:
+        out = []
+        for rep in self.data.reps.values():
+            if not rep.active:
+                continue
+            months = [m.state for m in self.data.months.values() if m.rep_id == rep.id]
+            row = self.data.months.get((rep.id, year, month))
+            state = row.state if row is not None else MonthState(year, month)
+            year_months = [m for m in months if m.year == year]
+            deadline = goal_deadline(year, month, settings.goals.deadline_day, settings.tz)
+            # The streak ends this month when it is met, else last month (as the Summary's).
+            current = state.counts_for_streak if row is not None else False
+            ending = (year, month) if current else previous_month(year, month)
+            first_trend_day = date(year, month, 1) - timedelta(days=31)
+            trend = sorted((snap.snapshot_date, snap.signup_progress_percent)
+                           for (rep_id, day, kind), snap in self.data.progress_snapshots.items()
+                           if rep_id == rep.id and kind == "daily" and day >= first_trend_day)[-TREND_DAYS:]
+            out.append(RepStanding(
+                rep_id=rep.id, name=rep.name, email=rep.email, team=rep.team, year=year, month=month,
+                has_goal_row=row is not None, signup_goal=state.signup_goal, signups=state.signups_actual,
+                signup_pct=state.signup_percent, revenue_goal=state.revenue_goal, revenue=state.revenue_actual,
+                revenue_pct=state.revenue_percent, bonus_tier_goal=row.bonus_tier_goal if row else None,
+                bonus_tier=state.bonus_tier, bonus_amount=Decimal(0), bonus_triggered=False, deadline=deadline,
+                goal_set_at=state.goal_set_at, set_by_deadline=state.set_by_deadline,
+                status=("completed" if state.complete else "active") if row is not None else None,
+                ytd_signups=sum((m.signups_actual for m in year_months), Decimal(0)), yearly_signup_goal=None,
+                ytd_signup_pct=None, ytd_revenue=sum((m.revenue_actual for m in year_months), Decimal(0)),
+                yearly_revenue_goal=None, ytd_revenue_pct=None, monthly_signup_target=None,
+                streak=streak_ending(months, *ending), trend=tuple(pct for _, pct in trend)))
+        return sorted(out, key=lambda s: (s.team is None, s.team or "", s.name, s.rep_id))
+
+    def manager_emails(self) -> dict[int, str | None]:
+        return {rep.id: rep.manager_email for rep in self.data.reps.values()}
+
+    def goal_set_times(self, *, year: int, month: int) -> dict[int, datetime | None]:
+        return {m.rep_id: m.state.goal_set_at for (_, y, mo), m in self.data.months.items() if (y, mo) == (year, month)}
+
+    def achievements_dated(self, first: date, last: date) -> list[DatedAchievement]:
+        rows = sorted((r for r in self.data.achievements.values()
+                       if first <= r.achievement.achievement_date <= last),
+                      key=lambda r: (r.achievement.sales_rep_id, r.id))
+        return [DatedAchievement(self._announcement(r, False), r.achievement.achievement_date,
+                                 r.revoked_at is not None, self.data.reps[r.achievement.sales_rep_id].active)
+                for r in rows]
+
+    def pace_indicators(self, day: date) -> dict[int, str | None]:
+        return {rep_id: snap.pace_indicator for (rep_id, when, kind), snap in self.data.progress_snapshots.items()
+                if when == day and kind == "daily"}
+
+    def _alert(self, row: Alert) -> PaceAlert:
+        rep, new = self.data.reps[row.new.rep_id], row.new
+        return PaceAlert(row.id, rep.id, rep.name, rep.email, new.week_start, new.detected_at, new.year, new.month,
+                         new.signup_pct, new.revenue_pct, new.expected_pct, row.sent_at, row.attempts, rep.active)
+
+    def pace_alerts_of_week(self, week_start: date) -> list[PaceAlert]:
+        return [self._alert(row) for row in sorted(self.data.pace_alerts.values(),
+                                                   key=lambda row: (row.new.detected_at, row.id))
+                if row.new.week_start == week_start]
+
+    def pace_alerts_detected(self, start: datetime, end: datetime) -> list[PaceAlert]:
+        return [self._alert(row) for row in sorted(self.data.pace_alerts.values(),
+                                                   key=lambda row: (row.new.detected_at, row.id))
+                if start <= row.new.detected_at < end]
+
+    def insert_pace_alerts(self, rows: Sequence[NewPaceAlert]) -> int:
+        weeks = {(row.new.rep_id, row.new.week_start) for row in self.data.pace_alerts.values()}
+        added = 0
+        for new in rows:
+            if (new.rep_id, new.week_start) not in weeks:  # uq_pace_alerts_rep_week
+                alert_id = len(self.data.pace_alerts) + 1
+                self.data.pace_alerts[alert_id] = Alert(alert_id, new)
+                weeks.add((new.rep_id, new.week_start))
+                added += 1
+        return added
+
+    def claim_pace_alert(self, alert_id: int) -> bool:
+        return self.data.pace_alerts[alert_id].sent_at is None
+
+    def mark_pace_alert_sent(self, alert_id: int, now: datetime) -> None:
+        row = self.data.pace_alerts[alert_id]
+        row.sent_at, row.attempts, row.last_error = now, row.attempts + 1, None
+
+    def mark_pace_alert_failed(self, alert_id: int, error: str) -> None:
+        row = self.data.pace_alerts[alert_id]
+        row.attempts, row.last_error = row.attempts + 1, error[:500]
+
+    def claim_digest(self, moment: datetime, recipient: str) -> bool:
+        return self.data.digests.setdefault((moment, recipient), Delivery()).sent_at is None
+
+    def mark_digest_sent(self, moment: datetime, recipient: str, now: datetime) -> None:
+        row = self.data.digests[(moment, recipient)]
+        row.sent_at, row.attempts, row.last_error = now, row.attempts + 1, None
+
+    def mark_digest_failed(self, moment: datetime, recipient: str, error: str) -> None:
+        row = self.data.digests[(moment, recipient)]
         row.attempts, row.last_error = row.attempts + 1, error[:500]
 
 
