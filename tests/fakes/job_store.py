@@ -268,7 +268,15 @@ class FakeJobTransaction:
                             a.achievement_month, a.goal_value, a.actual_value, a.percent_achieved, a.bonus_tier,
                             a.bonus_amount, a.milestone,
                             row.correction_recognition_type if correction else row.recognition_type,
-                            row.revoked_reason, row.recognition_type)
+                            row.revoked_reason, row.recognition_type, self._bonus_tier_goal(a))
+
+    def _bonus_tier_goal(self, achievement: Achievement) -> int | None:
+        """The Bonus Tier Goal of the achievement's month as it is now (as ``announcement_columns``)."""
+        if achievement.achievement_month is None:
+            return None
+        month = self.data.months.get((achievement.sales_rep_id, achievement.achievement_year,
+                                      achievement.achievement_month))
+        return month.bonus_tier_goal if month is not None else None
 
     def pending_announcements(self, *, earned_since: date, correction: bool = False) -> list[Announcement]:
         rows = []

@@ -127,3 +127,24 @@ def test_a_done_job_is_not_due_again_and_a_held_job_lock_skips_it():
     outcome = run_due(held, SETTINGS, Outbox(can_email=False), now, jobs=("snapshot",))
     assert [(o.job, o.status, o.counts) for o in outcome] == [("snapshot", "skipped", {"reason": "locked"})]
     assert date(2026, 11, 3) not in {key[1] for key in held.data.progress_snapshots}
+
+
+def test_a_tier_below_the_bonus_tier_goal_is_announced_without_a_bonus():
+    # Ana reaches tier 2 (Silver) with a Bonus Tier Goal of 3; Bo reaches it with a goal of 2.
+    data = roster((1, MonthState(2026, 11, signup_goal=10, signups_actual=Decimal(12), bonus_tier=2)),
+                  (2, MonthState(2026, 11, signup_goal=10, signups_actual=Decimal(12), bonus_tier=2)))
+    data.months[(1, 2026, 11)].bonus_tier_goal, data.months[(2, 2026, 11)].bonus_tier_goal = 3, 2
+    store, now = FakeJobStore(data), datetime(2026, 11, 20, 9, tzinfo=UTC)
+    detect_achievements(store, EMAIL, None, now)
+    bodies: dict[str, str] = {}
+
+    class Mail(Outbox):
+        def send_to_rep(self, email: str, subject: str, body: str) -> bool:
+            bodies[email] = body
+            return True
+
+    announce(store, EMAIL, Mail(), now)
+    assert ("You unlocked bonus tier 2 (Silver) for November 2026: the bonus pays from tier 3, "
+            "your Bonus Tier Goal.") in bodies["ann@example.com"]
+    assert "$" not in bodies["ann@example.com"]
+    assert "You unlocked bonus tier 2 (Silver) for November 2026: $250.00 bonus." in bodies["bo@example.com"]
