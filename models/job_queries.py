@@ -4,8 +4,9 @@
 (``Store.job_transaction``), so the jobs never touch SQLAlchemy and a fake of the same
 Protocol tests them without a database. Reads are one query each and writes one
 set-based statement each, whatever the number of reps; the only per-row
-statements are the claims of a reminder or an announcement, which must each be
-committed together with their own send.
+statements are the claims of a reminder, an announcement, a pace alert or a
+digest recipient, which must each be committed together with their own send.
+No statement decides who is alerted or what counts: the jobs do, in Python.
 """
 
 from __future__ import annotations
