@@ -354,7 +354,6 @@ class FakeJobTransaction:
             months = [m.state for m in self.data.months.values() if m.rep_id == rep.id]
             row = self.data.months.get((rep.id, year, month))
             state = row.state if row is not None else MonthState(year, month)
-            year_months = [m for m in months if m.year == year]
             deadline = goal_deadline(year, month, settings.goals.deadline_day, settings.tz)
             # The streak ends this month when it is met, else last month (as the Summary's).
             current = state.counts_for_streak if row is not None else False
@@ -371,8 +370,8 @@ class FakeJobTransaction:
                 bonus_tier=state.bonus_tier, bonus_amount=Decimal(0), bonus_triggered=False, deadline=deadline,
                 goal_set_at=state.goal_set_at, set_by_deadline=state.set_by_deadline,
                 status=("completed" if state.complete else "active") if row is not None else None,
-                ytd_signups=sum((m.signups_actual for m in year_months), Decimal(0)), yearly_signup_goal=None,
-                ytd_signup_pct=None, ytd_revenue=sum((m.revenue_actual for m in year_months), Decimal(0)),
+                # The fake holds no yearly rows: the year's figures of a rep without one.
+                ytd_signups=Decimal(0), yearly_signup_goal=None, ytd_signup_pct=None, ytd_revenue=Decimal(0),
                 yearly_revenue_goal=None, ytd_revenue_pct=None, monthly_signup_target=None,
                 streak=streak_ending(months, *ending), trend=tuple(pct for _, pct in trend)))
         return sorted(out, key=lambda s: (s.team is None, s.team or "", s.name, s.rep_id))

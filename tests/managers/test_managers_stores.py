@@ -13,6 +13,7 @@ send by rep id, date and email, never by the database's order of names.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import fields
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -49,7 +50,8 @@ def _fake() -> FakeJobStore:
     for rep_id, (name, email, team, manager, (goal, signups, tier_goal), december) in enumerate(REPS, start=1):
         data.reps[rep_id] = Rep(rep_id, name, email, team=team, manager_email=manager)
         data.months[(rep_id, 2026, 11)] = Month(rep_id, rep_id, MonthState(
-            2026, 11, signup_goal=goal, signups_actual=Decimal(signups), goal_set_at=SET_AT), bonus_tier_goal=tier_goal)
+            2026, 11, signup_goal=goal, signups_actual=Decimal(signups), goal_set_at=SET_AT, set_by_deadline=True),
+            bonus_tier_goal=tier_goal)
         if december:
             data.months[(rep_id, 2026, 12)] = Month(100 + rep_id, rep_id, MonthState(
                 2026, 12, signup_goal=goal, goal_set_at=SET_AT))
@@ -142,3 +144,19 @@ def test_the_fake_and_postgresql_send_the_same_emails(store: Store) -> None:
                                   {"email": email})
 
     assert _fortnight(store, deactivate) == _fake_fortnight()
+    # What the two stores read back at the end agrees too, field by field.
+    fake = _fake()
+    _fortnight(fake, lambda email: setattr(fake.data.reps[5], "active", False))
+    now = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    with store.job_transaction(now) as sql_tx, fake.job_transaction(now) as fake_tx:
+        sql_rows, fake_rows = (tx.standings(SETTINGS, year=2026, month=11) for tx in (sql_tx, fake_tx))
+        assert [s.rep_id for s in sql_rows] == [s.rep_id for s in fake_rows]
+        assert [{f.name: (getattr(a, f.name), getattr(b, f.name)) for f in fields(a)
+                 if getattr(a, f.name) != getattr(b, f.name)} for a, b in zip(sql_rows, fake_rows, strict=True)] \
+            == [{}] * len(sql_rows)
+        assert sql_tx.manager_emails() == fake_tx.manager_emails()
+        assert sql_tx.goal_set_times(year=2026, month=12) == fake_tx.goal_set_times(year=2026, month=12)
+        assert sql_tx.pace_indicators(date(2026, 11, 11)) == fake_tx.pace_indicators(date(2026, 11, 11))
+        assert sql_tx.achievements_dated(date(2026, 11, 1), date(2026, 11, 30)) == \
+            fake_tx.achievements_dated(date(2026, 11, 1), date(2026, 11, 30))
+        assert sql_tx.pace_alerts_of_week(date(2026, 11, 16)) == fake_tx.pace_alerts_of_week(date(2026, 11, 16))
