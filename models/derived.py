@@ -229,11 +229,27 @@ def close_past_periods(connection: Connection, *, year: int, month: int) -> int:
     return closed
 
 
+# Reminders not yet acknowledged, with their month's goal_set_at (a read: which of them are
+# acknowledged is reminders_to_acknowledge's).
+_UNACKNOWLEDGED_REMINDERS = text("""
+    SELECT d.id, d.acknowledged, g.goal_set_at
+    FROM goal_deadline_reminders d
+    JOIN rep_monthly_goals g
+      ON g.sales_rep_id = d.sales_rep_id AND g.goal_year = d.target_year AND g.goal_month = d.target_month
+    WHERE NOT d.acknowledged
+""")
+
+
 def acknowledge_reminders(connection: Connection, now: datetime) -> int:
-    """Setting a month's goal acknowledges that month's reminders."""
+    """Setting a month's goal acknowledges that month's reminders (``reminders_to_acknowledge``
+    decides; the reminders not acknowledged yet are read in one statement and a write is sent
+    only when one is acknowledged)."""
+    from models.rules.reminders import ReminderGoal, reminders_to_acknowledge
+
+    ids = reminders_to_acknowledge(ReminderGoal(*row) for row in connection.execute(_UNACKNOWLEDGED_REMINDERS))
+    if not ids:
+        return 0
     return connection.execute(text("""
-        UPDATE goal_deadline_reminders d SET acknowledged = true, acknowledged_at = :now
-        FROM rep_monthly_goals g
-        WHERE d.acknowledged = false AND g.sales_rep_id = d.sales_rep_id
-          AND g.goal_year = d.target_year AND g.goal_month = d.target_month AND g.goal_set_at IS NOT NULL
-    """), {"now": now}).rowcount
+        UPDATE goal_deadline_reminders SET acknowledged = true, acknowledged_at = :now
+        WHERE id = ANY(CAST(:ids AS bigint[]))
+    """), {"ids": ids, "now": now}).rowcount

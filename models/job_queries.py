@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 
 from models import readings
 from models.rules.achievements import Achievement, MonthState, YearState
+from models.rules.reminders import goal_is_set
 
 if TYPE_CHECKING:
+    from models.rules.announcements import AnnouncementState
     from models.rules.deadlines import ReminderType
     from models.settings import Settings
     from models.values import RepStanding
@@ -57,20 +59,40 @@ class DueState:
     """The newest ``updated_at`` of reps, monthly and yearly goals: it moves whenever one of
     them really changes (the trigger leaves it alone on a write of identical values)."""
     pending_announcements: bool = False
-    """Whether an active rep has an achievement not yet announced on every channel."""
+    """Whether an active rep has an achievement (or a correction) still to announce
+    (``models.rules.announcements.any_pending``)."""
 
 
 def _every_turn_state() -> str:
-    """The data version and whether anything waits to be announced (an achievement, or the
-    correction of one), within the announcement age (``:since``). Only asked for when an
-    every-turn job is wanted: the snapshot's turn needs none of it."""
+    """The data version and the distinct announcement states of the candidate achievements (see
+    ``_candidates``), as JSON: whether one is pending is ``any_pending``'s. Only asked for when
+    an every-turn job is wanted: the snapshot's turn needs none of it."""
     return f"""
         greatest((SELECT max(updated_at) FROM sales_reps), (SELECT max(updated_at) FROM rep_monthly_goals),
                  (SELECT max(updated_at) FROM rep_yearly_goals)) AS data_version,
-        EXISTS (SELECT 1 FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id
-                WHERE r.is_active AND ((({_pending(False)}) AND a.achievement_date >= CAST(:since AS date))
-                                       OR (({_pending(True)}) AND a.revoked_at >= CAST(:since AS date)))) AS pending
+        (SELECT json_agg(s) FROM (
+            SELECT DISTINCT {_STATE_COLUMNS}
+            FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id
+            WHERE ({_candidates(False)}) OR ({_candidates(True)})
+        ) s) AS pending
     """
+
+
+def _pending_states(states: Sequence[Mapping[str, object]] | None, since: date) -> bool:
+    """``any_pending`` over the JSON states ``_every_turn_state`` read."""
+    from models.rules.announcements import AnnouncementState, any_pending
+
+    def day(value: object) -> date | None:
+        return date.fromisoformat(str(value)) if value is not None else None
+
+    return any_pending((AnnouncementState(bool(s["is_active"]), date.fromisoformat(str(s["achievement_date"])),
+                                          day(s["revoked_on"]), bool(s["recognized"]),
+                                          _text(s["recognition_type"]), _text(s["correction_recognition_type"]))
+                        for s in states or ()), since=since)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 # --------------------------------------------------------------------------------------------- snapshots
@@ -204,13 +226,29 @@ def announcement_columns(correction: bool = False) -> str:
     """
 
 
-def _pending(correction: bool) -> str:
-    """What still needs announcing: a live achievement not yet recognized, or the revocation of
-    one that was announced (on some channel) whose correction has not been sent everywhere."""
+# What ``models.rules.announcements`` reads of ``goal_achievements a`` and ``sales_reps r``
+# (``AnnouncementState``'s fields, in order).
+_STATE_COLUMNS = """r.is_active, a.achievement_date, CAST(a.revoked_at AS date) AS revoked_on, a.recognized,
+    a.recognition_type, a.correction_recognition_type"""
+
+
+def _candidates(correction: bool) -> str:
+    """The achievements read as candidates for announcing: earned (``correction``: revoked) on or
+    after ``:since`` and, for an achievement, not recognized. Conditions every pending row meets,
+    so the read is narrower but never decides: whether a candidate is pending is
+    ``models.rules.announcements.pending``'s (tests/agreement/test_announcements_match_sql.py)."""
     if correction:
-        return ("a.revoked_at IS NOT NULL AND coalesce(a.recognition_type, '') <> '' "
-                "AND coalesce(a.correction_recognition_type, '') IS DISTINCT FROM a.recognition_type")
-    return "a.revoked_at IS NULL AND NOT a.recognized"
+        return "a.revoked_at >= CAST(:since AS date)"
+    return "a.achievement_date >= CAST(:since AS date) AND NOT a.recognized"
+
+
+def _announcements(rows: Sequence[Any], keep: Callable[[AnnouncementState], bool]) -> list[Announcement]:
+    """The ``Announcement`` of each row (its columns, then ``_STATE_COLUMNS``) whose state ``keep`` takes."""
+    from models.rules.announcements import AnnouncementState
+
+    width = len(fields(Announcement))
+    return [Announcement(*row[:width]) for row in rows
+            if keep(AnnouncementState(*row[width:]))]
 
 
 # --------------------------------------------------------------------------------------------- reminders
@@ -339,7 +377,7 @@ class SqlJobTransaction:
         """Which of ``keys`` have a successful run (with its detail) and, when ``every_turn``, the
         data version and whether announcements earned (or corrections made) on or after
         ``earned_since`` are pending: one statement, whatever is asked."""
-        state = _every_turn_state() if every_turn else "NULL::timestamptz AS data_version, false AS pending"
+        state = _every_turn_state() if every_turn else "NULL::timestamptz AS data_version, NULL::json AS pending"
         rows = self._connection.execute(text(f"""
             WITH state AS (SELECT {state})
             SELECT s.data_version, s.pending, d.job, d.scheduled_for, d.detail
@@ -352,7 +390,8 @@ class SqlJobTransaction:
         """), {"jobs": [job for job, _ in keys], "moments": [moment for _, moment in keys],
                "since": earned_since or date.min}).all()
         details = {(row.job, row.scheduled_for): row.detail for row in rows if row.job is not None}
-        return DueState(frozenset(details), details, rows[0].data_version, bool(rows[0].pending))
+        pending = every_turn and _pending_states(rows[0].pending, earned_since or date.min)
+        return DueState(frozenset(details), details, rows[0].data_version, pending)
 
     def snapshot_sources(self, *, year: int, month: int) -> list[SnapshotSource]:
         """Every active rep that has a ``(year, month)`` goal row, with that row, by rep id (a rep
@@ -504,19 +543,31 @@ class SqlJobTransaction:
 
     def reinstate_achievements(self, ids: Sequence[int], today: date) -> int:
         """Lift the revocation of achievements whose basis a later correction restored. One whose
-        revocation was already announced is news again: it is dated ``today`` and announced anew."""
+        revocation was already announced is news again: it is dated ``today`` and announced anew
+        (``models.rules.announcements.reinstatements`` decides; the rows are read locked, then
+        written as decided: two statements, whatever the number of rows)."""
+        from models.rules.announcements import RevokedState, reinstatements
+
         if not ids:
             return 0
+        rows = self._connection.execute(text("""
+            SELECT id, revoked_at, recognized, recognition_type, correction_recognition_type, achievement_date
+            FROM goal_achievements WHERE id = ANY(CAST(:ids AS bigint[]))
+            ORDER BY id
+            FOR UPDATE
+        """), {"ids": list(ids)}).all()
+        decided = reinstatements([RevokedState(row[0], row[1] is not None, *row[2:]) for row in rows], today)
+        if not decided:
+            return 0
         return self._connection.execute(text("""
-            UPDATE goal_achievements a SET revoked_at = NULL, revoked_reason = NULL,
-                recognized = CASE WHEN announced THEN false ELSE a.recognized END,
-                recognition_type = CASE WHEN announced THEN NULL ELSE a.recognition_type END,
-                correction_recognition_type = NULL,
-                achievement_date = CASE WHEN announced THEN CAST(:today AS date) ELSE a.achievement_date END
-            FROM (SELECT id, coalesce(correction_recognition_type, '') <> '' AS announced
-                  FROM goal_achievements WHERE id = ANY(:ids)) v
-            WHERE a.id = v.id AND a.revoked_at IS NOT NULL
-        """), {"ids": list(ids), "today": today}).rowcount
+            UPDATE goal_achievements a SET revoked_at = NULL, revoked_reason = NULL, correction_recognition_type = NULL,
+                recognized = v.recognized, recognition_type = v.recognition_type, achievement_date = v.achievement_date
+            FROM unnest(CAST(:ids AS bigint[]), CAST(:recognized AS boolean[]), CAST(:types AS text[]),
+                        CAST(:dates AS date[])) AS v(id, recognized, recognition_type, achievement_date)
+            WHERE a.id = v.id
+        """), {"ids": [r.id for r in decided], "recognized": [r.recognized for r in decided],
+               "types": [r.recognition_type for r in decided],
+               "dates": [r.achievement_date for r in decided]}).rowcount
 
     def insert_achievements(self, rows: Sequence[AchievementRow]) -> int:
         """Record achievements in one statement; one already recorded (``uq_achievements_once``) is
@@ -542,30 +593,34 @@ class SqlJobTransaction:
 
     def pending_announcements(self, *, earned_since: date, correction: bool = False) -> list[Announcement]:
         """Achievements of active reps still to announce, earned (or, for corrections, revoked) on or
-        after ``earned_since`` (older ones are never announced), by rep then id."""
-        since = "CAST(a.revoked_at AS date)" if correction else "a.achievement_date"
+        after ``earned_since`` (older ones are never announced), by rep then id
+        (``models.rules.announcements.pending`` decides, on the candidates ``_candidates`` reads)."""
+        from models.rules.announcements import pending
+
         rows = self._connection.execute(text(f"""
-            SELECT {announcement_columns(correction)}
+            SELECT {announcement_columns(correction)}, {_STATE_COLUMNS}
             FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id
-            WHERE {_pending(correction)} AND r.is_active AND {since} >= :since
+            WHERE {_candidates(correction)}
             ORDER BY a.sales_rep_id, a.id
         """), {"since": earned_since}).all()
-        return [Announcement(*row) for row in rows]
+        return _announcements(rows, lambda state: pending(state, correction=correction, since=earned_since))
 
     def claim_announcements(self, ids: Sequence[int], *, correction: bool = False) -> list[Announcement]:
         """Lock the achievements among ``ids`` that still need announcing until the transaction ends;
         rows another process holds are skipped (``FOR UPDATE SKIP LOCKED``), so no two processes
         announce the same achievement. Returns the claimed rows as they are now."""
+        from models.rules.announcements import waits
+
         if not ids:
             return []
         rows = self._connection.execute(text(f"""
-            SELECT {announcement_columns(correction)}
+            SELECT {announcement_columns(correction)}, {_STATE_COLUMNS}
             FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id
-            WHERE a.id = ANY(:ids) AND {_pending(correction)}
+            WHERE a.id = ANY(:ids)
             ORDER BY a.id
             FOR UPDATE OF a SKIP LOCKED
         """), {"ids": list(ids)}).all()
-        return [Announcement(*row) for row in rows]
+        return _announcements(rows, lambda state: waits(state, correction=correction))
 
     def set_recognition(self, updates: Mapping[int, tuple[str, bool]], *, correction: bool = False) -> int:
         """Set ``recognition_type`` and ``recognized`` per achievement id (one statement); for a
@@ -585,26 +640,44 @@ class SqlJobTransaction:
                          due_dates: Mapping[ReminderType, date], now: datetime) -> int:
         """One reminder per active rep per type for ``(year, month)``; existing ones are kept
         (``uq_reminders_rep_type_period``). A rep whose goal is already set gets them acknowledged
-        at once (as the cycle would do on its next run). Returns the rows added."""
+        at once (as the cycle would do on its next run). Returns the rows added.
+
+        ``models.rules.reminders.month_reminders`` decides; the reps still missing one of the
+        month's reminders are read (so a month whose reminders all exist costs one statement) and
+        the rows it gives are inserted in one more."""
+        from models.rules.reminders import RepMonthGoal, month_reminders
+
         kinds = list(due_dates)
+        reps = self._connection.execute(text("""
+            SELECT r.id, r.is_active, g.goal_set_at
+            FROM sales_reps r
+            LEFT JOIN rep_monthly_goals g ON g.sales_rep_id = r.id AND g.goal_year = :year AND g.goal_month = :month
+            WHERE (SELECT count(*) FROM goal_deadline_reminders d
+                   WHERE d.sales_rep_id = r.id AND d.target_year = :year AND d.target_month = :month
+                     AND d.reminder_type = ANY(CAST(:kinds AS text[]))) < cardinality(CAST(:kinds AS text[]))
+            ORDER BY r.id
+        """), {"year": year, "month": month, "kinds": kinds}).all()
+        rows = month_reminders((RepMonthGoal(*row) for row in reps), due_dates, now)
+        if not rows:
+            return 0
         return self._connection.execute(text("""
             INSERT INTO goal_deadline_reminders (sales_rep_id, reminder_type, target_month, target_year, deadline,
                                                  due_date, acknowledged, acknowledged_at)
-            SELECT r.id, v.kind, :month, :year, :deadline, v.due, g.goal_set_at IS NOT NULL,
-                   CASE WHEN g.goal_set_at IS NOT NULL THEN CAST(:now AS timestamptz) END
-            FROM sales_reps r
-            CROSS JOIN unnest(CAST(:kinds AS text[]), CAST(:dues AS date[])) AS v(kind, due)
-            LEFT JOIN rep_monthly_goals g ON g.sales_rep_id = r.id AND g.goal_year = :year AND g.goal_month = :month
-            WHERE r.is_active
+            SELECT v.rep_id, v.kind, :month, :year, :deadline, v.due, v.acknowledged, v.acknowledged_at
+            FROM unnest(CAST(:rep_ids AS int[]), CAST(:kinds AS text[]), CAST(:dues AS date[]),
+                        CAST(:acknowledged AS boolean[]), CAST(:acknowledged_at AS timestamptz[]))
+                 AS v(rep_id, kind, due, acknowledged, acknowledged_at)
             ON CONFLICT ON CONSTRAINT uq_reminders_rep_type_period DO NOTHING
-        """), {"year": year, "month": month, "deadline": deadline, "kinds": kinds, "now": now,
-               "dues": [due_dates[k] for k in kinds]}).rowcount
+        """), {"year": year, "month": month, "deadline": deadline, "rep_ids": [r.rep_id for r in rows],
+               "kinds": [r.reminder_type for r in rows], "dues": [r.due_date for r in rows],
+               "acknowledged": [r.acknowledged for r in rows],
+               "acknowledged_at": [r.acknowledged_at for r in rows]}).rowcount
 
     def open_reminders(self, *, due_by: date) -> list[OpenReminder]:
         """Unsent, uncancelled reminders due on or before ``due_by``, by rep, month and due date."""
         rows = self._connection.execute(text("""
             SELECT d.id, d.sales_rep_id, r.name, r.email, r.is_active, d.reminder_type, d.target_year,
-                   d.target_month, d.deadline, d.due_date, d.attempts, g.goal_set_at IS NOT NULL AS goal_set
+                   d.target_month, d.deadline, d.due_date, d.attempts, g.goal_set_at
             FROM goal_deadline_reminders d
             JOIN sales_reps r ON r.id = d.sales_rep_id
             LEFT JOIN rep_monthly_goals g ON g.sales_rep_id = d.sales_rep_id AND g.goal_year = d.target_year
@@ -612,7 +685,10 @@ class SqlJobTransaction:
             WHERE NOT d.sent AND d.cancelled_at IS NULL AND d.due_date <= :due_by
             ORDER BY d.sales_rep_id, d.target_year, d.target_month, d.due_date, d.id
         """), {"due_by": due_by}).all()
-        return [OpenReminder(*row) for row in rows]
+        return [OpenReminder(row.id, row.sales_rep_id, row.name, row.email, row.is_active, row.reminder_type,
+                             row.target_year, row.target_month, row.deadline, row.due_date, row.attempts,
+                             goal_is_set(row.goal_set_at))
+                for row in rows]
 
     def cancel_reminders(self, ids: Sequence[int], now: datetime) -> int:
         """Cancel unsent reminders (one statement). Returns the rows cancelled."""
@@ -625,17 +701,19 @@ class SqlJobTransaction:
 
     def claim_reminder(self, reminder_id: int) -> bool:
         """Lock one reminder until the transaction ends if it still needs sending (unsent, not
-        cancelled, the rep's goal still not set); False when it does not, or when another process
-        holds it (``FOR UPDATE SKIP LOCKED``)."""
+        cancelled, the rep's goal still not set: ``models.rules.reminders.needs_sending``); False
+        when it does not, or when another process holds it (``FOR UPDATE SKIP LOCKED``)."""
+        from models.rules.reminders import needs_sending
+
         row = self._connection.execute(text("""
-            SELECT d.id FROM goal_deadline_reminders d
-            WHERE d.id = :id AND NOT d.sent AND d.cancelled_at IS NULL
-              AND NOT EXISTS (SELECT 1 FROM rep_monthly_goals g
-                              WHERE g.sales_rep_id = d.sales_rep_id AND g.goal_year = d.target_year
-                                AND g.goal_month = d.target_month AND g.goal_set_at IS NOT NULL)
+            SELECT d.sent, d.cancelled_at, g.goal_set_at FROM goal_deadline_reminders d
+            LEFT JOIN rep_monthly_goals g ON g.sales_rep_id = d.sales_rep_id AND g.goal_year = d.target_year
+                 AND g.goal_month = d.target_month
+            WHERE d.id = :id
             FOR UPDATE OF d SKIP LOCKED
         """), {"id": reminder_id}).first()
-        return row is not None
+        return row is not None and needs_sending(sent=row.sent, cancelled_at=row.cancelled_at,
+                                                 goal_set_at=row.goal_set_at)
 
     def mark_reminder_sent(self, reminder_id: int, now: datetime) -> None:
         """Record a successful send (in the transaction that claimed the reminder)."""

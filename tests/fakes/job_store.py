@@ -33,8 +33,10 @@ from models.job_queries import (
 from models.ports import JobStore
 from models.readings import TREND_DAYS
 from models.rules.achievements import Achievement, MonthState, streak_ending
+from models.rules.announcements import AnnouncementState, RevokedState, pending, reinstatements, waits
 from models.rules.deadlines import ReminderType, goal_deadline
 from models.rules.periods import previous_month
+from models.rules.reminders import goal_is_set
 from models.settings import Settings
 from models.values import RepStanding
 
@@ -131,7 +133,7 @@ class JobData:
 
     def goal_set(self, rep_id: int, year: int, month: int) -> bool:
         row = self.months.get((rep_id, year, month))
-        return row is not None and row.state.goal_set_at is not None
+        return goal_is_set(row.state.goal_set_at if row is not None else None)
 
 
 class FakeJobTransaction:
@@ -232,17 +234,16 @@ class FakeJobTransaction:
         return revoked
 
     def reinstate_achievements(self, ids: Sequence[int], today: date) -> int:
-        reinstated = 0
-        for achievement_id in ids:
-            row = self.data.achievements[achievement_id]
-            if row.revoked_at is None:
-                continue
-            if row.correction_recognition_type:  # its withdrawal was announced: announce it again
-                row.recognized, row.recognition_type = False, None
-                row.achievement = replace(row.achievement, achievement_date=today)
+        rows = [self.data.achievements[i] for i in dict.fromkeys(ids)]
+        decided = reinstatements([RevokedState(r.id, r.revoked_at is not None, r.recognized, r.recognition_type,
+                                               r.correction_recognition_type, r.achievement.achievement_date)
+                                  for r in rows], today)
+        for change in decided:
+            row = self.data.achievements[change.id]
+            row.recognized, row.recognition_type = change.recognized, change.recognition_type
+            row.achievement = replace(row.achievement, achievement_date=change.achievement_date)
             row.revoked_at = row.revoked_reason = row.correction_recognition_type = None
-            reinstated += 1
-        return reinstated
+        return len(decided)
 
     def insert_achievements(self, rows: Sequence[AchievementRow]) -> int:
         keys = {r.achievement.key for r in self.data.achievements.values()}
@@ -256,11 +257,13 @@ class FakeJobTransaction:
         return added
 
     # announcements
+    def _state(self, row: Recorded) -> AnnouncementState:
+        return AnnouncementState(self.data.reps[row.achievement.sales_rep_id].active, row.achievement.achievement_date,
+                                 row.revoked_at.date() if row.revoked_at else None, row.recognized,
+                                 row.recognition_type, row.correction_recognition_type)
+
     def _pending(self, row: Recorded, correction: bool) -> bool:
-        if correction:
-            return row.revoked_at is not None and bool(row.recognition_type) and (
-                (row.correction_recognition_type or "") != row.recognition_type)
-        return row.revoked_at is None and not row.recognized
+        return waits(self._state(row), correction=correction)
 
     def _announcement(self, row: Recorded, correction: bool) -> Announcement:
         a, rep = row.achievement, self.data.reps[row.achievement.sales_rep_id]
@@ -279,12 +282,8 @@ class FakeJobTransaction:
         return month.bonus_tier_goal if month is not None else None
 
     def pending_announcements(self, *, earned_since: date, correction: bool = False) -> list[Announcement]:
-        rows = []
-        for row in self.data.achievements.values():
-            rep = self.data.reps[row.achievement.sales_rep_id]
-            when = row.revoked_at.date() if correction and row.revoked_at else row.achievement.achievement_date
-            if self._pending(row, correction) and rep.active and when >= earned_since:
-                rows.append(row)
+        rows = [row for row in self.data.achievements.values()
+                if pending(self._state(row), correction=correction, since=earned_since)]
         return [self._announcement(r, correction) for r in sorted(rows, key=lambda r: (r.achievement.sales_rep_id,
                                                                                        r.id))]
 
