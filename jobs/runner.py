@@ -143,6 +143,14 @@ def _parse_detail(detail: str | None) -> dict[str, str]:
     return dict(part.split("=", 1) for part in (detail or "").split() if "=" in part)
 
 
+def _evaluated_version(evaluated: Mapping[str, str], current: Mapping[str, str]) -> datetime | None:
+    """The data version the day's last achievement run evaluated, when it used the goal settings
+    in force now (then only what changed after it needs evaluating); None otherwise."""
+    if evaluated.get("goals") != current["goals"] or evaluated.get("data_as_of", "-") == "-":
+        return None
+    return datetime.fromisoformat(evaluated["data_as_of"])
+
+
 def _data_version(store: JobStore, now: datetime) -> datetime | None:
     with store.job_transaction(now) as tx:
         return tx.due_state([], every_turn=True).data_version
@@ -150,11 +158,13 @@ def _data_version(store: JobStore, now: datetime) -> datetime | None:
 
 def run_job(store: JobStore, settings: Settings, notifier: Notifier, job: str, now: datetime, *,
             force: bool = False, stop: Callable[[], bool] | None = None,
-            data_version: datetime | None = None) -> JobOutcome:
+            data_version: datetime | None = None, changed_since: datetime | None = None) -> JobOutcome:
     """Run ``job`` for its moment at ``now`` and record it; unless ``force``, skip it when that
     moment already has a successful run. Never raises for a failing job: it is logged,
     recorded as ``failed`` and returned. ``data_version``: the achievement job's, read
-    before it (``run_due`` has it; else it is read here)."""
+    before it (``run_due`` has it; else it is read here); ``changed_since``: the data version
+    the day's last achievement run evaluated with these settings (only later changes are
+    evaluated; None: everything)."""
     moment = scheduled_moment(job, now, settings)
     started = time.monotonic()
     counts: Counts
@@ -165,7 +175,8 @@ def run_job(store: JobStore, settings: Settings, notifier: Notifier, job: str, n
                 # The version is read before the job reads its states, so a change made meanwhile
                 # is seen as a change on the next turn.
                 version = data_version if data_version is not None else _data_version(store, now)
-                counts = {**_call(job, store, settings, notifier, now, stop), **evaluated_data(version, settings)}
+                counts = {**_call(job, store, settings, notifier, now, stop, changed_since=changed_since),
+                          **evaluated_data(version, settings)}
             else:
                 counts = _call(job, store, settings, notifier, now, stop)
         else:
@@ -198,8 +209,10 @@ def run_job(store: JobStore, settings: Settings, notifier: Notifier, job: str, n
 
 
 def _call(job: str, store: JobStore, settings: Settings, notifier: Notifier, now: datetime,  # noqa: PLR0917
-          stop: Callable[[], bool] | None) -> Counts:
-    extra = {"stop": stop} if job in _STOPPABLE else {}
+          stop: Callable[[], bool] | None, changed_since: datetime | None = None) -> Counts:
+    extra: dict[str, Any] = {"stop": stop} if job in _STOPPABLE else {}
+    if changed_since is not None:
+        extra["changed_since"] = changed_since
     module, name = _JOBS[job]
     function = cast(JobFunction, getattr(importlib.import_module(module), name))
     return function(store, settings, notifier, now, **extra)
@@ -224,13 +237,16 @@ def run_due(store: JobStore, settings: Settings, notifier: Notifier, now: dateti
         log.error("could not check which jobs are due: %s", error)
         return []
     outcomes: list[JobOutcome] = []
+    changed_since: datetime | None = None
     for job in wanted:
         if stop is not None and stop():
             break
         if job == "achievements":
             evaluated = _parse_detail(due.details.get(keys[job]))
-            if evaluated.items() >= evaluated_data(due.data_version, settings).items():
+            current = evaluated_data(due.data_version, settings)
+            if evaluated.items() >= current.items():
                 continue  # the day's run saw this very data with these settings
+            changed_since = _evaluated_version(evaluated, current)
         elif job == "notify":
             found = any(o.job == "achievements" and any(o.counts.get(k) for k in _NEWS["achievements"])
                         for o in outcomes)
@@ -241,7 +257,8 @@ def run_due(store: JobStore, settings: Settings, notifier: Notifier, now: dateti
                 continue  # opt-in; when on it runs every turn: a rep may turn critical at any cycle
         elif keys[job] in due.done or (job == "digest" and not settings.notifications.digest.enabled):
             continue
-        outcomes.append(run_job(store, settings, notifier, job, now, stop=stop, data_version=due.data_version))
+        outcomes.append(run_job(store, settings, notifier, job, now, stop=stop, data_version=due.data_version,
+                                changed_since=changed_since if job == "achievements" else None))
     return outcomes
 
 

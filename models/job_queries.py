@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
@@ -164,6 +164,18 @@ class RepMonth:
     year_state: YearState | None = None
     stale: bool = False
     token: str = ""
+
+
+@dataclass(frozen=True)
+class AchievementScope:
+    """Where the achievement job must look. ``earliest_stale``: the oldest (year, month) of an
+    active rep whose achievement basis changed since the job last looked, or None. ``reps``: the
+    active reps with a stale month or whose rep row or yearly goals changed after a given time
+    (the same day's last run, with the same settings: nobody else can have news), or None for
+    every active rep."""
+
+    earliest_stale: tuple[int, int] | None
+    reps: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -442,19 +454,35 @@ class SqlJobTransaction:
             ON CONFLICT ON CONSTRAINT uq_leaderboard_rep_date DO NOTHING
         """), {"rows": _json_rows([asdict(row) for row in rows])}).rowcount
 
-    def earliest_stale_month(self) -> tuple[int, int] | None:
-        """The oldest (year, month) of an active rep whose achievement basis changed since the
-        achievement job last looked, or None."""
+    def achievement_scope(self, *, changed_since: datetime | None = None) -> AchievementScope:
+        """Where the achievement job must look (see ``AchievementScope``); the reps only when
+        ``changed_since`` is given. One query."""
         row = self._connection.execute(text("""
-            SELECT g.goal_year, g.goal_month FROM rep_monthly_goals g
-            JOIN sales_reps r ON r.id = g.sales_rep_id AND r.is_active
-            WHERE g.achievements_stale ORDER BY g.goal_year, g.goal_month LIMIT 1
-        """)).first()
-        return (row[0], row[1]) if row else None
+            WITH stale AS (
+                SELECT g.sales_rep_id, g.goal_year * 12 + g.goal_month - 1 AS month_index
+                FROM achievement_stale_months s
+                JOIN rep_monthly_goals g ON g.id = s.monthly_goal_id
+                JOIN sales_reps r ON r.id = g.sales_rep_id AND r.is_active
+            )
+            SELECT (SELECT min(month_index) FROM stale) AS earliest,
+                   ARRAY(SELECT sales_rep_id FROM stale
+                         UNION SELECT r.id FROM sales_reps r
+                               WHERE r.is_active AND r.updated_at > CAST(:since AS timestamptz)
+                         UNION SELECT y.sales_rep_id FROM rep_yearly_goals y
+                               JOIN sales_reps r ON r.id = y.sales_rep_id AND r.is_active
+                               WHERE y.updated_at > CAST(:since AS timestamptz)) AS reps
+        """), {"since": changed_since}).one()
+        earliest = divmod(row.earliest, 12) if row.earliest is not None else None
+        return AchievementScope(
+            (earliest[0], earliest[1] + 1) if earliest is not None else None,
+            frozenset(row.reps) if changed_since is not None else None,
+        )
 
-    def achievement_states(self, *, evaluate_from: tuple[int, int]) -> list[RepMonth]:
-        """The monthly goal rows of every active rep from ``evaluate_from`` (year, month) on, carrying
-        their yearly goal row, plus the streak history before it; by rep and month. One query.
+    def achievement_states(self, *, evaluate_from: tuple[int, int],
+                           reps: Collection[int] | None = None) -> list[RepMonth]:
+        """The monthly goal rows of every active rep (of ``reps`` when given) from ``evaluate_from``
+        (year, month) on, carrying their yearly goal row, plus the streak history before it; by rep
+        and month. One query.
 
         The history stops at the rep's latest earlier month that a streak cannot cross (status
         ``active``/``missed``: the trigger's twin of the completeness rule, or a goal lowered after
@@ -468,22 +496,25 @@ class SqlJobTransaction:
                 FROM rep_monthly_goals
                 WHERE (status IN ('active', 'missed') OR lowered_after_deadline)
                   AND goal_year * 12 + goal_month < :from_index
+                  AND (CAST(:reps AS int[]) IS NULL OR sales_rep_id = ANY(CAST(:reps AS int[])))
                 GROUP BY sales_rep_id
             )
             SELECT g.sales_rep_id, g.id, g.goal_year, g.goal_month, g.signup_goal, g.signups_actual,
                    g.signup_progress_percent, g.revenue_goal, g.revenue_actual, g.revenue_progress_percent,
                    g.bonus_tier_actual, g.set_by_deadline, g.goal_set_at, g.lowered_after_deadline,
-                   g.achievements_stale, g.xmin::text AS token,
+                   s.monthly_goal_id IS NOT NULL AS stale, coalesce(s.xmin::text, '') AS token,
                    y.id AS yearly_id, y.yearly_signup_goal, y.yearly_signups_actual, y.yearly_signup_progress_percent,
                    y.yearly_revenue_goal, y.yearly_revenue_actual, y.yearly_revenue_progress_percent
             FROM rep_monthly_goals g
             JOIN sales_reps r ON r.id = g.sales_rep_id AND r.is_active
+            LEFT JOIN achievement_stale_months s ON s.monthly_goal_id = g.id
             LEFT JOIN breaks b ON b.sales_rep_id = g.sales_rep_id
             LEFT JOIN rep_yearly_goals y ON y.sales_rep_id = g.sales_rep_id AND y.goal_year = g.goal_year
                  AND g.goal_year * 12 + g.goal_month >= :from_index
             WHERE g.goal_year * 12 + g.goal_month >= coalesce(b.last_break, 0)
+              AND (CAST(:reps AS int[]) IS NULL OR g.sales_rep_id = ANY(CAST(:reps AS int[])))
             ORDER BY g.sales_rep_id, g.goal_year, g.goal_month
-        """), {"from_index": year * 12 + month}).all()
+        """), {"from_index": year * 12 + month, "reps": sorted(reps) if reps is not None else None}).all()
         result = []
         for (rep_id, goal_id, goal_year, goal_month, signup_goal, signups, signup_pct, revenue_goal, revenue,
              revenue_pct, tier, on_time, set_at, lowered, stale, token, yearly_id, y_signup_goal, y_signups,
@@ -499,33 +530,36 @@ class SqlJobTransaction:
 
     def clear_stale(self, rows: Sequence[RepMonth]) -> int:
         """Mark the stale rows that were evaluated as looked at, unless they changed since they were
-        read (their row version differs): those stay stale for the next run."""
+        read (marked again: another row version): those stay stale for the next run."""
         stale = [row for row in rows if row.stale]
         if not stale:
             return 0
-        # Rows another job run holds are skipped (they stay stale: evaluated again next time), and
-        # locks are taken in id order, so two runs at once never deadlock.
+        # Marks a writer holds are skipped (they stay: evaluated again next time), and locks are taken
+        # in id order, so two runs at once never deadlock. Marks of months deleted since go too.
         return self._connection.execute(text("""
-            UPDATE rep_monthly_goals g SET achievements_stale = false
-            WHERE g.id IN (
-                SELECT m.id FROM rep_monthly_goals m
+            DELETE FROM achievement_stale_months s
+            WHERE s.monthly_goal_id IN (
+                SELECT m.monthly_goal_id FROM achievement_stale_months m
                 JOIN unnest(CAST(:ids AS int[]), CAST(:tokens AS text[])) AS v(id, token)
-                  ON m.id = v.id AND m.xmin::text = v.token
-                ORDER BY m.id
+                  ON m.monthly_goal_id = v.id AND m.xmin::text = v.token
+                ORDER BY m.monthly_goal_id
                 FOR UPDATE OF m SKIP LOCKED
-            )
+            ) OR NOT EXISTS (SELECT 1 FROM rep_monthly_goals g WHERE g.id = s.monthly_goal_id)
         """), {"ids": [row.monthly_goal_id for row in stale], "tokens": [row.token for row in stale]}).rowcount
 
-    def recorded_achievements(self, *, from_year: int) -> list[RecordedAchievement]:
-        """The achievements of active reps from ``from_year`` on (revoked ones included)."""
+    def recorded_achievements(self, *, from_year: int,
+                              reps: Collection[int] | None = None) -> list[RecordedAchievement]:
+        """The achievements of active reps (of ``reps`` when given) from ``from_year`` on (revoked
+        ones included)."""
         rows = self._connection.execute(text("""
             SELECT a.id, a.sales_rep_id, a.achievement_type, a.achievement_year, a.achievement_month,
                    a.achievement_date, a.bonus_tier, a.milestone, a.revoked_at IS NOT NULL,
                    coalesce(a.correction_recognition_type, '') <> ''
             FROM goal_achievements a JOIN sales_reps r ON r.id = a.sales_rep_id AND r.is_active
             WHERE a.achievement_year >= :from_year
+              AND (CAST(:reps AS int[]) IS NULL OR a.sales_rep_id = ANY(CAST(:reps AS int[])))
             ORDER BY a.id
-        """), {"from_year": from_year}).all()
+        """), {"from_year": from_year, "reps": sorted(reps) if reps is not None else None}).all()
         return [RecordedAchievement(row[0], Achievement(row[1], row[2], row[3], row[4], row[5], bonus_tier=row[6],
                                                         milestone=row[7]), row[8], row[9])
                 for row in rows]

@@ -9,7 +9,7 @@ a database.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pandas and numpy: not for a process whose cycle finds the s
     from models.history import ManagerHistory
     from models.job_queries import (
         AchievementRow,
+        AchievementScope,
         Announcement,
         DatedAchievement,
         DueState,
@@ -169,13 +170,16 @@ class JobTransaction(Protocol):
     def insert_leaderboard_snapshots(self, rows: Sequence[LeaderboardEntry]) -> int:
         """Insert daily leaderboard rows (one statement); rows already there are kept. Returns rows added."""
 
-    def earliest_stale_month(self) -> tuple[int, int] | None:
-        """The oldest (year, month) of an active rep whose achievement basis changed since the
-        achievement job last looked, or None."""
+    def achievement_scope(self, *, changed_since: datetime | None = None) -> AchievementScope:
+        """Where the achievement job must look: the oldest stale month of an active rep and, when
+        ``changed_since`` is given, the active reps with a stale month or whose rep row or yearly
+        goals changed after it. One query."""
 
-    def achievement_states(self, *, evaluate_from: tuple[int, int]) -> list[RepMonth]:
-        """The monthly goal rows of every active rep from ``evaluate_from`` (year, month) on, carrying
-        their yearly goal row, plus the streak history before it; by rep and month. One query.
+    def achievement_states(self, *, evaluate_from: tuple[int, int],
+                           reps: Collection[int] | None = None) -> list[RepMonth]:
+        """The monthly goal rows of every active rep (of ``reps`` when given) from ``evaluate_from``
+        (year, month) on, carrying their yearly goal row, plus the streak history before it; by rep
+        and month. One query.
 
         The history stops at the rep's latest earlier month that a streak cannot cross (status
         ``active``/``missed``: the trigger's twin of the completeness rule, or a goal lowered after
@@ -187,8 +191,10 @@ class JobTransaction(Protocol):
         """Mark the stale rows that were evaluated as looked at, unless they changed since they were
         read (their row version differs): those stay stale for the next run."""
 
-    def recorded_achievements(self, *, from_year: int) -> list[RecordedAchievement]:
-        """The achievements of active reps from ``from_year`` on (revoked ones included)."""
+    def recorded_achievements(self, *, from_year: int,
+                              reps: Collection[int] | None = None) -> list[RecordedAchievement]:
+        """The achievements of active reps (of ``reps`` when given) from ``from_year`` on (revoked
+        ones included)."""
 
     def revoke_achievements(self, reasons: Mapping[int, str], now: datetime) -> int:
         """Revoke achievements (by id) with a reason; the rows are kept."""

@@ -213,8 +213,6 @@ class RepMonthlyGoal(Base):
     bonus_tier_goal_at_deadline: Mapped[int | None] = mapped_column(SmallInteger)
     goals_at_deadline_recorded: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     lowered_after_deadline: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
-    achievements_stale: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
-    """The achievement basis changed since the achievement job last evaluated this month."""
 
 
 class RepYearlyGoal(Base):
@@ -409,6 +407,15 @@ class DataChange(Base):
     __tablename__ = "data_changes"
 
     txid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
+class AchievementStaleMonth(Base):
+    """A month whose achievement basis changed since the achievement job last evaluated it
+    (statement triggers add it, the job deletes the row version it read; migration 0005)."""
+
+    __tablename__ = "achievement_stale_months"
+
+    monthly_goal_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
 
 
 class SyncFingerprint(Base):

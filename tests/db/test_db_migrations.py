@@ -176,3 +176,33 @@ def test_0002_recomputes_stored_percents_and_downgrades_exactly(fresh_db_url):
         assert _schema(fresh_db_url) == head
     finally:
         engine.dispose()
+
+
+def test_0005_moves_the_stale_marks_to_their_table_and_back(fresh_db_url):
+    """Issue 17: the months the achievement job has still to look at survive the upgrade and the
+    downgrade (column ↔ table), and neither touches the goal rows' values or ``updated_at``."""
+    head = _schema(fresh_db_url)
+    downgrade(fresh_db_url, "0004")
+    engine = make_engine(fresh_db_url)
+    try:
+        with engine.begin() as connection:
+            rep = connection.execute(text(
+                "INSERT INTO sales_reps (email, name) VALUES ('ana@example.com', 'Ana') RETURNING id")).scalar_one()
+            connection.execute(text("""
+                INSERT INTO rep_monthly_goals (sales_rep_id, goal_year, goal_month, signup_goal, deadline)
+                SELECT :rep, 2026, m, 10, '2026-11-07T00:00Z' FROM generate_series(1, 3) AS m"""), {"rep": rep})
+            connection.execute(text("UPDATE rep_monthly_goals SET achievements_stale = (goal_month = 2)"))
+        months = "SELECT goal_month::text || ' ' || updated_at::text FROM rep_monthly_goals ORDER BY goal_month"
+        before = _scalars(fresh_db_url, months)
+        upgrade(fresh_db_url)
+        assert _schema(fresh_db_url) == head
+        assert _scalars(fresh_db_url, "SELECT g.goal_month::text FROM achievement_stale_months s "
+                                      "JOIN rep_monthly_goals g ON g.id = s.monthly_goal_id") == ["2"]
+        downgrade(fresh_db_url, "0004")
+        assert _scalars(fresh_db_url, "SELECT goal_month::text FROM rep_monthly_goals WHERE achievements_stale") \
+            == ["2"]
+        assert _scalars(fresh_db_url, months) == before
+        upgrade(fresh_db_url)
+        assert _schema(fresh_db_url) == head
+    finally:
+        engine.dispose()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -18,6 +18,7 @@ from typing import Any
 
 from models.job_queries import (
     AchievementRow,
+    AchievementScope,
     Announcement,
     DatedAchievement,
     DueState,
@@ -51,6 +52,8 @@ class Rep:
     active: bool = True
     team: str | None = None
     manager_email: str | None = None
+    changed_at: datetime | None = None
+    """When the rep row or one of its yearly goal rows last changed (their ``updated_at``)."""
 
 
 @dataclass
@@ -202,13 +205,20 @@ class FakeJobTransaction:
         return sorted((m for m in self.data.months.values() if self.data.reps[m.rep_id].active),
                       key=lambda m: (m.rep_id, m.state.year, m.state.month))
 
-    def earliest_stale_month(self) -> tuple[int, int] | None:
-        stale = [(m.state.year, m.state.month) for m in self._active_months() if m.stale]
-        return min(stale) if stale else None
+    def achievement_scope(self, *, changed_since: datetime | None = None) -> AchievementScope:
+        stale = [m for m in self._active_months() if m.stale]
+        earliest = min(((m.state.year, m.state.month) for m in stale), default=None)
+        if changed_since is None:
+            return AchievementScope(earliest)
+        changed = {rep.id for rep in self.data.reps.values()
+                   if rep.active and rep.changed_at is not None and rep.changed_at > changed_since}
+        return AchievementScope(earliest, frozenset({m.rep_id for m in stale} | changed))
 
-    def achievement_states(self, *, evaluate_from: tuple[int, int]) -> list[RepMonth]:
+    def achievement_states(self, *, evaluate_from: tuple[int, int],
+                           reps: Collection[int] | None = None) -> list[RepMonth]:
         # The whole history (the SQL cuts it where no streak can cross: the same answers).
-        return [RepMonth(m.rep_id, m.id, m.state, stale=m.stale, token=str(m.id)) for m in self._active_months()]
+        return [RepMonth(m.rep_id, m.id, m.state, stale=m.stale, token=str(m.id)) for m in self._active_months()
+                if reps is None or m.rep_id in reps]
 
     def clear_stale(self, rows: Sequence[RepMonth]) -> int:
         cleared = 0
@@ -218,11 +228,13 @@ class FakeJobTransaction:
                 cleared += 1
         return cleared
 
-    def recorded_achievements(self, *, from_year: int) -> list[RecordedAchievement]:
+    def recorded_achievements(self, *, from_year: int,
+                              reps: Collection[int] | None = None) -> list[RecordedAchievement]:
         return [RecordedAchievement(r.id, r.achievement, r.revoked_at is not None,
                                     bool(r.correction_recognition_type))
                 for r in sorted(self.data.achievements.values(), key=lambda r: r.id)
-                if r.achievement.achievement_year >= from_year and self.data.reps[r.achievement.sales_rep_id].active]
+                if r.achievement.achievement_year >= from_year and self.data.reps[r.achievement.sales_rep_id].active
+                and (reps is None or r.achievement.sales_rep_id in reps)]
 
     def revoke_achievements(self, reasons: Mapping[int, str], now: datetime) -> int:
         revoked = 0

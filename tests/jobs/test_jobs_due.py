@@ -99,3 +99,29 @@ def test_a_failed_achievement_run_is_due_again(jobs_settings: Callable[..., Sett
         connection.exec_driver_sql("DROP TRIGGER refuse ON goal_achievements")
     assert int(_turn(store, settings, at(3, 9, 1))["achievements"]["new"]) > 0
     assert len(smtp.take()) == 1
+
+
+def test_later_runs_of_the_day_evaluate_only_changed_reps_and_never_lose_a_change_made_meanwhile(
+        jobs_settings: Callable[..., Settings], store: Store, smtp: Mailbox) -> None:
+    settings = jobs_settings()
+    add_reps(store, settings, at(1, 0), REPS)
+    for email in ("ana@example.com", "bo@example.com"):
+        set_goal(store, settings, email, at(2, 9))
+    assert _turn(store, settings, at(2, 9, 1))["achievements"]["evaluated"] == 2
+
+    record_actuals(store, settings, "bo@example.com", at(2, 10), signups=11)
+    changed = _turn(store, settings, at(2, 10))["achievements"]
+    assert changed["evaluated"] == 1 and int(changed["new"]) > 0
+    assert rows(store, "SELECT count(*) FROM achievement_stale_months") == [(0,)]
+
+    # Bo's month is corrected while a job evaluates it: the job's read is out of date, so the month
+    # stays stale and the next run revokes what the correction took back.
+    record_actuals(store, settings, "bo@example.com", at(2, 11), signups=12)
+    with store.job_transaction(at(2, 11)) as tx:
+        read = tx.achievement_states(evaluate_from=(2026, 10))
+        record_actuals(store, settings, "bo@example.com", at(2, 11, 1), signups=3)
+        assert tx.clear_stale(read) == 0
+    assert rows(store, "SELECT count(*) FROM achievement_stale_months") == [(1,)]
+    corrected = _turn(store, settings, at(2, 11, 2))["achievements"]
+    assert (corrected["evaluated"], int(corrected["revoked"]) > 0) == (1, True)
+    assert rows(store, "SELECT count(*) FROM achievement_stale_months") == [(0,)]

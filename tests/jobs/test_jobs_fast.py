@@ -148,3 +148,30 @@ def test_a_tier_below_the_bonus_tier_goal_is_announced_without_a_bonus():
             "your Bonus Tier Goal.") in bodies["ann@example.com"]
     assert "$" not in bodies["ann@example.com"]
     assert "You unlocked bonus tier 2 (Silver) for November 2026: $250.00 bonus." in bodies["bo@example.com"]
+
+
+def test_a_later_run_of_the_day_evaluates_only_the_reps_whose_data_changed():
+    store = FakeJobStore(roster((1, MonthState(2026, 11, signup_goal=10, signups_actual=Decimal(10))),
+                                (2, MonthState(2026, 11, signup_goal=10, signups_actual=Decimal(4)))))
+    store.data.data_version = datetime(2026, 11, 20, 8, tzinfo=UTC)
+
+    def run(hour: int) -> dict[str, int | str]:
+        outcome = run_due(store, SETTINGS, Outbox(can_email=False), datetime(2026, 11, 20, hour, tzinfo=UTC),
+                          jobs=("achievements",))
+        return dict(outcome[0].counts) if outcome else {}
+
+    assert run(9)["evaluated"] == 2
+    # Bo reaches his goal: only he is evaluated, and he earns it.
+    store.data.months[(2, 2026, 11)].state = MonthState(2026, 11, signup_goal=10, signups_actual=Decimal(11))
+    store.data.months[(2, 2026, 11)].stale = True
+    store.data.data_version = datetime(2026, 11, 20, 10, tzinfo=UTC)
+    counts = run(10)
+    assert (counts["evaluated"], counts["new"]) == (1, 1)
+    assert {r.achievement.sales_rep_id for r in store.data.achievements.values()} == {1, 2}
+    # Ann's yearly goals change (no month of hers is stale): she is evaluated.
+    store.data.reps[1].changed_at = store.data.data_version = datetime(2026, 11, 20, 11, tzinfo=UTC)
+    assert run(11)["evaluated"] == 1
+    # Nothing changed: no run at all; a new day evaluates everyone again.
+    assert run(12) == {}
+    assert dict(run_due(store, SETTINGS, Outbox(can_email=False), datetime(2026, 11, 21, 0, 5, tzinfo=UTC),
+                        jobs=("achievements",))[0].counts)["evaluated"] == 2
