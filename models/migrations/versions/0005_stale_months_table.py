@@ -71,12 +71,12 @@ _MARK = f"""
 CREATE FUNCTION goals_mark_achievements_stale() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    -- A new row version for a month already marked: the job deletes only the versions it read.
     IF TG_OP = 'INSERT' THEN
         INSERT INTO achievement_stale_months (monthly_goal_id)
         SELECT id FROM new_months
-        ON CONFLICT (monthly_goal_id) DO UPDATE SET monthly_goal_id = excluded.monthly_goal_id;
+        ON CONFLICT (monthly_goal_id) DO NOTHING;
     ELSE
+        -- A new row version for a month already marked: the job deletes only the versions it read.
         INSERT INTO achievement_stale_months (monthly_goal_id)
         SELECT n.id FROM new_months n JOIN old_months o ON o.id = n.id
         WHERE ({", ".join(f"n.{c}" for c in BASIS)})
