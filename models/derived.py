@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -132,67 +131,88 @@ def _frame(rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> pd.DataFram
                          for i, name in enumerate(columns)})
 
 
-def bonus_params(bonus: BonusSettings) -> dict[str, list[Decimal]]:
-    """The bind parameters ``bonus_sql`` expects: tier thresholds and amounts, tier 0 first."""
-    return {"thresholds": [tier.threshold for tier in bonus.tiers],
-            "amounts": [tier.amount for tier in bonus.tiers]}
+# The distinct inputs of the bonus rule over every goal row (a read: the tier, amount and trigger
+# of each are bonus_outcome's). NULL reads as -1, a key no real value takes, so that the write
+# below can join on it.
+_BONUS_INPUTS = """
+    SELECT DISTINCT coalesce({basis}, -1) AS basis, coalesce(bonus_tier_goal, -1) AS tier_goal
+    FROM rep_monthly_goals
+"""
 
-
-def bonus_sql(bonus: BonusSettings, *, signups: str, progress: str, tier_goal: str) -> tuple[str, str, str]:
-    """SQL expressions (tier, amount, triggered) for one goal row, given SQL for its signups, its
-    signup progress percent and its tier goal; they use the parameters of ``bonus_params``.
-
-    The rule ``tests/oracles.py`` states in plain Python: a tier covers [its threshold, the next
-    one), so the tier is the number of thresholds reached minus one (``width_bucket``
-    counts them; thresholds strictly increase from 0); the amount is that tier's (not
-    cumulative); triggered when the tier is at least 1 and at least the tier goal.
-    """
-    basis = signups if bonus.basis == "signups" else f"coalesce({progress}, 0)"
-    bucket = f"width_bucket(CAST({basis} AS numeric), CAST(:thresholds AS numeric[]))"
-    tier = f"CAST({bucket} - 1 AS smallint)"
-    amount = f"(CAST(:amounts AS numeric[]))[{bucket}]"
-    triggered = f"({bucket} - 1 >= 1 AND {bucket} - 1 >= coalesce({tier_goal}, 0))"
-    return tier, amount, triggered
+# The outcomes as bonus_outcome decided them, written to the rows with those inputs whose stored
+# values differ.
+_WRITE_BONUS = """
+    UPDATE rep_monthly_goals g
+    SET bonus_tier_actual = v.tier, bonus_amount = v.amount, bonus_triggered = v.triggered
+    FROM unnest(CAST(:basis AS numeric[]), CAST(:tier_goal AS int[]), CAST(:tier AS smallint[]),
+                CAST(:amount AS numeric[]), CAST(:triggered AS boolean[]))
+         AS v(basis, tier_goal, tier, amount, triggered)
+    WHERE coalesce(g.{basis}, -1) = v.basis AND coalesce(g.bonus_tier_goal, -1) = v.tier_goal
+      AND (g.bonus_tier_actual, g.bonus_amount, g.bonus_triggered) IS DISTINCT FROM (v.tier, v.amount, v.triggered)
+"""
 
 
 def refresh_bonus_tiers(connection: Connection, bonus: BonusSettings) -> int:
-    """Set bonus_tier_actual, bonus_amount and bonus_triggered from the configured tiers (see
-    ``bonus_sql``); one scan, and only rows whose values differ are written."""
-    tier, amount, triggered = bonus_sql(bonus, signups="signups_actual", progress="signup_progress_percent",
-                                        tier_goal="bonus_tier_goal")
-    return connection.execute(text(f"""
-        UPDATE rep_monthly_goals
-        SET bonus_tier_actual = {tier}, bonus_amount = {amount}, bonus_triggered = {triggered}
-        WHERE (bonus_tier_actual, bonus_amount, bonus_triggered) IS DISTINCT FROM ({tier}, {amount}, {triggered})
-    """), bonus_params(bonus)).rowcount
+    """Set bonus_tier_actual, bonus_amount and bonus_triggered of every stored month as
+    ``models.rules.tiers.bonus_outcome`` decides: the distinct (basis, tier goal) pairs are read
+    (one statement), decided in Python, and written to the rows that hold them and differ (one
+    more). Returns the rows changed."""
+    from models.rules.tiers import bonus_outcome
+
+    basis = "signups_actual" if bonus.basis == "signups" else "signup_progress_percent"
+    pairs = connection.execute(text(_BONUS_INPUTS.format(basis=basis))).all()
+    if not pairs:
+        return 0
+    outcomes = [bonus_outcome(value if value >= 0 else None, goal if goal >= 0 else None, bonus)
+                for value, goal in pairs]
+    return connection.execute(text(_WRITE_BONUS.format(basis=basis)), {
+        "basis": [value for value, _ in pairs], "tier_goal": [goal for _, goal in pairs],
+        "tier": [o.tier for o in outcomes], "amount": [o.amount for o in outcomes],
+        "triggered": [o.triggered for o in outcomes]}).rowcount
+
+
+# Yearly actuals = the sums of the year's monthly actuals (a roll-up, no rule).
+_YEARLY_ACTUALS = """
+    UPDATE rep_yearly_goals y
+    SET yearly_signups_actual = m.signups, yearly_revenue_actual = m.revenue
+    FROM (
+        SELECT sales_rep_id, goal_year, sum(signups_actual) AS signups, sum(revenue_actual) AS revenue
+        FROM rep_monthly_goals GROUP BY sales_rep_id, goal_year
+    ) m
+    WHERE y.sales_rep_id = m.sales_rep_id AND y.goal_year = m.goal_year
+      AND (y.yearly_signups_actual, y.yearly_revenue_actual) IS DISTINCT FROM (m.signups, m.revenue)
+"""
+
+# sales_reps.current_bonus_tier and goal_progress copy the current month (0 and NULL without a row).
+_REP_ROLLUPS = """
+    UPDATE sales_reps r
+    SET current_bonus_tier = coalesce(g.bonus_tier_actual, 0), goal_progress = g.signup_progress_percent
+    FROM sales_reps r2
+    LEFT JOIN rep_monthly_goals g
+      ON g.sales_rep_id = r2.id AND g.goal_year = :year AND g.goal_month = :month
+    WHERE r.id = r2.id
+      AND (r.current_bonus_tier, r.goal_progress) IS DISTINCT FROM
+          (coalesce(g.bonus_tier_actual, 0), g.signup_progress_percent)
+"""
 
 
 def refresh_yearly_actuals(connection: Connection) -> int:
     """Yearly actuals = the sum of that year's monthly actuals."""
-    return connection.execute(text("""
-        UPDATE rep_yearly_goals y
-        SET yearly_signups_actual = m.signups, yearly_revenue_actual = m.revenue
-        FROM (
-            SELECT sales_rep_id, goal_year, sum(signups_actual) AS signups, sum(revenue_actual) AS revenue
-            FROM rep_monthly_goals GROUP BY sales_rep_id, goal_year
-        ) m
-        WHERE y.sales_rep_id = m.sales_rep_id AND y.goal_year = m.goal_year
-          AND (y.yearly_signups_actual, y.yearly_revenue_actual) IS DISTINCT FROM (m.signups, m.revenue)
-    """)).rowcount
+    return connection.execute(text(_YEARLY_ACTUALS)).rowcount
 
 
 def refresh_rep_rollups(connection: Connection, *, year: int, month: int) -> int:
     """``sales_reps.current_bonus_tier`` and ``goal_progress`` follow the current month."""
-    return connection.execute(text("""
-        UPDATE sales_reps r
-        SET current_bonus_tier = coalesce(g.bonus_tier_actual, 0), goal_progress = g.signup_progress_percent
-        FROM sales_reps r2
-        LEFT JOIN rep_monthly_goals g
-          ON g.sales_rep_id = r2.id AND g.goal_year = :year AND g.goal_month = :month
-        WHERE r.id = r2.id
-          AND (r.current_bonus_tier, r.goal_progress) IS DISTINCT FROM
-              (coalesce(g.bonus_tier_actual, 0), g.signup_progress_percent)
-    """), {"year": year, "month": month}).rowcount
+    return connection.execute(text(_REP_ROLLUPS), {"year": year, "month": month}).rowcount
+
+
+def refresh_rollups(connection: Connection, *, year: int, month: int) -> int:
+    """``refresh_yearly_actuals`` and ``refresh_rep_rollups`` in one statement (they read the goal
+    rows and write different tables). Returns the rows changed."""
+    return int(connection.execute(text(f"""
+        WITH years AS ({_YEARLY_ACTUALS} RETURNING 1), reps AS ({_REP_ROLLUPS} RETURNING 1)
+        SELECT (SELECT count(*) FROM years) + (SELECT count(*) FROM reps)
+    """), {"year": year, "month": month}).scalar_one())
 
 
 # Open goal rows (a read: which of them close is months_to_close's and years_to_close's).

@@ -223,8 +223,7 @@ class Transaction:
         changed = self.ensure_period_rows(settings, year=year, month=month)
         changed += derived.close_past_periods(self.connection, year=year, month=month)
         changed += derived.refresh_bonus_tiers(self.connection, goals.bonus)
-        changed += derived.refresh_yearly_actuals(self.connection)
-        changed += derived.refresh_rep_rollups(self.connection, year=year, month=month)
+        changed += derived.refresh_rollups(self.connection, year=year, month=month)
         changed += derived.acknowledge_reminders(self.connection, now)
         return changed
 

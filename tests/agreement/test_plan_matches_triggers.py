@@ -4,7 +4,7 @@ Each example stores a goal row at one moment (or none), then has a cycle store a
 another (``upsert_months``: the plan applied as it is). What the trigger then derives —
 progress percents, completion, "lowered after the deadline", ``set_by_deadline`` — must equal
 the pure rules on the stored values, the lock must have kept what it refused, and the bonus
-tier the plan gave a new row must be the one ``refresh_bonus_tiers`` (SQL) would write.
+tier the plan gave a new row must be the one ``refresh_bonus_tiers`` (stored rows) would write.
 The streak shown on the Summary (SQL in ``models.readings``, the product's owner of the rule)
 must equal the oracle ``tests.oracles.live_streak`` (built on ``streak_ending``, the rule the
 milestones use).

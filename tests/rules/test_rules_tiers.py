@@ -93,3 +93,26 @@ def test_tier_covers_threshold_to_next(value):
     assert DEFAULT_TIERS[tier].threshold <= value
     if tier < 6:
         assert value < DEFAULT_TIERS[tier + 1].threshold
+
+
+# --- the product's rule for stored months (models.rules.tiers.bonus_outcome) ---------
+
+
+def test_a_stored_months_bonus_reaches_a_threshold_exactly():
+    from models.rules.tiers import BonusResult
+    from models.rules.tiers import bonus_outcome as product_outcome
+
+    assert product_outcome(D("10.9"), None, SIGNUPS) == BonusResult(1, D(100), True)
+    assert product_outcome(D("11"), 3, SIGNUPS) == BonusResult(2, D(250), False)  # below the Bonus Tier Goal
+    assert product_outcome(None, None, PERCENT) == BonusResult(0, D(0), False)  # no percent counts as 0
+    assert product_outcome(D("150"), 6, PERCENT) == BonusResult(6, D(1000), True)
+
+
+@given(st.one_of(st.none(), st.decimals(min_value=0, max_value=400, places=2)),
+       st.one_of(st.none(), st.integers(min_value=0, max_value=6)), st.sampled_from([SIGNUPS, PERCENT]))
+def test_a_stored_months_bonus_equals_the_plain_rule(value: Decimal | None, tier_goal: int | None,
+                                                    bonus: BonusSettings) -> None:
+    from models.rules.tiers import bonus_outcome as product_outcome
+
+    oracle = bonus_outcome(value, value, tier_goal, bonus)
+    assert tuple(product_outcome(value, tier_goal, bonus)) == (oracle.tier, oracle.amount, oracle.triggered)
