@@ -63,19 +63,34 @@ def start_version(connection: Connection, seen: int, *, keep: int = PRUNE_ABOVE)
 
 
 def save(connection: Connection, spreadsheet: str, *, fingerprint: str, start: int, status: str, rows_read: int,
-         problem_count: int, problems: list[dict[str, str]], now: datetime) -> None:
+         problem_count: int, problems: list[dict[str, str]], now: datetime, context: str | None = None,
+         stored_rows: bytes | None = None) -> None:
     """Remember a successful cycle that started from data version ``start``: the version it leaves
     counts its own transaction's row once it commits. A transaction that committed meanwhile adds
-    a row this does not count, so the next cycle does the work again (never the other way)."""
+    a row this does not count, so the next cycle does the work again (never the other way).
+    ``context`` and ``stored_rows``: what it stored (see ``stored_rows``)."""
     connection.execute(text("""
         INSERT INTO sync_fingerprints (spreadsheet, fingerprint, data_version, status, rows_read, problem_count,
-                                       problems, recorded_at)
+                                       problems, recorded_at, context, stored_rows)
         VALUES (:spreadsheet, :fingerprint,
                 :start + (SELECT count(*) FROM data_changes WHERE txid = txid_current()),
-                :status, :rows_read, :problem_count, CAST(:problems AS jsonb), :now)
+                :status, :rows_read, :problem_count, CAST(:problems AS jsonb), :now, :context, :stored_rows)
         ON CONFLICT (spreadsheet) DO UPDATE SET
             fingerprint = excluded.fingerprint, data_version = excluded.data_version, status = excluded.status,
             rows_read = excluded.rows_read, problem_count = excluded.problem_count, problems = excluded.problems,
-            recorded_at = excluded.recorded_at
+            recorded_at = excluded.recorded_at, context = excluded.context, stored_rows = excluded.stored_rows
     """), {"spreadsheet": spreadsheet, "fingerprint": fingerprint, "start": start, "status": status,
-           "rows_read": rows_read, "problem_count": problem_count, "problems": json.dumps(problems), "now": now})
+           "rows_read": rows_read, "problem_count": problem_count, "problems": json.dumps(problems), "now": now,
+           "context": context, "stored_rows": stored_rows})
+
+
+def stored_rows(connection: Connection, spreadsheet: str, *, fingerprint: str, context: str) -> bytes | None:
+    """The row hashes the last successful cycle of ``spreadsheet`` stored, if that cycle is the one
+    with ``fingerprint`` and ran in ``context`` (settings, day, code); else None. Read only when a
+    cycle may use them (the data version is the one that cycle left), so an unchanged cycle never
+    transfers them."""
+    blob = connection.execute(text("""
+        SELECT stored_rows FROM sync_fingerprints
+        WHERE spreadsheet = :spreadsheet AND fingerprint = :fingerprint AND context = :context
+    """), {"spreadsheet": spreadsheet, "fingerprint": fingerprint, "context": context}).scalar_one_or_none()
+    return bytes(blob) if blob is not None else None

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 # Alembic is imported only when a migration has to run: most starts find the schema current.
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"
 """The head revision the code expects (a test checks it equals Alembic's head)."""
 
 

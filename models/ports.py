@@ -104,8 +104,14 @@ class CycleTransaction(Protocol):
     def start_data_version(self, seen: int) -> int:
         """The data version a cycle that does the work starts from, having seen ``seen``."""
 
-    def save_fingerprint(self, spreadsheet: str, fingerprint: str, *, start: int, result: CycleResult) -> None:
-        """Remember a successful cycle's fingerprint, the data version it leaves and its report."""
+    def save_fingerprint(self, spreadsheet: str, fingerprint: str, *, start: int, result: CycleResult,
+                         context: str | None = None, stored_rows: bytes | None = None) -> None:
+        """Remember a successful cycle's fingerprint, the data version it leaves and its report,
+        and what it stored (``stored_rows``, in ``context``) for the next cycle in any process."""
+
+    def stored_rows(self, spreadsheet: str, *, fingerprint: str, context: str) -> bytes | None:
+        """The row hashes the last successful cycle stored, when it had ``fingerprint`` and ran in
+        ``context``; else None."""
 
     def output_state(self, spreadsheet: str) -> dict[str, OutputState]:
         """What was last written to each output tab of ``spreadsheet``."""

@@ -248,11 +248,19 @@ class Transaction:
         it starts from (``models.fingerprints.start_version``)."""
         return fingerprints.start_version(self.connection, seen)
 
-    def save_fingerprint(self, spreadsheet: str, fingerprint: str, *, start: int, result: CycleResult) -> None:
-        """Remember this successful cycle's fingerprint, the data version it leaves and its report."""
+    def save_fingerprint(self, spreadsheet: str, fingerprint: str, *, start: int, result: CycleResult,
+                         context: str | None = None, stored_rows: bytes | None = None) -> None:
+        """Remember this successful cycle's fingerprint, the data version it leaves and its report,
+        and what it stored (``stored_rows``, in ``context``) for the next cycle in any process."""
         fingerprints.save(self.connection, spreadsheet, fingerprint=fingerprint, start=start, status=result.status,
                           rows_read=result.rows_read, problem_count=result.problem_count,
-                          problems=[dataclasses.asdict(p) for p in result.problems], now=result.now)
+                          problems=[dataclasses.asdict(p) for p in result.problems], now=result.now,
+                          context=context, stored_rows=stored_rows)
+
+    def stored_rows(self, spreadsheet: str, *, fingerprint: str, context: str) -> bytes | None:
+        """The row hashes the last successful cycle stored, when it had ``fingerprint`` and ran in
+        ``context`` (``models.fingerprints.stored_rows``)."""
+        return fingerprints.stored_rows(self.connection, spreadsheet, fingerprint=fingerprint, context=context)
 
     def output_state(self, spreadsheet: str) -> dict[str, OutputState]:
         """What was last written to each output tab of ``spreadsheet``."""

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     SmallInteger,
@@ -431,6 +432,10 @@ class SyncFingerprint(Base):
     problem_count: Mapped[int] = mapped_column(Integer, nullable=False)
     problems: Mapped[Any] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # What the cycle stored, for the next process (migration 0006): the settings/day/code it ran
+    # with and a hash of every input row; NULL when the database may not hold every row as read.
+    context: Mapped[str | None] = mapped_column(Text)
+    stored_rows: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class LeaderboardSnapshot(Base):

@@ -42,7 +42,16 @@ from sync.output_tables import (
     summary_table,
     with_cell_budget,
 )
-from sync.reuse import CycleMemo, StoredRows, collector_paused, input_fingerprint, row_hashes, rows_to_store
+from sync.reuse import (
+    CycleMemo,
+    StoredRows,
+    collector_paused,
+    input_fingerprint,
+    pack_hashes,
+    row_hashes,
+    rows_to_store,
+    unpack_hashes,
+)
 from sync.team_tables import team_table
 
 if TYPE_CHECKING:
@@ -121,9 +130,12 @@ class _Cycle:
                     return self._logged(self._unchanged(tx, last, reads))
                 # Nothing but this process's last committed cycle wrote since, on the same day with the
                 # same settings: the database holds what that cycle stored, so unchanged rows can stay.
-                if kept is not None and last is not None and (kept.fingerprint, kept.context, version) == (
-                        last.fingerprint, context, last.data_version):
-                    in_database = kept.hashes
+                if last is not None and version == last.data_version:
+                    if kept is not None and (kept.fingerprint, kept.context) == (last.fingerprint, context):
+                        in_database = kept.hashes
+                    else:  # a new process (cron): the database kept them
+                        blob = tx.stored_rows(self.target, fingerprint=last.fingerprint, context=context)
+                        in_database = unpack_hashes(blob) if blob is not None else None
                 start = tx.start_data_version(version)
             from sheets.parse import parse_inputs  # pandas and numpy: only for a cycle that parses
 
@@ -162,7 +174,8 @@ class _Cycle:
                 result = self._result(status, tabs_written=tuple(w.table.tab for w in writes), **figures,
                                       sql_statements=self.store.statement_count - self.statements_before + 1)
                 log_id = tx.log_cycle(result, spreadsheet=self.target)
-                tx.save_fingerprint(self.target, fingerprint, start=start, result=result)
+                tx.save_fingerprint(self.target, fingerprint, start=start, result=result, context=context,
+                                    stored_rows=None if stored.locked else pack_hashes(stored.hashes))
                 if writes:  # the last step before the commit
                     before = self.backend.request_count
                     sent = _BudgetFinish(self.backend, plain, budget, writes).write()

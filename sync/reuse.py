@@ -9,10 +9,11 @@
   (``ParseMemo``), each Summary row, Team pace, the Leaderboard, History and Charts tables
   of unchanged inputs (``RowMemo``), so that a cycle over a partly changed sheet recomputes
   only what changed.
-- Within a daemon, for a sheet that changed in a few rows (``StoredRows``): when nothing but
-  this process's last committed cycle wrote to the database since, only the input rows whose
-  values differ from what that cycle stored are staged again; the rest already are in the
-  database, exactly as the sheet holds them.
+- For a sheet that changed in a few rows (``StoredRows``): when nothing but the last committed
+  cycle wrote to the database since (same data version, day, settings and code), only the input
+  rows whose values differ from what that cycle stored are staged again; the rest already are in
+  the database, exactly as the sheet holds them. A daemon keeps the row hashes in memory; the
+  database keeps them too (``pack_hashes``), for the next cron process.
 - ``collector_paused``: no cyclic garbage collection during a cycle.
 """
 
@@ -192,6 +193,34 @@ def row_hashes(frame: pd.DataFrame) -> np.ndarray:
     import pandas as pd
 
     return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+
+_HASH_DTYPE = "<u8"
+
+
+def pack_hashes(hashes: Mapping[str, np.ndarray]) -> bytes:
+    """Each input frame's row hashes as bytes for the database: a JSON header line naming the
+    frames and their row counts, then the hashes, little-endian, frame after frame."""
+    import json
+
+    import numpy as np
+
+    header = json.dumps([[part, len(values)] for part, values in hashes.items()]).encode()
+    return b"".join([header, b"\n", *(np.asarray(v, dtype=_HASH_DTYPE).tobytes() for v in hashes.values())])
+
+
+def unpack_hashes(blob: bytes) -> dict[str, np.ndarray]:
+    """``pack_hashes`` read back (no copy of the hashes)."""
+    import json
+
+    import numpy as np
+
+    header, _, body = blob.partition(b"\n")
+    out, offset = {}, 0
+    for part, count in json.loads(header):
+        out[part] = np.frombuffer(body, dtype=_HASH_DTYPE, count=count, offset=offset)
+        offset += count * 8
+    return out
 
 
 def rows_to_store(frame: pd.DataFrame, hashes: np.ndarray, stored: np.ndarray | None) -> pd.DataFrame:

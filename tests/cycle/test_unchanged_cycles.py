@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+import sync.cycle as cycle_module
 from models.settings import Settings
 from models.store import Store
 from models.values import CycleResult
@@ -125,6 +126,46 @@ def test_a_database_change_by_anyone_is_seen(cron: Cron, change: str) -> None:
     assert query(cron.url, "SELECT name FROM sales_reps WHERE email = 'ann@example.com'")[0][0] == name
     assert summary_row(cron, "ann@example.com")[0] == name
     assert cron.cycle(NOW + timedelta(minutes=2)).unchanged
+
+
+@pytest.fixture
+def staged(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """(rows read, rows staged) of each input frame the cycles store."""
+    seen: list[tuple[int, int]] = []
+    original = cycle_module.rows_to_store
+
+    def spy(frame: Any, hashes: Any, stored: Any) -> Any:
+        rows = original(frame, hashes, stored)
+        seen.append((len(frame), len(rows)))
+        return rows
+
+    monkeypatch.setattr(cycle_module, "rows_to_store", spy)
+    return seen
+
+
+def test_the_next_process_stores_only_the_rows_that_changed(cron: Cron, staged: list[tuple[int, int]]) -> None:
+    tabs = workbook()
+    tabs["Actuals"][1][3] = 42  # ann's signups for November
+    cron.sheet.put(tabs)
+    cron.cycle(NOW + timedelta(minutes=1))
+    assert [kept for _, kept in staged] == [0, 1, 0]  # reps, months, years: one month row
+    assert summary_row(cron, "ann@example.com")[3] == 42
+    assert query(cron.url, "SELECT signups_actual FROM rep_monthly_goals g JOIN sales_reps r ON r.id = "
+                           "g.sales_rep_id WHERE r.email = 'ann@example.com' AND goal_month = 11") == [(42,)]
+    # Someone else wrote, or it is another day: what the last cycle stored may not be what the
+    # database holds (or the day's rules differ), so every row is stored again.
+    execute(cron.url, "UPDATE sales_reps SET name = 'Someone Else' WHERE email = 'ann@example.com'")
+    tabs["Actuals"][1][3] = 43
+    cron.sheet.put(tabs)
+    staged.clear()
+    cron.cycle(NOW + timedelta(minutes=2))
+    assert staged and all(read == kept for read, kept in staged)
+    assert query(cron.url, "SELECT name FROM sales_reps WHERE email = 'ann@example.com'") == [("Ann Archer",)]
+    tabs["Actuals"][1][3] = 44
+    cron.sheet.put(tabs)
+    staged.clear()
+    cron.cycle(NOW + timedelta(days=1))
+    assert staged and all(read == kept for read, kept in staged)
 
 
 class Daemon(Cron):

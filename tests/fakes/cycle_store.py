@@ -67,6 +67,7 @@ class FakeData:
     outputs: dict[tuple[str, str], OutputState] = field(default_factory=dict)
     log: list[dict[str, Any]] = field(default_factory=list)
     fingerprints: dict[str, LastCycle] = field(default_factory=dict)
+    stored_rows: dict[str, tuple[str, str | None, bytes | None]] = field(default_factory=dict)
     version: int = 0
     """The data version: transactions that wrote (as ``data_changes`` counts them)."""
 
@@ -248,10 +249,17 @@ class FakeCycleTransaction:
     def start_data_version(self, seen: int) -> int:
         return seen
 
-    def save_fingerprint(self, spreadsheet: str, fingerprint: str, *, start: int, result: CycleResult) -> None:
+    def save_fingerprint(self, spreadsheet: str, fingerprint: str, *, start: int, result: CycleResult,
+                         context: str | None = None, stored_rows: bytes | None = None) -> None:
         self._call("save_fingerprint")
         self.data.fingerprints[spreadsheet] = LastCycle(fingerprint, start + self.wrote, result.status,
                                                         result.rows_read, result.problem_count, result.problems)
+        self.data.stored_rows[spreadsheet] = (fingerprint, context, stored_rows)
+
+    def stored_rows(self, spreadsheet: str, *, fingerprint: str, context: str) -> bytes | None:
+        self._call("stored_rows")
+        kept = self.data.stored_rows.get(spreadsheet)
+        return kept[2] if kept is not None and kept[:2] == (fingerprint, context) else None
 
     def output_state(self, spreadsheet: str) -> dict[str, OutputState]:
         self._call("output_state")
