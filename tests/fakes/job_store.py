@@ -37,7 +37,7 @@ from models.rules.achievements import Achievement, MonthState, streak_ending
 from models.rules.announcements import AnnouncementState, RevokedState, pending, reinstatements, waits
 from models.rules.deadlines import ReminderType, goal_deadline
 from models.rules.periods import previous_month
-from models.rules.reminders import goal_is_set
+from models.rules.reminders import RepMonthGoal, goal_is_set, month_reminders, needs_sending
 from models.settings import Settings
 from models.values import RepStanding
 
@@ -134,9 +134,12 @@ class JobData:
     digests: dict[tuple[datetime, str], Delivery] = field(default_factory=dict)
     data_version: datetime | None = None
 
-    def goal_set(self, rep_id: int, year: int, month: int) -> bool:
+    def goal_set_at(self, rep_id: int, year: int, month: int) -> datetime | None:
         row = self.months.get((rep_id, year, month))
-        return goal_is_set(row.state.goal_set_at if row is not None else None)
+        return row.state.goal_set_at if row is not None else None
+
+    def goal_set(self, rep_id: int, year: int, month: int) -> bool:
+        return goal_is_set(self.goal_set_at(rep_id, year, month))
 
 
 class FakeJobTransaction:
@@ -316,14 +319,15 @@ class FakeJobTransaction:
     def create_reminders(self, *, year: int, month: int, deadline: datetime,
                          due_dates: Mapping[ReminderType, date], now: datetime) -> int:
         existing = {(r.rep_id, r.reminder_type, r.year, r.month) for r in self.data.reminders.values()}
+        reps = [RepMonthGoal(rep.id, rep.active, self.data.goal_set_at(rep.id, year, month))
+                for rep in self.data.reps.values()]
         added = 0
-        for rep in self.data.reps.values():
-            for kind, due in due_dates.items():
-                if rep.active and (rep.id, kind, year, month) not in existing:
-                    new_id = len(self.data.reminders) + 1
-                    self.data.reminders[new_id] = Reminder(new_id, rep.id, kind, year, month, deadline, due,
-                                                           acknowledged=self.data.goal_set(rep.id, year, month))
-                    added += 1
+        for row in month_reminders(reps, due_dates, now):
+            if (row.rep_id, row.reminder_type, year, month) not in existing:
+                new_id = len(self.data.reminders) + 1
+                self.data.reminders[new_id] = Reminder(new_id, row.rep_id, row.reminder_type, year, month, deadline,
+                                                       row.due_date, acknowledged=row.acknowledged)
+                added += 1
         return added
 
     def open_reminders(self, *, due_by: date) -> list[OpenReminder]:
@@ -346,7 +350,8 @@ class FakeJobTransaction:
 
     def claim_reminder(self, reminder_id: int) -> bool:
         row = self.data.reminders[reminder_id]
-        return not row.sent and row.cancelled_at is None and not self.data.goal_set(row.rep_id, row.year, row.month)
+        return needs_sending(sent=row.sent, cancelled_at=row.cancelled_at,
+                             goal_set_at=self.data.goal_set_at(row.rep_id, row.year, row.month))
 
     def mark_reminder_sent(self, reminder_id: int, now: datetime) -> None:
         row = self.data.reminders[reminder_id]
