@@ -18,6 +18,7 @@ Boundary semantics, shared with the SQL function ``goals_pace_indicator``:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -25,9 +26,9 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Literal
 
-from models.rules._exact import Number, round_half_up, to_fraction
+from models.rules._exact import Number, is_positive, ratio, round_ratio_half_up, to_fraction
 from models.rules.periods import days_in_month
-from models.rules.progress import HUNDRED, goal_is_set, goal_value
+from models.rules.progress import HUNDRED
 from models.settings import PaceSettings
 
 Indicator = Literal["ahead", "on_track", "behind", "critical", "too_early"]
@@ -102,13 +103,82 @@ def days_left(today: date) -> int:
 def needed_per_day(goal: Number | None, actual: Number | None, days_remaining: int) -> Decimal | None:
     """What is still needed per remaining day: ``(goal − actual) / max(days_remaining, 1)``,
     rounded half-up to 2 decimals; None when there is no goal (None or 0) or it is met."""
-    target = goal_value(goal)
-    if target is None:
+    if goal is None:
         return None
-    missing = target - to_fraction(actual or 0)
+    goal_n, goal_d = ratio(goal)
+    if goal_n <= 0:
+        return None
+    actual_n, actual_d = ratio(actual or 0)
+    missing = goal_n * actual_d - actual_n * goal_d  # over goal_d × actual_d
     if missing <= 0:
         return None
-    return round_half_up(missing / max(days_remaining, 1), 2)
+    return round_ratio_half_up(missing, goal_d * actual_d * max(days_remaining, 1), 2)
+
+
+@dataclass(frozen=True, slots=True)
+class _Bounds:
+    """What the indicator of one elapsed share and one set of thresholds is decided on: the
+    expected percent and each threshold × the expected percent, as integer ratios (``weakest /
+    expected ≥ threshold`` ⟺ ``weakest ≥ threshold × expected``, the expected percent being > 0)."""
+
+    too_early: bool
+    expected: tuple[int, int]
+    limits: tuple[tuple[int, int, Indicator], ...]
+    """(numerator, denominator, indicator) for ahead, on_track, behind, in that order."""
+
+
+@functools.lru_cache(maxsize=256)
+def _bounds(expected: Fraction, min_elapsed: Decimal, ahead: Decimal, on_track: Decimal,
+            behind: Decimal) -> _Bounds:
+    expected_pct = to_fraction(expected) * HUNDRED
+    # An expected share of 0 (a month starting on a weekend, business calendar) cannot be judged.
+    if expected_pct <= 0 or expected_pct < to_fraction(min_elapsed):
+        return _Bounds(True, (0, 1), ())
+    limits = []
+    for threshold, indicator in ((ahead, "ahead"), (on_track, "on_track"), (behind, "behind")):
+        bound = to_fraction(threshold) * expected_pct
+        limits.append((bound.numerator, bound.denominator, indicator))
+    return _Bounds(False, (expected_pct.numerator, expected_pct.denominator), tuple(limits))  # type: ignore[arg-type]
+
+
+def _judge(signup_pct: Number | None, signup_goal: Number | None, revenue_pct: Number | None,
+           revenue_goal: Number | None, *, expected: Fraction,
+           settings: PaceSettings) -> tuple[Metric, int, int, Indicator, _Bounds] | Indicator | None:
+    """The rule of ``pace``: None without a set goal, ``too_early``, or the weaker metric, its
+    percent as an integer ratio, the indicator and the bounds it was judged on."""
+    weakest: tuple[Metric, int, int] | None = None
+    for name, pct, goal in (("signups", signup_pct, signup_goal), ("revenue", revenue_pct, revenue_goal)):
+        if goal is None or not is_positive(goal):
+            continue
+        pct_n, pct_d = ratio(pct) if pct is not None else (0, 1)
+        # Strictly smaller: on a tie the first metric stays the weaker one.
+        if weakest is None or pct_n * weakest[2] < weakest[1] * pct_d:
+            weakest = (name, pct_n, pct_d)  # type: ignore[assignment]
+    if weakest is None:
+        return None
+    bounds = _bounds(expected, settings.min_elapsed_percent, settings.ahead, settings.on_track,
+                     settings.behind)
+    if bounds.too_early:
+        return "too_early"
+    metric, pct_n, pct_d = weakest
+    for bound_n, bound_d, indicator in bounds.limits:
+        if pct_n * bound_d >= bound_n * pct_d:
+            return metric, pct_n, pct_d, indicator, bounds
+    return metric, pct_n, pct_d, "critical", bounds
+
+
+def pace_indicator(
+    signup_pct: Number | None,
+    signup_goal: Number | None,
+    revenue_pct: Number | None,
+    revenue_goal: Number | None,
+    *,
+    expected: Fraction,
+    settings: PaceSettings,
+) -> Indicator | None:
+    """``pace(...).indicator``, without the displayed ratio (what the Summary and Team tabs show)."""
+    judged = _judge(signup_pct, signup_goal, revenue_pct, revenue_goal, expected=expected, settings=settings)
+    return judged[3] if isinstance(judged, tuple) else judged
 
 
 def pace(
@@ -125,36 +195,19 @@ def pace(
     ``*_pct`` are progress percentages (0-100+, as stored), ``expected`` the
     elapsed share 0-1 from :func:`expected_fraction`.
     """
-    candidates: tuple[tuple[Metric, Number | None, Number | None], ...] = (
-        ("signups", signup_pct, signup_goal), ("revenue", revenue_pct, revenue_goal),
-    )
-    metrics: list[tuple[Metric, Fraction]] = [
-        (name, to_fraction(pct) if pct is not None else Fraction(0))
-        for name, pct, goal in candidates
-        if goal_is_set(goal)
-    ]
-    if not metrics:
+    judged = _judge(signup_pct, signup_goal, revenue_pct, revenue_goal, expected=expected, settings=settings)
+    if judged is None:
         return NOT_JUDGED
-    expected_pct = to_fraction(expected) * HUNDRED
-    # An expected share of 0 (a month starting on a weekend, business calendar) cannot be judged.
-    if expected_pct <= 0 or expected_pct < to_fraction(settings.min_elapsed_percent):
+    if not isinstance(judged, tuple):
         return PaceResult(ratio=None, indicator="too_early", on_pace=None)
-    metric, weakest = min(metrics, key=lambda item: item[1])
-    ratio = weakest / expected_pct
-    indicator: Indicator
-    if ratio >= to_fraction(settings.ahead):
-        indicator = "ahead"
-    elif ratio >= to_fraction(settings.on_track):
-        indicator = "on_track"
-    elif ratio >= to_fraction(settings.behind):
-        indicator = "behind"
-    else:
-        indicator = "critical"
+    metric, pct_n, pct_d, indicator, bounds = judged
+    expected_n, expected_d = bounds.expected
+    ratio_exact = Fraction(pct_n * expected_d, pct_d * expected_n)
     return PaceResult(
-        ratio=round_half_up(ratio, 4),
+        ratio=round_ratio_half_up(ratio_exact.numerator, ratio_exact.denominator, 4),
         indicator=indicator,
         on_pace=indicator in ("ahead", "on_track"),
-        ratio_exact=ratio,
+        ratio_exact=ratio_exact,
         metric=metric,
     )
 
@@ -164,8 +217,10 @@ def yearly_pace(
 ) -> YearlyPace | None:
     """``On Pace`` when the year-to-date actual ≥ monthly target × current month number, else
     ``Behind Pace``; None without a yearly goal (target None or 0)."""
-    target = goal_value(monthly_target)
-    if target is None:
+    if monthly_target is None:
         return None
-    expected_by_now = target * current_month
-    return "On Pace" if to_fraction(ytd_actual or 0) >= expected_by_now else "Behind Pace"
+    target_n, target_d = ratio(monthly_target)
+    if target_n <= 0:
+        return None
+    actual_n, actual_d = ratio(ytd_actual or 0)
+    return "On Pace" if actual_n * target_d >= target_n * current_month * actual_d else "Behind Pace"

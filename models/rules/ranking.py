@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from models.rules._exact import Number, to_fraction
 
@@ -12,7 +13,19 @@ RankKey = tuple[Number | None, ...]
 def _descending(key: RankKey) -> tuple[tuple[bool, object], ...]:
     # Larger numbers first, None after every number; values compared exactly, so
     # Decimal("50.0") and 50 tie.
-    return tuple((value is None, -to_fraction(value) if value is not None else 0) for value in key)
+    return tuple((value is None, _negated(value) if value is not None else 0) for value in key)
+
+
+def _negated(value: Number) -> object:
+    """``-value``, compared exactly with any other: ints and finite Decimals as they are (Python
+    compares int, Decimal and Fraction exactly with each other; ``copy_negate`` never rounds),
+    anything else as the Fraction the rules read it as (a float by its shortest repr)."""
+    kind = type(value)
+    if kind is int:
+        return -value
+    if kind is Decimal and value.is_finite():  # type: ignore[union-attr]
+        return value.copy_negate()  # type: ignore[union-attr]
+    return -to_fraction(value)
 
 
 def competition_ranks(keys: Sequence[RankKey]) -> list[int]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
-from models.rules._exact import Number, to_fraction
+from models.rules._exact import Number, ratio
 
 BARS = "▁▂▃▄▅▆▇█"
 MIDDLE_BAR = BARS[3]
@@ -20,18 +19,28 @@ def sparkline(values: Sequence[Number | None], width: int = 14) -> str:
     the maximum is ``█`` and a steady rise 0, ¼, ½, ¾, 1 reads ``▁▂▄▆█``.
     """
     window = list(values)[-width:] if width > 0 else []
-    numbers = [to_fraction(v) for v in window if v is not None]
-    if not numbers:
+    # Integer ratios (n, d), d > 0: exact, as Fractions would be, and far cheaper.
+    numbers = [ratio(v) if v is not None else None for v in window]
+    present = [number for number in numbers if number is not None]
+    if not present:
         return GAP * len(window)
-    low, high = min(numbers), max(numbers)
+    low = high = present[0]
+    for n, d in present[1:]:
+        if n * low[1] < low[0] * d:
+            low = (n, d)
+        if n * high[1] > high[0] * d:
+            high = (n, d)
+    (low_n, low_d), (high_n, high_d) = low, high
+    span = high_n * low_d - low_n * high_d  # (high − low) × low_d × high_d, > 0 unless all are equal
     top = len(BARS) - 1
     chars = []
-    for value in window:
-        if value is None:
+    for number in numbers:
+        if number is None:
             chars.append(GAP)
-        elif high == low:
+        elif span == 0:
             chars.append(MIDDLE_BAR)
         else:
-            share = (to_fraction(value) - low) / (high - low)
-            chars.append(BARS[math.floor(share * top)])
+            n, d = number
+            # floor((value − low) / (high − low) × top), exactly
+            chars.append(BARS[(n * low_d - low_n * d) * high_d * top // (d * span)])
     return "".join(chars)
