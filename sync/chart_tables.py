@@ -51,7 +51,7 @@ def charts_table(standings: Sequence[RepStanding], history: ManagerHistory, *, g
     inputs are unchanged."""
     key = (tuple((s.rep_id, s.team, s.signups, s.signup_goal) for s in standings), history.version or history,
            today, goals.pace.model_dump_json())
-    memo = memo if memo is not None else RowMemo()
+    memo = memo if memo is not None else RowMemo(remember=False)
     reused = memo.begin()
     table: OutputTable = reused.get(key, lambda: _charts_table(standings, history, goals=goals, tab=tab,
                                                                today=today))

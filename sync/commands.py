@@ -26,11 +26,13 @@ def say(context: Context, text: str, *, file: TextIO | None = None) -> None:
 
 def run_once(context: Context, args: argparse.Namespace) -> int:
     """One cycle, then every job that is due (skipped with ``--dry-run``); exit code per SPEC.md."""
+    from sync.reuse import CycleMemo
     from sync.turn import run_turn
 
     now = context.clock.now()
     try:
-        result = run_turn(context, now, dry_run=args.dry_run).cycle
+        # One cycle in this process: nothing of it will be reused, so nothing is kept for reuse.
+        result = run_turn(context, now, dry_run=args.dry_run, memo=CycleMemo.single_use()).cycle
         if args.dry_run:
             print(f"Dry run at {now:%Y-%m-%d %H:%M %Z}: nothing was written.")
             for line in result.changes:

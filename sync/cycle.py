@@ -145,7 +145,8 @@ class _Cycle:
             parsed = parse_inputs({kind: grids.get(title) for kind, title in titles.items()}, titles,
                                   known_emails=tx.known_emails(), header_aliases=settings.sheets.headers,
                                   memo=self.memo.parse)
-            stored = _store_inputs(tx, parsed, settings, now, user, in_database=in_database)
+            stored = _store_inputs(tx, parsed, settings, now, user, in_database=in_database,
+                                   hash_rows=self.memo.remember)
             stored.add("derived values (tiers, yearly totals, month close, roll-ups)",
                        tx.refresh_derived(settings, now=now, year=today.year, month=today.month))
             # Only the first max_error_rows problems are kept (Sync Errors, the log, the result); a
@@ -187,7 +188,7 @@ class _Cycle:
                                      seconds=time.monotonic() - self.started,
                                      sql_statements=self.store.statement_count - self.statements_before + 1)
                     tx.amend_cycle_log(log_id, result)
-        if not self.dry_run and not stored.locked:  # committed: the database holds these rows now
+        if not self.dry_run and not stored.locked and self.memo.remember:  # committed: the database holds them
             self.memo.stored = StoredRows(fingerprint, context, stored.hashes)
         return self._logged(result)
 
@@ -289,14 +290,18 @@ class _Stored:
 
 
 def _store_inputs(tx: CycleTransaction, parsed: ParsedInputs, settings: Settings, now: datetime,
-                  user: uuid.UUID, *, in_database: Mapping[str, np.ndarray] | None = None) -> _Stored:
+                  user: uuid.UUID, *, in_database: Mapping[str, np.ndarray] | None = None,
+                  hash_rows: bool = True) -> _Stored:
     """Upsert every usable input tab; with ``in_database`` (the row hashes the database holds as stored,
-    ``sync.reuse.StoredRows``), only the rows that differ from them."""
+    ``sync.reuse.StoredRows``), only the rows that differ from them. ``hash_rows=False``: a process
+    whose next cycle will not read them (``run --once``) hashes no row."""
     from models.upserts import month_frame
 
     stored = _Stored(problems=list(parsed.problems))
 
     def changed(part: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+        if not hash_rows and in_database is None:
+            return frame, 0
         try:
             stored.hashes[part] = hashes = row_hashes(frame)
         except (TypeError, ValueError):  # a value pandas cannot hash: store every row, now and next time

@@ -146,16 +146,21 @@ class RowMemo:
     with the current call's, so nothing older than one call is held.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, remember: bool = True) -> None:
+        """``remember=False``: a process with no next call (``run --once``): every result is built,
+        and no key is hashed or kept (hashing 2,000 standings' Decimals and datetimes for the first
+        time is a measurable share of a fresh process's output tables)."""
         self._last: dict[Hashable, Any] = {}
+        self._remember = remember
 
     def begin(self) -> Reused:
         """A fresh collection of this call's results, looking up the previous call's."""
-        return Reused(self._last)
+        return Reused(self._last) if self._remember else _BuildEachTime()
 
     def keep(self, reused: Reused) -> None:
         """Remember this call's results for the next call."""
-        self._last = reused.results
+        if self._remember:
+            self._last = reused.results
 
 
 class Reused:
@@ -172,6 +177,16 @@ class Reused:
             value = build()
         self.results[key] = value
         return value
+
+
+class _BuildEachTime(Reused):
+    """Nothing to reuse and nothing to keep: ``get`` builds."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+
+    def get(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        return build()
 
 
 _MISSING = object()
@@ -238,7 +253,7 @@ class CycleMemo:
     inputs did not change: each tab's parse, each Summary row, the Leaderboard, each rep's
     pace on the Team tab, the History and Charts tabs, the History and Charts inputs."""
 
-    parse: ParseMemo = field(default_factory=ParseMemo)
+    parse: ParseMemo | None = field(default_factory=ParseMemo)
     summary: RowMemo = field(default_factory=RowMemo)
     leaderboard: RowMemo = field(default_factory=RowMemo)
     team: RowMemo = field(default_factory=RowMemo)
@@ -246,3 +261,14 @@ class CycleMemo:
     charts: RowMemo = field(default_factory=RowMemo)
     manager_history: ManagerHistory | None = None
     stored: StoredRows | None = None
+    remember: bool = True
+    """False: no next cycle in this process will look (``single_use``)."""
+
+    @classmethod
+    def single_use(cls) -> CycleMemo:
+        """For a process that runs one cycle (``run --once``): nothing to reuse, so nothing is
+        fingerprinted (no ``marshal`` of the read grids, no copy of the parsed frames, no row hashes,
+        no keys of the output tables' rows) or kept."""
+        return cls(parse=None, remember=False, summary=RowMemo(remember=False),
+                   leaderboard=RowMemo(remember=False), team=RowMemo(remember=False),
+                   history=RowMemo(remember=False), charts=RowMemo(remember=False))

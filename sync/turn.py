@@ -13,6 +13,7 @@ from sync.cycle import run_cycle
 
 if TYPE_CHECKING:
     from jobs.runner import JobOutcome
+    from sync.reuse import CycleMemo
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class TurnResult:
 
 
 def run_turn(context: Context, now: datetime, *, dry_run: bool = False,
-             stop: Callable[[], bool] | None = None) -> TurnResult:
+             stop: Callable[[], bool] | None = None, memo: CycleMemo | None = None) -> TurnResult:
     """The midnight snapshot if due, one sync cycle, then every other due job.
 
     The snapshot goes first so it freezes the day that ended as it ended; the
@@ -37,7 +38,7 @@ def run_turn(context: Context, now: datetime, *, dry_run: bool = False,
     if not dry_run:
         jobs += run_due_jobs(context, now, jobs=BEFORE_CYCLE, stop=stop)
     result = run_cycle(context.settings, context.store(), context.backend(), now, dry_run=dry_run,
-                       memo=context.cycle_memo())
+                       memo=memo or context.cycle_memo())
     if not dry_run and result.status not in {"failed", "skipped"} and not (stop is not None and stop()):
         jobs += run_due_jobs(context, now, jobs=AFTER_CYCLE, stop=stop)
     return TurnResult(result, tuple(jobs))
