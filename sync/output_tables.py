@@ -22,7 +22,7 @@ from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from models.rules.deadlines import deadline_passed, deadline_status
-from models.rules.pace import days_left, expected_fraction, needed_per_day, pace, yearly_pace
+from models.rules.pace import days_left, expected_fraction, needed_per_day, pace_indicator, yearly_pace
 from models.rules.periods import local_date
 from models.rules.ranking import competition_ranks
 from models.rules.sparkline import sparkline
@@ -128,23 +128,25 @@ def _settings_key(goals: GoalsSettings) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Today:
-    """What every Summary row shares: the local date and the month's elapsed share."""
+    """What every Summary row shares: the local date, the month's elapsed share and its cell, and the
+    settings' tier names, each worked out once per table rather than once per row."""
 
     now: datetime
     day: date
     expected: Fraction
     days_left: int
+    expected_cell: float
+    tier_names: tuple[str, ...]
 
 
 def _summary_row(standing: RepStanding, today: _Today, goals: GoalsSettings) -> tuple[Cell, ...]:
     now, expected, remaining = today.now, today.expected, today.days_left
-    result = (
-        pace(standing.signup_pct, standing.signup_goal, standing.revenue_pct, standing.revenue_goal,
-             expected=expected, settings=goals.pace)
+    indicator = (
+        pace_indicator(standing.signup_pct, standing.signup_goal, standing.revenue_pct, standing.revenue_goal,
+                       expected=expected, settings=goals.pace)
         if standing.has_goal_row
         else None
     )
-    indicator = result.indicator if result is not None else None
     status = deadline_status(now, standing.deadline, standing.has_goal_row, standing.goal_set_at,
                              standing.set_by_deadline)
     needed = needed_per_day(standing.signup_goal, standing.signups, remaining)
@@ -158,10 +160,10 @@ def _summary_row(standing: RepStanding, today: _Today, goals: GoalsSettings) -> 
         _number(standing.revenue),
         _number(standing.revenue_goal),
         _fraction(standing.revenue_pct),
-        _expected_cell(expected),
+        today.expected_cell,
         PACE_WORDS[indicator] if indicator is not None else None,
-        tier_name(standing.bonus_tier, goals.bonus.tiers),
-        _tier_goal(standing.bonus_tier_goal, goals),
+        today.tier_names[standing.bonus_tier],
+        _tier_goal(standing.bonus_tier_goal, today.tier_names),
         _number(bonus_paid(standing)),
         status,
         remaining,
@@ -184,11 +186,16 @@ def bonus_paid(standing: RepStanding) -> Decimal:
     return standing.bonus_amount if standing.bonus_triggered else Decimal(0)
 
 
-def _tier_goal(tier_goal: int | None, goals: GoalsSettings) -> str | None:
+def _tier_goal(tier_goal: int | None, names: Sequence[str]) -> str | None:
     """The Bonus Tier Goal cell: the goal tier's name, blank without a tier goal."""
-    if tier_goal is None or not 0 <= tier_goal < len(goals.bonus.tiers):
+    if tier_goal is None or not 0 <= tier_goal < len(names):
         return None
-    return tier_name(tier_goal, goals.bonus.tiers)
+    return names[tier_goal]
+
+
+def _tier_names(goals: GoalsSettings) -> tuple[str, ...]:
+    """Each tier's name by its number (``tier_name`` of each)."""
+    return tuple(tier_name(tier, goals.bonus.tiers) for tier in range(len(goals.bonus.tiers)))
 
 
 def _trend(values: Sequence[Decimal | None]) -> str | None:
@@ -240,14 +247,18 @@ def summary_table(
     expected share, days left and the pace.
     """
     local_today = local_date(now, tz)
+    expected = expected_fraction(local_today, goals.pace.calendar, goals.pace.holidays)
     today = _Today(
         now=now,
         day=local_today,
-        expected=expected_fraction(local_today, goals.pace.calendar, goals.pace.holidays),
+        expected=expected,
         days_left=days_left(local_today),
+        expected_cell=_expected_cell(expected),
+        tier_names=_tier_names(goals),
     )
-    context = (local_today, today.expected, today.days_left, _settings_key(goals))
-    memo = memo if memo is not None else RowMemo()
+    # One str (it caches its hash: each rep's key is hashed twice, looked up and kept).
+    context = f"{local_today}|{today.expected}|{today.days_left}|{_settings_key(goals)}"
+    memo = memo if memo is not None else RowMemo(remember=False)
     reused = memo.begin()
     rows = tuple(
         reused.get((standing, deadline_passed(now, standing.deadline), context),
@@ -313,7 +324,7 @@ def leaderboard_table(standings: Sequence[RepStanding], *, goals: GoalsSettings,
     """The Leaderboard tab: reps ranked by signup %, then revenue % (missing percentages last),
     with standard competition ranks (1, 2, 2, 4); tied reps are listed by name."""
     key = (tuple(_leaderboard_inputs(standing) for standing in standings), _settings_key(goals))
-    memo = memo if memo is not None else RowMemo()
+    memo = memo if memo is not None else RowMemo(remember=False)
     reused = memo.begin()
     rows = reused.get(key, lambda: _leaderboard_rows(standings, goals))
     memo.keep(reused)
@@ -329,6 +340,7 @@ def _leaderboard_inputs(standing: RepStanding) -> tuple[object, ...]:
 def _leaderboard_rows(standings: Sequence[RepStanding], goals: GoalsSettings) -> tuple[tuple[Cell, ...], ...]:
     ranks = competition_ranks([_leaderboard_key(standing) for standing in standings])
     ranked = zip(ranks, standings, strict=True)
+    names = _tier_names(goals)
     return tuple(
         (
             rank,
@@ -338,7 +350,7 @@ def _leaderboard_rows(standings: Sequence[RepStanding], goals: GoalsSettings) ->
             _fraction(standing.signup_pct),
             _number(standing.revenue),
             _fraction(standing.revenue_pct),
-            tier_name(standing.bonus_tier, goals.bonus.tiers),
+            names[standing.bonus_tier],
             standing.streak,
         )
         for rank, standing in sorted(

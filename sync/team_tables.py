@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from models.rules.pace import PaceResult, expected_fraction
+from models.rules.pace import Indicator, expected_fraction
 from models.rules.periods import local_date
-from models.rules.teams import TeamStanding, rep_pace, team_standings
+from models.rules.teams import TeamStanding, rep_indicator, team_standings
 from models.settings import GoalsSettings
 from models.values import RepStanding
 from sheets.outputs import Cell, Column, Layout, OutputTable
@@ -53,18 +53,18 @@ def _row(team: TeamStanding, expected: float) -> tuple[Cell, ...]:
 def team_table(standings: Sequence[RepStanding], *, now: datetime, goals: GoalsSettings, tab: str,
                tz: ZoneInfo, memo: RowMemo | None = None) -> OutputTable:
     """The Team tab: teams ranked by signup %, then revenue % (1, 2, 2, 4); reps without a team last.
-    ``memo``: the previous call's rep paces, reused for reps whose inputs are unchanged."""
+    ``memo``: the previous call's rep pace indicators, reused for reps whose inputs are unchanged."""
     today = local_date(now, tz)
     expected = expected_fraction(today, goals.pace.calendar, goals.pace.holidays)
-    context = (expected, goals.pace.model_dump_json())
-    memo = memo if memo is not None else RowMemo()
+    context = f"{expected}|{goals.pace.model_dump_json()}"  # a str caches its hash: one key per rep is cheap
+    memo = memo if memo is not None else RowMemo(remember=False)
     reused = memo.begin()
 
-    def pace_of(standing: RepStanding) -> PaceResult | None:
+    def indicator_of(standing: RepStanding) -> Indicator | None:
         return reused.get((standing, context),  # type: ignore[no-any-return]
-                          lambda: rep_pace(standing, expected=expected, settings=goals.pace))
+                          lambda: rep_indicator(standing, expected=expected, settings=goals.pace))
 
-    teams = team_standings(standings, expected=expected, settings=goals.pace, pace_of=pace_of)
+    teams = team_standings(standings, expected=expected, settings=goals.pace, indicator_of=indicator_of)
     memo.keep(reused)
     layout = Layout(columns=TEAM_COLUMNS, colour_column="Pace", colours=PACE_CELL_COLOURS)
     return OutputTable(tab=tab, layout=layout, rows=tuple(_row(team, expected_cell(expected)) for team in teams))

@@ -128,9 +128,10 @@ class _Bounds:
 
 
 @functools.lru_cache(maxsize=256)
-def _bounds(expected: Fraction, min_elapsed: Decimal, ahead: Decimal, on_track: Decimal,
-            behind: Decimal) -> _Bounds:
-    expected_pct = to_fraction(expected) * HUNDRED
+def _bounds(expected_n: int, expected_d: int, settings: tuple[Decimal, Decimal, Decimal, Decimal]) -> _Bounds:
+    # Keyed on the share's integers (a Fraction computes its hash anew each time) and the thresholds.
+    min_elapsed, ahead, on_track, behind = settings
+    expected_pct = Fraction(expected_n, expected_d) * HUNDRED
     # An expected share of 0 (a month starting on a weekend, business calendar) cannot be judged.
     if expected_pct <= 0 or expected_pct < to_fraction(min_elapsed):
         return _Bounds(True, (0, 1), ())
@@ -156,8 +157,10 @@ def _judge(signup_pct: Number | None, signup_goal: Number | None, revenue_pct: N
             weakest = (name, pct_n, pct_d)  # type: ignore[assignment]
     if weakest is None:
         return None
-    bounds = _bounds(expected, settings.min_elapsed_percent, settings.ahead, settings.on_track,
-                     settings.behind)
+    expected_n, expected_d = ((expected.numerator, expected.denominator) if type(expected) is Fraction
+                              else ratio(expected))
+    bounds = _bounds(expected_n, expected_d, (settings.min_elapsed_percent, settings.ahead, settings.on_track,
+                                              settings.behind))
     if bounds.too_early:
         return "too_early"
     metric, pct_n, pct_d = weakest

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
 
-from models.rules.pace import JUDGED_INDICATORS, Indicator, PaceResult, pace
+from models.rules.pace import JUDGED_INDICATORS, Indicator, PaceResult, pace, pace_indicator
 from models.rules.progress import progress_percent
 from models.rules.ranking import competition_ranks
 from models.settings import PaceSettings
@@ -61,16 +61,24 @@ def _goal_sum(goals: Iterable[Decimal | int | None]) -> Decimal | None:
     return sum(set_goals, Decimal(0)) if set_goals else None
 
 
+def rep_indicator(standing: RepStanding, *, expected: Fraction, settings: PaceSettings) -> Indicator | None:
+    """``rep_pace(...).indicator``, without the displayed ratio."""
+    if not standing.has_goal_row:
+        return None
+    return pace_indicator(standing.signup_pct, standing.signup_goal, standing.revenue_pct, standing.revenue_goal,
+                          expected=expected, settings=settings)
+
+
 def team_standings(standings: Sequence[RepStanding], *, expected: Fraction, settings: PaceSettings,
-                   pace_of: Callable[[RepStanding], PaceResult | None] | None = None) -> list[TeamStanding]:
+                   indicator_of: Callable[[RepStanding], Indicator | None] | None = None) -> list[TeamStanding]:
     """Every team's standing, ranked (ties share a rank and are listed by name); ``NO_TEAM`` last.
 
-    ``pace_of``: each rep's pace (default :func:`rep_pace` at ``expected``); a caller may pass
-    one that reuses earlier results.
+    ``indicator_of``: each rep's pace indicator (default :func:`rep_indicator` at ``expected``); a
+    caller may pass one that reuses earlier results.
     """
-    if pace_of is None:
-        def pace_of(standing: RepStanding) -> PaceResult | None:
-            return rep_pace(standing, expected=expected, settings=settings)
+    if indicator_of is None:
+        def indicator_of(standing: RepStanding) -> Indicator | None:
+            return rep_indicator(standing, expected=expected, settings=settings)
 
     teams: dict[str, list[RepStanding]] = {}
     for standing in standings:
@@ -82,14 +90,13 @@ def team_standings(standings: Sequence[RepStanding], *, expected: Fraction, sett
         signup_goal = _goal_sum(m.signup_goal for m in members)
         revenue_goal = _goal_sum(m.revenue_goal for m in members)
         signup_pct, revenue_pct = progress_percent(signups, signup_goal), progress_percent(revenue, revenue_goal)
-        paces = [pace_of(m) for m in members]
+        indicators = [indicator_of(m) for m in members]
         unranked.append(TeamStanding(
             team=name, members=len(members), signups=signups,
             signup_goal=int(signup_goal) if signup_goal is not None else None, signup_pct=signup_pct,
             revenue=revenue, revenue_goal=revenue_goal, revenue_pct=revenue_pct,
             pace=pace(signup_pct, signup_goal, revenue_pct, revenue_goal, expected=expected, settings=settings),
-            reps_by_pace=tuple((kind, sum(1 for p in paces if p is not None and p.indicator == kind))
-                               for kind in JUDGED_INDICATORS),
+            reps_by_pace=tuple((kind, indicators.count(kind)) for kind in JUDGED_INDICATORS),
             goals_not_set=sum(1 for m in members if m.goal_set_at is None),
             rank=None,
         ))
