@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from models.history import ManagerHistory
+from models.history import ManagerHistory, RepMonth
 from models.rules.teams import NO_TEAM, team_of
 from models.rules.tiers import tier_name
 from models.settings import GoalsSettings
@@ -48,7 +48,7 @@ def history_table(standings: Sequence[RepStanding], history: ManagerHistory, *, 
     the previous call's tab, reused when its inputs are unchanged (closed months rarely change)."""
     key = (tuple((s.rep_id, s.name, s.email, s.team) for s in standings), history.version or history,
            goals.bonus.model_dump_json())
-    memo = memo if memo is not None else RowMemo()
+    memo = memo if memo is not None else RowMemo(remember=False)
     reused = memo.begin()
     table: OutputTable = reused.get(key, lambda: _history_table(standings, history, goals=goals, tab=tab))
     memo.keep(reused)
@@ -58,14 +58,24 @@ def history_table(standings: Sequence[RepStanding], history: ManagerHistory, *, 
 def _history_table(standings: Sequence[RepStanding], history: ManagerHistory, *, goals: GoalsSettings,
                    tab: str) -> OutputTable:
     tiers = goals.bonus.tiers
-    by_rep = {(m.rep_id, m.year, m.month): m for m in history.rep_months}
+    names = tuple(tier_name(tier, tiers) for tier in range(len(tiers)))
+    # Each rep's months by their place in the grid (the last row of a rep and month wins, as in a dict).
+    place = {month: index for index, month in enumerate(history.months)}
+    by_rep: dict[int, list[RepMonth | None]] = {}
+    for rep_month in history.rep_months:
+        index = place.get((rep_month.year, rep_month.month))
+        if index is not None:
+            by_rep.setdefault(rep_month.rep_id, [None] * len(place))[index] = rep_month
+    nothing: list[RepMonth | None] = [None] * len(place)
     rows: list[tuple[Cell, ...]] = []
     for standing in sorted(standings, key=_sort_key):
         team = team_of(standing)
         cells: list[Cell] = [standing.name, team if team != NO_TEAM else None]
-        for year, month in history.months:
-            past = by_rep.get((standing.rep_id, year, month))
-            cells += [fraction(past.signup_pct), tier_name(past.bonus_tier, tiers)] if past else [None, None]
+        for past in by_rep.get(standing.rep_id, nothing):
+            if past is None:
+                cells += (None, None)
+            else:
+                cells += (fraction(past.signup_pct), names[past.bonus_tier])
         rows.append(tuple(cells))
     width = 2 + 2 * len(history.months)
 

@@ -93,7 +93,7 @@ def _standing(rng: random.Random, rep_id: int, now: datetime) -> RepStanding:
 
 def _rep_month(**values: Any) -> RepMonth:
     """A RepMonth from whichever of these fields it has."""
-    names = {f.name for f in dataclasses.fields(RepMonth)}
+    names = set(getattr(RepMonth, "_fields", ())) or {f.name for f in dataclasses.fields(RepMonth)}
     return RepMonth(**{k: v for k, v in values.items() if k in names})
 
 
