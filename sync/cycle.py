@@ -161,7 +161,8 @@ class _Cycle:
             budget = self.backend.cell_budget(plain)
             protect = settings.sheets.protect_output_tabs
             previous = tx.output_state(self.target)
-            writes = _plan_writes(_with_budget(plain, budget), previous, protect=protect)
+            states = _States(protect=protect)
+            writes = _plan_writes(_with_budget(plain, budget), previous, protect=protect, states=states)
             figures = {"problems": tuple(problems), "more_problems": more, "rows_read": parsed.rows_read,
                        "rows_upserted": upserted,
                        "rows_unchanged": max(stored.staged - upserted, 0), "api_reads": reads}
@@ -169,7 +170,7 @@ class _Cycle:
                 result = self._result("dry_run", changes=_dry_run_changes(stored, writes), **figures)
             else:
                 tx.save_output_state(self.target, {w.table.tab: _written_state(w, previous.get(w.table.tab),
-                                                                               protect=protect)
+                                                                               protect=protect, states=states)
                                                    for w in writes}, now)
                 tx.prune_cycle_log(now, keep_days=settings.sync.log_retention_days)
                 result = self._result(status, tabs_written=tuple(w.table.tab for w in writes), **figures,
@@ -182,7 +183,7 @@ class _Cycle:
                     sent = _BudgetFinish(self.backend, plain, budget, writes).write()
                     if sent is not writes:  # the cell budget became known during the write
                         tx.save_output_state(self.target, {w.table.tab: _written_state(
-                            w, previous.get(w.table.tab), protect=protect) for w in sent}, now)
+                            w, previous.get(w.table.tab), protect=protect, states=states) for w in sent}, now)
                     # Every request the writes sent: metadata, retries and token refreshes included.
                     result = replace(result, api_writes=self.backend.request_count - before,
                                      seconds=time.monotonic() - self.started,
@@ -388,9 +389,25 @@ def _state_of(table: OutputTable, *, protect: bool = False) -> OutputState:
     )
 
 
-def _written_state(write: TabWrite, before: OutputState | None, *, protect: bool) -> OutputState:
+class _States:
+    """Each table's output state, worked out once per cycle: its fingerprint encodes the whole table,
+    and the plan and the saved state after the write both need it."""
+
+    def __init__(self, *, protect: bool) -> None:
+        self.protect = protect
+        self._known: dict[int, tuple[OutputTable, OutputState]] = {}
+
+    def of(self, table: OutputTable) -> OutputState:
+        known = self._known.get(id(table))
+        if known is None or known[0] is not table:  # the table is held, so its id is not reused
+            known = self._known[id(table)] = (table, _state_of(table, protect=self.protect))
+        return known[1]
+
+
+def _written_state(write: TabWrite, before: OutputState | None, *, protect: bool,
+                   states: _States | None = None) -> OutputState:
     """What a tab holds after ``write``: cell budget rows it left in place still count."""
-    state = _state_of(write.table, protect=protect)
+    state = (states or _States(protect=protect)).of(write.table)
     if not write.keep_side_rows:
         return state
     return dataclasses.replace(
@@ -399,11 +416,12 @@ def _written_state(write: TabWrite, before: OutputState | None, *, protect: bool
 
 
 def _plan_writes(tables: list[OutputTable], previous: dict[str, OutputState], *,
-                 protect: bool = False) -> list[TabWrite]:
+                 protect: bool = False, states: _States | None = None) -> list[TabWrite]:
     """Only tabs whose content or layout (protection included) changed since the last successful write."""
+    states = states or _States(protect=protect)
     writes = []
     for table in tables:
-        state, before = _state_of(table, protect=protect), previous.get(table.tab)
+        state, before = states.of(table), previous.get(table.tab)
         if before is not None and same_content(before.content_hash, state.content_hash) \
                 and before.layout_hash == state.layout_hash:
             continue

@@ -29,7 +29,7 @@ from models.rules.periods import local_date
 from models.settings import GoalsSettings
 from models.values import CycleStatus, Problem, RepStanding
 from sheets.budget import CellBudget
-from sheets.google import MAX_BODY_BYTES, tab_values, value_bodies
+from sheets.google import MAX_BODY_BYTES, encoded_value_bodies, tab_values
 from sheets.outputs import OutputTable
 from sync import cycle
 from sync.chart_tables import charts_table
@@ -187,8 +187,8 @@ def _bodies(tables: list[OutputTable]) -> list[bytes]:
     sent = []
     for writes in (first, again):
         grids = [(w.table.tab, tab_values(w)) for w in writes]
-        sent += [json.dumps(body, allow_nan=False).encode() for body in value_bodies(grids, MAX_BODY_BYTES)]
-        sent += [json.dumps(body, allow_nan=False).encode() for body in value_bodies(grids, 250_000)]
+        sent += encoded_value_bodies(grids, MAX_BODY_BYTES)  # one body
+        sent += encoded_value_bodies(grids, 250_000)  # split into several
     sent.append(json.dumps([dataclasses.asdict(s) for s in states.values()]).encode())
     sent.append(json.dumps([[w.table.tab, w.clear_rows, w.clear_columns, w.apply_layout, w.keep_side_rows]
                             for w in again]).encode())
