@@ -62,3 +62,14 @@ def test_leaderboard_follows_a_changed_rank() -> None:
     second = leaderboard_table([ann, bob_ahead], goals=GOALS, tab="Leaderboard", memo=LEADERBOARD_MEMO).rows
     assert [row[:2] for row in first] == [(1, "Ann Lee"), (2, "Bob Ray")]
     assert [row[:2] for row in second] == [(1, "Bob Ray"), (2, "Ann Lee")]
+
+
+def test_a_single_use_memo_builds_every_row_and_keeps_nothing() -> None:
+    """run --once has no next cycle: its memo neither looks up nor keeps (nor hashes) anything."""
+    memo = RowMemo(remember=False)
+    ann = standing("Ann Lee")
+    first = summary_table([ann], now=NOV_17, goals=GOALS, status=None, tab="Summary", tz=BERLIN, memo=memo).rows
+    again = summary_table([ann], now=NOV_17, goals=GOALS, status=None, tab="Summary", tz=BERLIN, memo=memo).rows
+    assert first == again == tuple(_fresh_summary([ann]))
+    assert first[0] is not again[0], "a single-use memo reused a row"
+    assert memo._last == {}
