@@ -59,19 +59,25 @@ def _history_table(standings: Sequence[RepStanding], history: ManagerHistory, *,
                    tab: str) -> OutputTable:
     tiers = goals.bonus.tiers
     names = tuple(tier_name(tier, tiers) for tier in range(len(tiers)))
-    # Each rep's months by their place in the grid (the last row of a rep and month wins, as in a dict).
-    place = {month: index for index, month in enumerate(history.months)}
+    # Each rep's months in one slot per distinct month shown (the last row of a rep and month wins, as
+    # in a dict), read in the grid's column order.
+    place: dict[tuple[int, int], int] = {}
+    for month in history.months:
+        place.setdefault(month, len(place))
+    columns = [place[month] for month in history.months]
     by_rep: dict[int, list[RepMonth | None]] = {}
     for rep_month in history.rep_months:
-        index = place.get((rep_month.year, rep_month.month))
-        if index is not None:
-            by_rep.setdefault(rep_month.rep_id, [None] * len(place))[index] = rep_month
+        slot = place.get((rep_month.year, rep_month.month))
+        if slot is not None:
+            by_rep.setdefault(rep_month.rep_id, [None] * len(place))[slot] = rep_month
     nothing: list[RepMonth | None] = [None] * len(place)
     rows: list[tuple[Cell, ...]] = []
     for standing in sorted(standings, key=_sort_key):
         team = team_of(standing)
         cells: list[Cell] = [standing.name, team if team != NO_TEAM else None]
-        for past in by_rep.get(standing.rep_id, nothing):
+        months = by_rep.get(standing.rep_id, nothing)
+        for slot in columns:
+            past = months[slot]
             if past is None:
                 cells += (None, None)
             else:
