@@ -145,8 +145,7 @@ class _Cycle:
             parsed = parse_inputs({kind: grids.get(title) for kind, title in titles.items()}, titles,
                                   known_emails=tx.known_emails(), header_aliases=settings.sheets.headers,
                                   memo=self.memo.parse)
-            stored = _store_inputs(tx, parsed, settings, now, user, in_database=in_database,
-                                   hash_rows=self.memo.remember)
+            stored = _store_inputs(tx, parsed, settings, now, user, in_database=in_database)
             stored.add("derived values (tiers, yearly totals, month close, roll-ups)",
                        tx.refresh_derived(settings, now=now, year=today.year, month=today.month))
             # Only the first max_error_rows problems are kept (Sync Errors, the log, the result); a
@@ -176,8 +175,9 @@ class _Cycle:
                 result = self._result(status, tabs_written=tuple(w.table.tab for w in writes), **figures,
                                       sql_statements=self.store.statement_count - self.statements_before + 1)
                 log_id = tx.log_cycle(result, spreadsheet=self.target)
+                hashes = pack_hashes(stored.hashes) if stored.hashes and not stored.locked else None
                 tx.save_fingerprint(self.target, fingerprint, start=start, result=result, context=context,
-                                    stored_rows=None if stored.locked else pack_hashes(stored.hashes))
+                                    stored_rows=hashes)
                 if writes:  # the last step before the commit
                     before = self.backend.request_count
                     sent = _BudgetFinish(self.backend, plain, budget, writes).write()
@@ -291,18 +291,15 @@ class _Stored:
 
 
 def _store_inputs(tx: CycleTransaction, parsed: ParsedInputs, settings: Settings, now: datetime,
-                  user: uuid.UUID, *, in_database: Mapping[str, np.ndarray] | None = None,
-                  hash_rows: bool = True) -> _Stored:
+                  user: uuid.UUID, *, in_database: Mapping[str, np.ndarray] | None = None) -> _Stored:
     """Upsert every usable input tab; with ``in_database`` (the row hashes the database holds as stored,
-    ``sync.reuse.StoredRows``), only the rows that differ from them. ``hash_rows=False``: a process
-    whose next cycle will not read them (``run --once``) hashes no row."""
+    ``sync.reuse.StoredRows``), only the rows that differ from them. Every row is hashed (about 20 ms
+    at 100,000 rows), also by ``run --once``: the database keeps the hashes for the next process."""
     from models.upserts import month_frame
 
     stored = _Stored(problems=list(parsed.problems))
 
     def changed(part: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-        if not hash_rows and in_database is None:
-            return frame, 0
         try:
             stored.hashes[part] = hashes = row_hashes(frame)
         except (TypeError, ValueError):  # a value pandas cannot hash: store every row, now and next time

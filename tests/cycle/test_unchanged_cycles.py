@@ -47,7 +47,8 @@ class Cron:
         store = Store.open(settings)
         try:
             self.server.clear_requests()
-            result = run_cycle(settings, store, GoogleSheetsBackend(settings.sheets, environ={}), now)
+            result = run_cycle(settings, store, GoogleSheetsBackend(settings.sheets, environ={}), now,
+                               memo=CycleMemo.single_use())  # as run --once
             self.writes = sum(self.server.count(kind) for kind in WRITES)
         finally:
             store.dispose()
