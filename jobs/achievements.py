@@ -32,12 +32,17 @@ from models.job_queries import AchievementRow, RecordedAchievement, RepMonth
 from models.rules.achievements import (
     Achievement,
     AchievementKey,
+    MonthState,
     Reconciliation,
-    earned_achievements,
+    YearState,
+    month_achievements,
     reconcile,
     revocation_reason,
+    streak_ending,
+    streaks_at,
+    yearly_achievements,
 )
-from models.rules.periods import month_index, previous_month
+from models.rules.periods import previous_month
 from models.settings import GoalsSettings, Settings
 
 if TYPE_CHECKING:
@@ -69,12 +74,14 @@ Period = tuple[int, int, int | None]
 
 
 def _months_of(rep_rows: Sequence[RepMonth], recent: Sequence[tuple[int, int]],
-               recorded: Set[Period] | None) -> list[RepMonth]:
-    """The rep's months to evaluate: the recent ones, and from its oldest stale month on, those
-    that hold recorded achievements (``recorded``; every one when None): an older month can only
-    lose or regain what it holds, so a month without any needs no evaluation."""
-    stale = [month_index(row.state.year, row.state.month) for row in rep_rows if row.stale]
-    first = min(stale, default=None)
+               recorded: Set[Period] | None) -> list[int]:
+    """The positions in ``rep_rows`` of the rep's months to evaluate: the recent ones, and from its
+    oldest stale month on, those that hold recorded achievements (``recorded``; every one when
+    None): an older month can only lose or regain what it holds, so a month without any needs no
+    evaluation."""
+    first = min((row.state.year * 12 + row.state.month for row in rep_rows if row.stale), default=None)
+    if first is None:
+        return [at for at, row in enumerate(rep_rows) if (row.state.year, row.state.month) in recent]
     last_of_year = {row.state.year: row for row in rep_rows}  # rows are in month order
 
     def holds_recorded(row: RepMonth) -> bool:
@@ -82,10 +89,20 @@ def _months_of(rep_rows: Sequence[RepMonth], recent: Sequence[tuple[int, int]],
         return recorded is None or (row.rep_id, year, month) in recorded or (
             (row.rep_id, year, None) in recorded and last_of_year[year] is row)
 
-    return [row for row in rep_rows
+    return [at for at, row in enumerate(rep_rows)
             if (row.state.year, row.state.month) in recent
-            or (first is not None and month_index(row.state.year, row.state.month) >= first
-                and holds_recorded(row))]
+            or (row.state.year * 12 + row.state.month >= first and holds_recorded(row))]
+
+
+def _streaks(states: Sequence[MonthState], positions: Sequence[int]) -> tuple[dict[int, int], bool]:
+    """The streak ending with each evaluated month, each month's facts computed once; and whether
+    ``states`` hold one state per month in month order (as the store reads them)."""
+    try:
+        return streaks_at(states, positions), True
+    except ValueError:  # the rule exactly as ``earned_achievements`` applies it
+        return {at: streak_ending([m for m in states if (m.year, m.month) != (states[at].year, states[at].month)]
+                                  + [states[at]], states[at].year, states[at].month)
+                for at in positions}, False
 
 
 def evaluate(rows: Sequence[RepMonth], months: Sequence[tuple[int, int]], today: date,
@@ -93,31 +110,49 @@ def evaluate(rows: Sequence[RepMonth], months: Sequence[tuple[int, int]], today:
     """Every achievement held as of each evaluated month by the reps in ``rows`` (sorted by rep),
     each key once, linked to its monthly or yearly goal row (pure). ``months`` are the recent
     months (current and previous): they earn; a rep's stale months are evaluated too, to revoke
-    (only those holding ``recorded`` achievements when it is given)."""
+    (only those holding ``recorded`` achievements when it is given).
+
+    The same as ``earned_achievements`` for each evaluated month with the rep's months as history
+    (``tests/agreement/test_fast_achievements.py``), with the per-month facts (completion, the
+    streak ending there) and the year rows' achievements computed once per rep."""
     result = Evaluation()
+    milestones, bonus = goals.streak_milestones, goals.bonus
     for rep_id, group in itertools.groupby(rows, key=lambda row: row.rep_id):
         rep_rows = list(group)
-        by_month = {(row.state.year, row.state.month): row for row in rep_rows}
-        history = [row.state for row in rep_rows]
-        for row in _months_of(rep_rows, months, recorded):
+        chosen = _months_of(rep_rows, months, recorded)
+        if not chosen:
+            continue
+        streaks, in_order = _streaks([row.state for row in rep_rows], chosen)
+        by_month: dict[tuple[int, int], RepMonth] | None = None
+        yearly: dict[YearState | None, list[Achievement]] = {}
+        for at in chosen:
+            row = rep_rows[at]
             period = (row.state.year, row.state.month)
             result.months[(rep_id, *period)] = row
             if row.year_state is not None:
                 result.years[(rep_id, row.state.year)] = row
-            for achievement in earned_achievements(
-                rep_id, row.state, year_state=row.year_state, history=history,
-                milestones=goals.streak_milestones, today=today, bonus=goals.bonus,
+            if row.year_state not in yearly:
+                yearly[row.year_state] = yearly_achievements(rep_id, row.year_state, today)
+            earnable = period in months
+            for achievement in month_achievements(
+                rep_id, row.state, streak=streaks[at], yearly=yearly[row.year_state], milestones=milestones,
+                today=today, bonus=bonus,
             ):
-                if period in months:
-                    result.earnable.add(achievement.key)
-                if achievement.key in result.held:
+                key = achievement.key
+                if earnable:
+                    result.earnable.add(key)
+                if key in result.held:
                     continue
                 if achievement.achievement_type in _YEARLY:
-                    result.held[achievement.key] = AchievementRow(achievement, None, row.yearly_goal_id)
-                else:
+                    result.held[key] = AchievementRow(achievement, None, row.yearly_goal_id)
+                    continue
+                home = row
+                if achievement.achievement_type == "streak_milestone" or not in_order:
                     # A streak milestone belongs to the month the streak reached it.
+                    if by_month is None:
+                        by_month = {(r.state.year, r.state.month): r for r in rep_rows}
                     home = by_month.get((achievement.achievement_year, achievement.achievement_month or 0), row)
-                    result.held[achievement.key] = AchievementRow(achievement, home.monthly_goal_id, None)
+                result.held[key] = AchievementRow(achievement, home.monthly_goal_id, None)
     return result
 
 

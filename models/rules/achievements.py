@@ -11,6 +11,7 @@ break earns them again in its own months.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -238,11 +239,34 @@ def _tier_achievements(
     ]
 
 
+def streaks_at(months: Sequence[MonthState], positions: Iterable[int]) -> dict[int, int]:
+    """The streak ending with each of ``months[p]`` for ``p`` in ``positions``: what
+    ``streak_ending(months, m.year, m.month)`` gives for each, in one pass. ``months``: one
+    rep's months, oldest first, one state per month (ValueError otherwise). Each month is
+    looked at once at most, however many positions share its history."""
+    indexes = [m.year * 12 + m.month for m in months]  # month_index's order and steps, inlined
+    if any(later <= earlier for earlier, later in itertools.pairwise(indexes)):
+        raise ValueError("months must be in month order, one state per month")
+    known: dict[int, int] = {}
+    for position in sorted(set(positions)):
+        length, at = 0, position
+        while True:
+            if at in known:
+                length += known[at]
+                break
+            if not months[at].counts_for_streak:
+                break
+            length += 1
+            if at == 0 or indexes[at - 1] != indexes[at] - 1:  # a missing month breaks the streak
+                break
+            at -= 1
+        known[position] = length
+    return known
+
+
 def _streak_achievements(
-    rep_id: int, current: MonthState, history: Sequence[MonthState], milestones: Sequence[int], today: date
+    rep_id: int, current: MonthState, length: int, milestones: Sequence[int], today: date
 ) -> list[Achievement]:
-    months = [m for m in history if (m.year, m.month) != (current.year, current.month)] + [current]
-    length = streak_ending(months, current.year, current.month)
     start = shift_month(current.year, current.month, -(length - 1))
     earned = []
     for milestone in sorted({m for m in milestones if 0 < m <= length}):
@@ -288,12 +312,39 @@ def earned_achievements(
     ``achievement_date`` is ``today``. Call it for the previous month as well
     early in a month, so a goal met on a month's last day is not missed.
     """
+    months = [m for m in history if (m.year, m.month) != (current.year, current.month)] + [current]
+    return month_achievements(
+        rep_id, current, streak=streak_ending(months, current.year, current.month),
+        yearly=_yearly_goal_achievements(rep_id, year_state, today), milestones=milestones, today=today,
+        bonus=bonus,
+    )
+
+
+def yearly_achievements(rep_id: int, year_state: YearState | None, today: date) -> list[Achievement]:
+    """The ``yearly_signup_goal`` / ``yearly_revenue_goal`` achievements ``year_state`` holds
+    (none without it): the same for every month of that year."""
+    return _yearly_goal_achievements(rep_id, year_state, today)
+
+
+def month_achievements(
+    rep_id: int,
+    current: MonthState,
+    *,
+    streak: int,
+    yearly: Sequence[Achievement],
+    milestones: Sequence[int],
+    today: date,
+    bonus: BonusSettings | None = None,
+) -> list[Achievement]:
+    """``earned_achievements`` from facts computed once per rep: ``streak``, the streak ending
+    with ``current`` (``streaks_at``), and ``yearly``, the achievements of ``current``'s year row
+    (``yearly_achievements``). The same list, in the same order, for the same facts."""
     bonus = bonus if bonus is not None else BonusSettings()
     return [
         *_monthly_goal_achievements(rep_id, current, today),
-        *_yearly_goal_achievements(rep_id, year_state, today),
+        *yearly,
         *_tier_achievements(rep_id, current, bonus, today),
-        *_streak_achievements(rep_id, current, history, milestones, today),
+        *_streak_achievements(rep_id, current, streak, milestones, today),
         *_perfect_month(rep_id, current, today),
     ]
 

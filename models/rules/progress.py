@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from typing import TypeGuard
 
 from models.rules._exact import Number, to_fraction, truncate
 
@@ -23,8 +24,18 @@ def goal_value(goal: Number | None) -> Fraction | None:
     return value if value > 0 else None
 
 
+def _plain(value: object) -> TypeGuard[int | Decimal]:
+    # An int or a finite Decimal compares exactly with another one as it is: no Fraction needed.
+    # (A bool, a float, a Fraction or a NaN goes the Fraction way, which decides or refuses those.)
+    if type(value) is int:
+        return True
+    return type(value) is Decimal and value.is_finite()
+
+
 def goal_is_set(goal: Number | None) -> bool:
     """A goal counts only when it is present and greater than zero."""
+    if _plain(goal):
+        return goal > 0
     return goal_value(goal) is not None
 
 
@@ -39,6 +50,9 @@ def progress_percent(actual: Number | None, goal: Number | None) -> Decimal | No
 
 def goal_met(actual: Number | None, goal: Number | None) -> bool:
     """True when the goal is set (> 0) and ``actual ≥ goal``, compared exactly."""
+    if _plain(goal) and (actual is None or _plain(actual)):
+        # The same exact comparison without Fractions (the achievement job makes ~100,000 of them).
+        return goal > 0 and (actual or 0) >= goal
     target = goal_value(goal)
     return target is not None and to_fraction(actual or 0) >= target
 
@@ -54,6 +68,6 @@ def is_complete(
     The Bonus Tier Goal does not count: it decides whether the bonus pays, not whether the
     month's goals are met (docs/goal-rules.md).
     """
-    metrics = [(actual, goal) for actual, goal in ((signups, signup_goal), (revenue, revenue_goal))
-               if goal_is_set(goal)]
-    return bool(metrics) and all(goal_met(actual, goal) for actual, goal in metrics)
+    signup_set, revenue_set = goal_is_set(signup_goal), goal_is_set(revenue_goal)
+    return (signup_set or revenue_set) and (not signup_set or goal_met(signups, signup_goal)) and (
+        not revenue_set or goal_met(revenue, revenue_goal))
