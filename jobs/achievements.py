@@ -23,12 +23,12 @@ answers cannot have changed, so a cycle that changed 1 % of the actuals costs 1 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence, Set
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from models.job_queries import AchievementRow, RecordedAchievement, RepMonth
+from models.job_queries import AchievementRow, RecordedAchievement, RepMonth, StaleMark
 from models.rules.achievements import (
     Achievement,
     AchievementKey,
@@ -74,12 +74,11 @@ Period = tuple[int, int, int | None]
 
 
 def _months_of(rep_rows: Sequence[RepMonth], recent: Sequence[tuple[int, int]],
-               recorded: Set[Period] | None) -> list[int]:
+               recorded: Set[Period] | None, first: int | None) -> list[int]:
     """The positions in ``rep_rows`` of the rep's months to evaluate: the recent ones, and from its
-    oldest stale month on, those that hold recorded achievements (``recorded``; every one when
-    None): an older month can only lose or regain what it holds, so a month without any needs no
-    evaluation."""
-    first = min((row.state.year * 12 + row.state.month for row in rep_rows if row.stale), default=None)
+    oldest stale month on (``first``, year × 12 + month), those that hold recorded achievements
+    (``recorded``; every one when None): an older month can only lose or regain what it holds, so a
+    month without any needs no evaluation."""
     if first is None:
         return [at for at, row in enumerate(rep_rows) if (row.state.year, row.state.month) in recent]
     last_of_year = {row.state.year: row for row in rep_rows}  # rows are in month order
@@ -105,12 +104,51 @@ def _streaks(states: Sequence[MonthState], positions: Sequence[int]) -> tuple[di
                 for at in positions}, False
 
 
+def first_stale(marks: Iterable[StaleMark]) -> dict[int, int]:
+    """Each rep's oldest stale month (year × 12 + month)."""
+    first: dict[int, int] = {}
+    for mark in marks:
+        index = mark.year * 12 + mark.month
+        if index < first.get(mark.rep_id, index + 1):
+            first[mark.rep_id] = index
+    return first
+
+
+def read_starts(first: Mapping[int, int], recorded: Set[Period],
+                months: Sequence[tuple[int, int]]) -> dict[int, tuple[int, int]]:
+    """For each rep with a stale month, the earliest month ``evaluate`` can choose for it when it
+    is not a recent one (when one is: none), so the read starts there (with the streak history
+    before it) instead of at the oldest stale month of any rep: a month at or after the rep's
+    oldest stale month holding a recorded achievement (for a year's achievement, that year's
+    last month, no earlier than January nor the stale month). After a first load every month is
+    stale and nothing is recorded yet: each rep is then read from the break before the recent
+    months, not from its first month."""
+    recent = min(year * 12 + month for year, month in months)
+    earliest: dict[int, int] = {}
+    for rep, year, month in recorded:
+        since = first.get(rep)
+        if since is None:
+            continue
+        if month is not None:
+            index = year * 12 + month
+        elif year * 12 + 12 >= since:  # the year's last month may still be at or after the stale one
+            index = max(since, year * 12 + 1)
+        else:
+            continue
+        if since <= index < earliest.get(rep, recent):
+            earliest[rep] = index
+    return {rep: ((index - 1) // 12, (index - 1) % 12 + 1) for rep, index in earliest.items()}
+
+
 def evaluate(rows: Sequence[RepMonth], months: Sequence[tuple[int, int]], today: date,
-             goals: GoalsSettings, recorded: Set[Period] | None = None) -> Evaluation:
+             goals: GoalsSettings, recorded: Set[Period] | None = None, *,
+             stale_from: Mapping[int, int] | None = None) -> Evaluation:
     """Every achievement held as of each evaluated month by the reps in ``rows`` (sorted by rep),
     each key once, linked to its monthly or yearly goal row (pure). ``months`` are the recent
     months (current and previous): they earn; a rep's stale months are evaluated too, to revoke
-    (only those holding ``recorded`` achievements when it is given).
+    (only those holding ``recorded`` achievements when it is given). ``stale_from``: each rep's
+    oldest stale month (``first_stale``) when ``rows`` need not hold it (read from ``read_starts``);
+    by default the oldest of its rows marked ``stale``.
 
     The same as ``earned_achievements`` for each evaluated month with the rep's months as history
     (``tests/agreement/test_fast_achievements.py``), with the per-month facts (completion, the
@@ -119,7 +157,9 @@ def evaluate(rows: Sequence[RepMonth], months: Sequence[tuple[int, int]], today:
     milestones, bonus = goals.streak_milestones, goals.bonus
     for rep_id, group in itertools.groupby(rows, key=lambda row: row.rep_id):
         rep_rows = list(group)
-        chosen = _months_of(rep_rows, months, recorded)
+        first = (min((row.state.year * 12 + row.state.month for row in rep_rows if row.stale), default=None)
+                 if stale_from is None else stale_from.get(rep_id))
+        chosen = _months_of(rep_rows, months, recorded, first)
         if not chosen:
             continue
         streaks, in_order = _streaks([row.state for row in rep_rows], chosen)
@@ -188,17 +228,20 @@ def detect_achievements(store: JobStore, settings: Settings, notifier: Notifier 
             return {"evaluated": 0, "held": 0, "new": 0, "revoked": 0, "reinstated": 0}
         stale = scope.earliest_stale
         start = min(months[0], stale) if stale is not None else months[0]
-        rows = tx.achievement_states(evaluate_from=start, reps=scope.reps)
+        # What is recorded is read first, so the months read for it are never fewer than it needs.
         existing = tx.recorded_achievements(from_year=start[0], reps=scope.reps)
         periods = {(row.achievement.sales_rep_id, row.achievement.achievement_year, row.achievement.achievement_month)
                    for row in existing}
-        evaluation = evaluate(rows, months, today, settings.goals, periods)
+        stale_from = first_stale(scope.marks)
+        rows = tx.achievement_states(evaluate_from=months[0], reps=scope.reps,
+                                     starts=read_starts(stale_from, periods, months))
+        evaluation = evaluate(rows, months, today, settings.goals, periods, stale_from=stale_from)
         changes = plan(evaluation, existing, settings.goals)
         recorded = {row.achievement.key: row.id for row in existing}
         added = tx.insert_achievements([evaluation.held[key] for key in changes.new])
         revoked = tx.revoke_achievements({recorded[key]: why for key, why in changes.revoke.items()}, now)
         reinstated = tx.reinstate_achievements([recorded[key] for key in changes.reinstate], today)
-        tx.clear_stale(rows)
+        tx.clear_stale(scope.marks)
     reps = len({row.rep_id for row in rows})
     return {"evaluated": reps, "held": len(evaluation.held), "new": added, "revoked": revoked,
             "reinstated": reinstated}

@@ -184,6 +184,19 @@ class RepMonth:
     token: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class StaleMark:
+    """A month whose achievement basis changed since the job last looked (a row of
+    ``achievement_stale_months``): its goal row, the mark's row version (``token``: a month marked
+    again after the read keeps its mark), its rep and month."""
+
+    monthly_goal_id: int
+    token: str
+    rep_id: int
+    year: int
+    month: int
+
+
 @dataclass(frozen=True)
 class AchievementScope:
     """Where the achievement job must look. ``earliest_stale``: the oldest (year, month) of an
@@ -194,6 +207,8 @@ class AchievementScope:
 
     earliest_stale: tuple[int, int] | None
     reps: frozenset[int] | None = None
+    marks: tuple[StaleMark, ...] = ()
+    """Every stale month of an active rep (what ``clear_stale`` takes once they are evaluated)."""
 
 
 @dataclass(frozen=True)
@@ -477,7 +492,8 @@ class SqlJobTransaction:
         ``changed_since`` is given. One query."""
         row = self._connection.execute(text("""
             WITH stale AS (
-                SELECT g.sales_rep_id, g.goal_year * 12 + g.goal_month - 1 AS month_index
+                SELECT g.sales_rep_id, g.goal_year * 12 + g.goal_month - 1 AS month_index, s.monthly_goal_id,
+                       s.xmin::text AS token, g.goal_year, g.goal_month
                 FROM achievement_stale_months s
                 JOIN rep_monthly_goals g ON g.id = s.monthly_goal_id
                 JOIN sales_reps r ON r.id = g.sales_rep_id AND r.is_active
@@ -488,19 +504,27 @@ class SqlJobTransaction:
                                WHERE r.is_active AND r.updated_at > CAST(:since AS timestamptz)
                          UNION SELECT y.sales_rep_id FROM rep_yearly_goals y
                                JOIN sales_reps r ON r.id = y.sales_rep_id AND r.is_active
-                               WHERE y.updated_at > CAST(:since AS timestamptz)) AS reps
+                               WHERE y.updated_at > CAST(:since AS timestamptz)) AS reps,
+                   (SELECT string_agg(concat_ws(' ', monthly_goal_id, token, sales_rep_id, goal_year, goal_month), ' '
+                                      ORDER BY monthly_goal_id)
+                    FROM stale) AS marks
         """), {"since": changed_since}).one()
         earliest = divmod(row.earliest, 12) if row.earliest is not None else None
+        # One text of five numbers per mark: tens of thousands after a first load, cheaper than rows.
+        fields = row.marks.split(" ") if row.marks else []
+        marks = tuple(StaleMark(int(fields[at]), fields[at + 1], int(fields[at + 2]), int(fields[at + 3]),
+                                int(fields[at + 4])) for at in range(0, len(fields), 5))
         return AchievementScope(
             (earliest[0], earliest[1] + 1) if earliest is not None else None,
             frozenset(row.reps) if changed_since is not None else None,
+            marks,
         )
 
-    def achievement_states(self, *, evaluate_from: tuple[int, int],
-                           reps: Collection[int] | None = None) -> list[RepMonth]:
+    def achievement_states(self, *, evaluate_from: tuple[int, int], reps: Collection[int] | None = None,
+                           starts: Mapping[int, tuple[int, int]] | None = None) -> list[RepMonth]:
         """The monthly goal rows of every active rep (of ``reps`` when given) from ``evaluate_from``
-        (year, month) on, carrying their yearly goal row, plus the streak history before it; by rep
-        and month. One query.
+        (year, month) on, or from the rep's own ``starts[rep]`` when given, carrying their yearly goal
+        row, plus the streak history before it; by rep and month. One query.
 
         The history stops at the rep's latest earlier month that a streak cannot cross (status
         ``active``/``missed``: the trigger's twin of the completeness rule, or a goal lowered after
@@ -508,14 +532,21 @@ class SqlJobTransaction:
         cut a rep with years of history would be read whole after every cycle.
         """
         year, month = evaluate_from
+        starts = starts or {}
+        own = sorted(starts)
         rows = self._connection.execute(text("""
-            WITH breaks AS (
-                SELECT sales_rep_id, max(goal_year * 12 + goal_month) AS last_break
-                FROM rep_monthly_goals
-                WHERE (status IN ('active', 'missed') OR lowered_after_deadline)
-                  AND goal_year * 12 + goal_month < :from_index
-                  AND (CAST(:reps AS int[]) IS NULL OR sales_rep_id = ANY(CAST(:reps AS int[])))
-                GROUP BY sales_rep_id
+            WITH reps AS (
+                SELECT r.id, coalesce(w.start, :from_index) AS start
+                FROM sales_reps r
+                LEFT JOIN unnest(CAST(:start_reps AS int[]), CAST(:start_indexes AS int[])) AS w(rep, start)
+                     ON w.rep = r.id
+                WHERE r.is_active AND (CAST(:reps AS int[]) IS NULL OR r.id = ANY(CAST(:reps AS int[])))
+            ), breaks AS (
+                SELECT g.sales_rep_id, max(g.goal_year * 12 + g.goal_month) AS last_break
+                FROM rep_monthly_goals g JOIN reps ON reps.id = g.sales_rep_id
+                WHERE (g.status IN ('active', 'missed') OR g.lowered_after_deadline)
+                  AND g.goal_year * 12 + g.goal_month < reps.start
+                GROUP BY g.sales_rep_id
             )
             SELECT g.sales_rep_id, g.id, g.goal_year, g.goal_month, g.signup_goal, g.signups_actual,
                    g.signup_progress_percent, g.revenue_goal, g.revenue_actual, g.revenue_progress_percent,
@@ -524,16 +555,18 @@ class SqlJobTransaction:
                    y.id AS yearly_id, y.yearly_signup_goal, y.yearly_signups_actual, y.yearly_signup_progress_percent,
                    y.yearly_revenue_goal, y.yearly_revenue_actual, y.yearly_revenue_progress_percent
             FROM rep_monthly_goals g
-            JOIN sales_reps r ON r.id = g.sales_rep_id AND r.is_active
+            JOIN reps ON reps.id = g.sales_rep_id
             LEFT JOIN achievement_stale_months s ON s.monthly_goal_id = g.id
             LEFT JOIN breaks b ON b.sales_rep_id = g.sales_rep_id
             LEFT JOIN rep_yearly_goals y ON y.sales_rep_id = g.sales_rep_id AND y.goal_year = g.goal_year
-                 AND g.goal_year * 12 + g.goal_month >= :from_index
+                 AND g.goal_year * 12 + g.goal_month >= reps.start
             WHERE g.goal_year * 12 + g.goal_month >= coalesce(b.last_break, 0)
-              AND (CAST(:reps AS int[]) IS NULL OR g.sales_rep_id = ANY(CAST(:reps AS int[])))
             ORDER BY g.sales_rep_id, g.goal_year, g.goal_month
-        """), {"from_index": year * 12 + month, "reps": sorted(reps) if reps is not None else None}).all()
+        """), {"from_index": year * 12 + month, "reps": sorted(reps) if reps is not None else None,
+               "start_reps": _array_text(own),
+               "start_indexes": _array_text(starts[rep][0] * 12 + starts[rep][1] for rep in own)}).all()
         result = []
+        years: dict[int, YearState] = {}  # one state per year row, shared by its months
         for (rep_id, goal_id, goal_year, goal_month, signup_goal, signups, signup_pct, revenue_goal, revenue,
              revenue_pct, tier, on_time, set_at, lowered, stale, token, yearly_id, y_signup_goal, y_signups,
              y_signup_pct, y_revenue_goal, y_revenue, y_revenue_pct) in rows:
@@ -541,16 +574,17 @@ class SqlJobTransaction:
                                revenue_pct, tier, on_time, set_at, lowered)
             year_state = None
             if yearly_id is not None:
-                year_state = YearState(goal_year, y_signup_goal, y_signups, y_revenue_goal, y_revenue, y_signup_pct,
-                                       y_revenue_pct)
+                year_state = years.get(yearly_id)
+                if year_state is None:
+                    year_state = years[yearly_id] = YearState(goal_year, y_signup_goal, y_signups, y_revenue_goal,
+                                                              y_revenue, y_signup_pct, y_revenue_pct)
             result.append(RepMonth(rep_id, goal_id, state, yearly_id, year_state, stale, token))
         return result
 
-    def clear_stale(self, rows: Sequence[RepMonth]) -> int:
-        """Mark the stale rows that were evaluated as looked at, unless they changed since they were
-        read (marked again: another row version): those stay stale for the next run."""
-        stale = [row for row in rows if row.stale]
-        if not stale:
+    def clear_stale(self, marks: Sequence[StaleMark]) -> int:
+        """Mark the evaluated months as looked at, unless they changed since their marks were read
+        (marked again: another row version): those stay stale for the next run."""
+        if not marks:
             return 0
         # Marks a writer holds are skipped (they stay: evaluated again next time), and locks are taken
         # in id order, so two runs at once never deadlock. Marks of months deleted since go too.
@@ -563,8 +597,8 @@ class SqlJobTransaction:
                 ORDER BY m.monthly_goal_id
                 FOR UPDATE OF m SKIP LOCKED
             ) OR NOT EXISTS (SELECT 1 FROM rep_monthly_goals g WHERE g.id = s.monthly_goal_id)
-        """), {"ids": _array_text(row.monthly_goal_id for row in stale),
-               "tokens": _array_text(row.token for row in stale)}).rowcount
+        """), {"ids": _array_text(mark.monthly_goal_id for mark in marks),
+               "tokens": _array_text(mark.token for mark in marks)}).rowcount
 
     def recorded_achievements(self, *, from_year: int,
                               reps: Collection[int] | None = None) -> list[RecordedAchievement]:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # pandas and numpy: not for a process whose cycle finds the s
         RecordedAchievement,
         RepMonth,
         SnapshotSource,
+        StaleMark,
     )
     from models.rules.changes import LockedEdit
     from models.rules.deadlines import ReminderType
@@ -181,11 +182,11 @@ class JobTransaction(Protocol):
         ``changed_since`` is given, the active reps with a stale month or whose rep row or yearly
         goals changed after it. One query."""
 
-    def achievement_states(self, *, evaluate_from: tuple[int, int],
-                           reps: Collection[int] | None = None) -> list[RepMonth]:
+    def achievement_states(self, *, evaluate_from: tuple[int, int], reps: Collection[int] | None = None,
+                           starts: Mapping[int, tuple[int, int]] | None = None) -> list[RepMonth]:
         """The monthly goal rows of every active rep (of ``reps`` when given) from ``evaluate_from``
-        (year, month) on, carrying their yearly goal row, plus the streak history before it; by rep
-        and month. One query.
+        (year, month) on, or from the rep's own ``starts[rep]`` when given, carrying their yearly goal
+        row, plus the streak history before it; by rep and month. One query.
 
         The history stops at the rep's latest earlier month that a streak cannot cross (status
         ``active``/``missed``: the trigger's twin of the completeness rule, or a goal lowered after
@@ -193,9 +194,10 @@ class JobTransaction(Protocol):
         cut a rep with years of history would be read whole after every cycle.
         """
 
-    def clear_stale(self, rows: Sequence[RepMonth]) -> int:
-        """Mark the stale rows that were evaluated as looked at, unless they changed since they were
-        read (their row version differs): those stay stale for the next run."""
+    def clear_stale(self, marks: Sequence[StaleMark]) -> int:
+        """Mark the evaluated months (``AchievementScope.marks``) as looked at, unless they changed
+        since their marks were read (the mark's row version differs): those stay stale for the next
+        run."""
 
     def recorded_achievements(self, *, from_year: int,
                               reps: Collection[int] | None = None) -> list[RecordedAchievement]:

@@ -7,7 +7,8 @@ evaluation it replaced (``_reference_evaluate`` below: ``earned_achievements`` f
 month with the rep's months as history, the months chosen as before), field by field and in the
 same order (the order decides the ids the achievements get, and so the order they are announced
 in); and the exact-number shortcut of ``goal_met`` / ``goal_is_set`` / ``is_complete`` equal to the
-Fraction comparison it skips.
+Fraction comparison it skips; and, on PostgreSQL, the read that starts each rep at the first month
+it can evaluate equal to the whole read.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from decimal import Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import Connection, text
 
-from jobs.achievements import Evaluation, Period, evaluate
-from models.job_queries import AchievementRow, RepMonth
+from jobs.achievements import Evaluation, Period, evaluate, first_stale, read_starts
+from models.job_queries import AchievementRow, RepMonth, SqlJobTransaction
 from models.rules.achievements import MonthState, YearState, earned_achievements, streak_ending, streaks_at
 from models.rules.periods import month_index, shift_month
 from models.rules.progress import goal_is_set, goal_met, is_complete
@@ -201,3 +203,73 @@ def test_exact_comparisons_without_fractions_equal_the_fraction_ones(
     assert is_complete(signups, signup_goal, revenue, revenue_goal) == (  # type: ignore[arg-type]
         (signup_set or revenue_set) and (not signup_set or _fraction_met(signups, signup_goal))
         and (not revenue_set or _fraction_met(revenue, revenue_goal)))
+
+
+# --- the narrowed read -------------------------------------------------------------------------
+
+
+@st.composite
+def stored_histories(draw: st.DrawFn) -> list[tuple[int, int, int | None, Decimal, bool, bool, bool]]:
+    """(rep, month offset, signup goal, signups, set by the deadline, lowered, still stale) per goal
+    row of two or three reps; mostly met months, with misses and gaps."""
+    rows = []
+    for rep in range(draw(st.integers(min_value=2, max_value=3))):
+        for offset in range(SPAN):
+            if draw(st.integers(min_value=0, max_value=9)) == 0:
+                continue
+            goal = draw(st.one_of(st.just(10), st.just(10), st.none()))
+            signups = Decimal(draw(st.sampled_from([6, 10, 10, 11, 12])))
+            rows.append((rep, offset, goal, signups, draw(st.booleans()), draw(st.integers(0, 9)) == 0,
+                         draw(st.integers(0, 3)) == 0))
+    return rows
+
+
+@settings(max_examples=scaled(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(history=stored_histories(), recorded_share=st.integers(min_value=0, max_value=4), data=st.data())
+def test_a_read_from_each_reps_own_start_evaluates_what_the_whole_read_does(
+        db_connection: Connection, history: list[tuple[int, int, int | None, Decimal, bool, bool, bool]],
+        recorded_share: int, data: st.DataObject) -> None:
+    """The job reads each rep from the break before the first month it can evaluate
+    (``read_starts``), not from the oldest stale month of any rep: the same evaluation."""
+    savepoint = db_connection.begin_nested()
+    try:
+        reps = [db_connection.execute(text(
+            "INSERT INTO sales_reps (name, email) VALUES ('T', :email) RETURNING id"),
+            {"email": f"t{n}@example.com"}).scalar_one() for n in range(3)]
+        goal_ids = []
+        for rep, offset, goal, signups, on_time, lowered, _ in history:
+            year, month = shift_month(*FIRST, offset)
+            goal_ids.append(db_connection.execute(text("""
+                INSERT INTO rep_monthly_goals (sales_rep_id, goal_year, goal_month, signup_goal, signups_actual,
+                                               deadline, goal_set_at, lowered_after_deadline)
+                VALUES (:rep, :year, :month, :goal, :signups, :deadline, :set_at, :lowered) RETURNING id
+            """), {"rep": reps[rep], "year": year, "month": month, "goal": goal, "signups": signups,
+                   "deadline": date(year, month, 7), "set_at": SET_AT.replace(year=year, month=month) if on_time
+                   else None, "lowered": lowered}).scalar_one())
+        db_connection.execute(text("INSERT INTO rep_yearly_goals (sales_rep_id, goal_year, yearly_signup_goal) "
+                                   "SELECT id, 2026, 100 FROM sales_reps WHERE id = ANY(:reps)"), {"reps": reps})
+        kept = [goal_id for goal_id, row in zip(goal_ids, history, strict=True) if row[6]]
+        db_connection.execute(text("DELETE FROM achievement_stale_months WHERE NOT monthly_goal_id = ANY(:ids)"),
+                              {"ids": kept})
+        for rep, offset, *_ in history:  # some months (and years) hold recorded achievements
+            if data.draw(st.integers(min_value=0, max_value=9)) < recorded_share:
+                year, month = shift_month(*FIRST, offset)
+                yearly = data.draw(st.integers(min_value=0, max_value=3)) == 0  # the row's year's achievement
+                db_connection.execute(text("""
+                    INSERT INTO goal_achievements (sales_rep_id, achievement_type, achievement_date,
+                                                   achievement_year, achievement_month)
+                    VALUES (:rep, :kind, :day, :year, :month) ON CONFLICT DO NOTHING
+                """), {"rep": reps[rep], "kind": "yearly_signup_goal" if yearly else "monthly_signup_goal",
+                       "day": TODAY, "year": year, "month": None if yearly else month})
+        goals = GoalsSettings.model_validate({"streak_milestones": [2, 3, 6, 12]})
+        tx = SqlJobTransaction(db_connection)
+        scope = tx.achievement_scope()
+        start = min(RECENT[0], scope.earliest_stale) if scope.earliest_stale is not None else RECENT[0]
+        periods = {(r.achievement.sales_rep_id, r.achievement.achievement_year, r.achievement.achievement_month)
+                   for r in tx.recorded_achievements(from_year=start[0])}
+        whole = evaluate(tx.achievement_states(evaluate_from=start), RECENT, TODAY, goals, periods)
+        stale_from = first_stale(scope.marks)
+        narrowed = tx.achievement_states(evaluate_from=RECENT[0], starts=read_starts(stale_from, periods, RECENT))
+        assert _as_lists(evaluate(narrowed, RECENT, TODAY, goals, periods, stale_from=stale_from)) == _as_lists(whole)
+    finally:
+        savepoint.rollback()

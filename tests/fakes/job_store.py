@@ -30,6 +30,7 @@ from models.job_queries import (
     RecordedAchievement,
     RepMonth,
     SnapshotSource,
+    StaleMark,
 )
 from models.ports import JobStore
 from models.readings import TREND_DAYS
@@ -211,22 +212,24 @@ class FakeJobTransaction:
     def achievement_scope(self, *, changed_since: datetime | None = None) -> AchievementScope:
         stale = [m for m in self._active_months() if m.stale]
         earliest = min(((m.state.year, m.state.month) for m in stale), default=None)
+        marks = tuple(StaleMark(m.id, str(m.id), m.rep_id, m.state.year, m.state.month) for m in stale)
         if changed_since is None:
-            return AchievementScope(earliest)
+            return AchievementScope(earliest, marks=marks)
         changed = {rep.id for rep in self.data.reps.values()
                    if rep.active and rep.changed_at is not None and rep.changed_at > changed_since}
-        return AchievementScope(earliest, frozenset({m.rep_id for m in stale} | changed))
+        return AchievementScope(earliest, frozenset({m.rep_id for m in stale} | changed), marks)
 
-    def achievement_states(self, *, evaluate_from: tuple[int, int],
-                           reps: Collection[int] | None = None) -> list[RepMonth]:
+    def achievement_states(self, *, evaluate_from: tuple[int, int], reps: Collection[int] | None = None,
+                           starts: Mapping[int, tuple[int, int]] | None = None) -> list[RepMonth]:
         # The whole history (the SQL cuts it where no streak can cross: the same answers).
         return [RepMonth(m.rep_id, m.id, m.state, stale=m.stale, token=str(m.id)) for m in self._active_months()
                 if reps is None or m.rep_id in reps]
 
-    def clear_stale(self, rows: Sequence[RepMonth]) -> int:
+    def clear_stale(self, marks: Sequence[StaleMark]) -> int:
         cleared = 0
+        ids = {mark.monthly_goal_id for mark in marks}
         for month in self.data.months.values():
-            if month.stale and any(row.monthly_goal_id == month.id and row.stale for row in rows):
+            if month.stale and month.id in ids:
                 month.stale = False
                 cleared += 1
         return cleared

@@ -118,7 +118,8 @@ def test_later_runs_of_the_day_evaluate_only_changed_reps_and_never_lose_a_chang
     # stays stale and the next run revokes what the correction took back.
     record_actuals(store, settings, "bo@example.com", at(2, 11), signups=12)
     with store.job_transaction(at(2, 11)) as tx:
-        read = tx.achievement_states(evaluate_from=(2026, 10))
+        read = tx.achievement_scope().marks
+        tx.achievement_states(evaluate_from=(2026, 10))
         record_actuals(store, settings, "bo@example.com", at(2, 11, 1), signups=3)
         assert tx.clear_stale(read) == 0
     assert rows(store, "SELECT count(*) FROM achievement_stale_months") == [(1,)]
