@@ -18,6 +18,12 @@ two years ago as news would only be noise).
 Later runs of the same day with the same goal settings evaluate only the reps whose data
 changed since the day's last run (a stale month, their rep row or yearly goals): the others'
 answers cannot have changed, so a cycle that changed 1 % of the actuals costs 1 % of a run.
+
+Cost (issue 17): each rep is read from the streak break before the first month the job can
+evaluate for it (``read_starts``; after a first load, when every month is stale and nothing is
+recorded yet, that is the break before the previous month, not the rep's first month), the
+stale marks come with the scope, and each rep's month facts (completion, the streak ending at
+each month) are computed once (``models.rules.achievements.streaks_at``).
 """
 
 from __future__ import annotations
