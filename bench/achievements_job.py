@@ -1,6 +1,7 @@
 """The achievement job at scale: ``python -m bench.achievements_job [REPS] [MONTHS]``.
 
-Prints seconds and SQL statements for: the first run over a freshly loaded history (every
+Prints seconds, this process's CPU seconds (the job's Python side; PostgreSQL's work is in
+the wall time only) and SQL statements for: the first run over a freshly loaded history (every
 month is new, so every month is evaluated once: revocations need it, nothing old is earned),
 an idle run, and a run after corrections (one rep's month two years back, and 5 % of the reps'
 current month). Uses the server of ``GOALS_DATABASE_URL`` (or the embedded one), in a fresh
@@ -49,10 +50,10 @@ def _load(store: Store, settings: Settings, reps: int, months: int) -> None:
 
 def _run(label: str, store: Store, settings: Settings) -> None:
     before = store.statement_count
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     counts = detect_achievements(store, settings, None, NOW)
-    seconds = time.perf_counter() - started
-    print(f"{label:<44} {seconds:7.2f} s  {store.statement_count - before:3d} statements  {counts}")
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(f"{label:<44} {seconds:7.2f} s  CPU {cpu:5.2f} s  {store.statement_count - before:3d} statements  {counts}")
 
 
 def main(reps: int = 2000, months: int = 25) -> None:
