@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 
 from sheets.inputs import column_letter
 from sheets.xlsx import create_workbook
-from tests.cycle.conftest import run_cli
+from tests.cycle.conftest import run_cli, run_clis
 from tests.faults.conftest import InProcess
 from tests.faults.support import (
     OUTPUT_TABS,
@@ -154,8 +154,9 @@ def test_no_secret_when_the_database_is_unreachable(write_config: Callable[..., 
     dead = f"postgresql://goals:{DB_PASSWORD}@127.0.0.1:{closed_port()}/goals"
     config = leaky_config(write_config, sheets_service_account, dead, google_sheet)
 
-    for command in (("run", "--once"), ("check",), ("status",), ("db", "upgrade")):
-        result = run_cli(*command, "--now", "2026-11-03T09:00", config=config)
+    commands = (("run", "--once"), ("check",), ("status",), ("db", "upgrade"))
+    results = run_clis([(*command, "--now", "2026-11-03T09:00") for command in commands], config=config)
+    for command, result in zip(commands, results, strict=True):
         assert result.returncode != 0
         assert "127.0.0.1" in result.stdout + result.stderr, "the message should say which database"
         assert_no_secret(" ".join(command), result.stdout + result.stderr, secrets)
