@@ -285,24 +285,30 @@ def settings_factory(test_database_url: str, tmp_path: Path) -> Callable[..., Se
     return build
 
 
+def write_config_file(directory: Path, database_url: str, **sections: object) -> Path:
+    """A config file ``config.yaml`` in ``directory`` (workbook there too); each section is merged
+    into the defaults (what ``write_config`` writes, for fixtures wider than one test)."""
+    config: dict[str, object] = {
+        "timezone": "UTC",
+        "database": {"url": database_url},
+        "sheets": {"backend": "xlsx", "xlsx_path": str(directory / "goals.xlsx")},
+    }
+    for key, value in sections.items():
+        if isinstance(value, dict) and isinstance(config.get(key), dict):
+            config[key] = {**config[key], **value}  # type: ignore[dict-item]
+        else:
+            config[key] = value
+    path = directory / "config.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def write_config(tmp_path: Path) -> Callable[..., Path]:
     """``write_config(database_url, **sections)`` → a config file in tmp_path (workbook in tmp_path
     too); each section is merged into the defaults."""
 
     def write(database_url: str, **sections: object) -> Path:
-        config: dict[str, object] = {
-            "timezone": "UTC",
-            "database": {"url": database_url},
-            "sheets": {"backend": "xlsx", "xlsx_path": str(tmp_path / "goals.xlsx")},
-        }
-        for key, value in sections.items():
-            if isinstance(value, dict) and isinstance(config.get(key), dict):
-                config[key] = {**config[key], **value}  # type: ignore[dict-item]
-            else:
-                config[key] = value
-        path = tmp_path / "config.yaml"
-        path.write_text(yaml.safe_dump(config), encoding="utf-8")
-        return path
+        return write_config_file(tmp_path, database_url, **sections)
 
     return write

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cycle.conftest import run_cli
+from tests.conftest import write_config_file
+from tests.cycle.conftest import run_cli, run_clis
 from tests.faults.conftest import InProcess
 from tests.faults.support import (
     CYCLE_TABLES,
@@ -207,13 +208,24 @@ def test_sigterm_during_a_long_retry_wait_stops_the_daemon_within_seconds(
     assert monthly(fresh_db_url) == {}
 
 
-@pytest.mark.process
-@pytest.mark.parametrize("command", [("run", "--once"), ("status",), ("db", "upgrade")])
-def test_a_database_port_that_is_not_a_number_is_a_config_error(write_config: Callable[..., Path],
-                                                                 command: tuple[str, ...]) -> None:
-    config = write_config("postgresql://goals:Pa55-w0rd-3e@127.0.0.1:fivefourthreetwo/goals")
+BAD_PORT_COMMANDS = [("run", "--once"), ("status",), ("db", "upgrade")]
 
-    result = run_cli(*command, config=config)
+
+@pytest.fixture(scope="module")
+def bad_port_results(tmp_path_factory: pytest.TempPathFactory
+                     ) -> dict[tuple[str, ...], subprocess.CompletedProcess[str]]:
+    """Each of ``BAD_PORT_COMMANDS`` run once on a config whose database port is not a number, the
+    three started at once; each case below checks its own command's result."""
+    config = write_config_file(tmp_path_factory.mktemp("bad-port"),
+                               "postgresql://goals:Pa55-w0rd-3e@127.0.0.1:fivefourthreetwo/goals")
+    return dict(zip(BAD_PORT_COMMANDS, run_clis(BAD_PORT_COMMANDS, config=config), strict=True))
+
+
+@pytest.mark.process
+@pytest.mark.parametrize("command", BAD_PORT_COMMANDS)
+def test_a_database_port_that_is_not_a_number_is_a_config_error(
+        bad_port_results: dict[tuple[str, ...], subprocess.CompletedProcess[str]], command: tuple[str, ...]) -> None:
+    result = bad_port_results[command]
 
     output = result.stdout + result.stderr
     assert result.returncode == 2, output
