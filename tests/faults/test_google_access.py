@@ -5,6 +5,7 @@ write access to the output, the cell budget."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -217,6 +218,10 @@ def test_gcloud_application_default_login_is_found(
         "type": "authorized_user", "client_id": "1.apps.googleusercontent.com", "client_secret": "not-a-secret",
         "refresh_token": "1//refresh"}))
     monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path))
+    # google-auth then asks the gcloud command for a default project (not used here): the machine's
+    # own gcloud, if any, is hidden, so the test never runs it (0.5 s, and it may go online).
+    path = os.environ.get("PATH", "").split(os.pathsep)
+    monkeypatch.setenv("PATH", os.pathsep.join(d for d in path if d and not (Path(d) / "gcloud").exists()))
 
     backend = GoogleSheetsBackend(google_sheets_settings(impersonate_service_account=TARGET), environ={})
 
