@@ -71,7 +71,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     """Build the wheel from a copy of the sources and install it into a new virtual environment."""
     base = tmp_path_factory.mktemp("install")
     source = _source_copy(base / "src")
-    built = _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", base / "dist", source, cwd=base)
+    # The build backend (setuptools, wheel: requirements.txt) comes from the test environment, so the
+    # build never downloads it (tests talk to 127.0.0.1 only); the isolated install does the real thing.
+    offline = [] if ISOLATED else ["--no-build-isolation", "--no-index"]
+    built = _run(sys.executable, "-m", "pip", "wheel", "--disable-pip-version-check", "--no-deps", *offline,
+                 "--wheel-dir", base / "dist", source, cwd=base)
     assert built.returncode == 0, built.stdout + built.stderr
     wheel = next((base / "dist").glob("goals_sync-*.whl"))
 
@@ -84,7 +88,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
         # The test environment's libraries (pip among them) become visible to the new one.
         site_dir = next((venv / "lib").glob("python3*/site-packages"))
         (site_dir / "_test_libraries.pth").write_text("\n".join(site.getsitepackages()) + "\n", encoding="utf-8")
-        install = _run(venv / "bin" / "python", "-m", "pip", "install", "--no-index", wheel, cwd=base)
+        install = _run(venv / "bin" / "python", "-m", "pip", "install", "--disable-pip-version-check", "--no-index",
+                       wheel, cwd=base)
     assert install.returncode == 0, install.stdout + install.stderr
     return Installed(venv=venv, wheel=wheel)
 
