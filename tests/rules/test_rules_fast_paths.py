@@ -25,6 +25,7 @@ from tests.oracles import (
     fraction_sparkline,
     fraction_yearly_pace,
 )
+from tests.profiles import scaled
 
 _SMALL = st.integers(min_value=-300, max_value=300)
 decimals = st.builds(lambda units, exponent: Decimal(units).scaleb(exponent),
@@ -53,7 +54,7 @@ expected_shares = st.one_of(
 )
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=scaled(600), deadline=None)
 @given(maybe_numbers, maybe_numbers, maybe_numbers, maybe_numbers, expected_shares, pace_settings())
 def test_pace_is_the_fraction_rule(signup_pct, signup_goal, revenue_pct, revenue_goal, expected, limits):
     want = fraction_pace(signup_pct, signup_goal, revenue_pct, revenue_goal, expected=expected, settings=limits)
@@ -64,7 +65,7 @@ def test_pace_is_the_fraction_rule(signup_pct, signup_goal, revenue_pct, revenue
                           settings=limits) == want.indicator
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=scaled(100), deadline=None)
 @given(st.integers(min_value=0, max_value=400), st.integers(min_value=1, max_value=30), pace_settings())
 def test_pace_at_every_threshold_exactly(goal, day, limits):
     """A percent exactly at threshold × expected (ratio == threshold) is judged at that threshold."""
@@ -77,26 +78,26 @@ def test_pace_at_every_threshold_exactly(goal, day, limits):
             assert pace(value, goal, None, None, expected=expected, settings=limits) == want
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=scaled(400), deadline=None)
 @given(maybe_numbers, maybe_numbers, st.integers(min_value=-3, max_value=31))
 def test_needed_per_day_is_the_fraction_rule(goal, actual, days):
     got, want = needed_per_day(goal, actual, days), fraction_needed_per_day(goal, actual, days)
     assert got == want and str(got) == str(want)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=scaled(400), deadline=None)
 @given(maybe_numbers, maybe_numbers, st.integers(min_value=1, max_value=12))
 def test_yearly_pace_is_the_fraction_rule(actual, target, month):
     assert yearly_pace(actual, target, month) == fraction_yearly_pace(actual, target, month)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=scaled(400), deadline=None)
 @given(st.lists(maybe_numbers, max_size=20), st.integers(min_value=-1, max_value=16))
 def test_sparkline_is_the_fraction_rule(values, width):
     assert sparkline(values, width) == fraction_sparkline(values, width)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=scaled(300), deadline=None)
 @given(st.lists(st.tuples(st.one_of(st.none(), st.sampled_from([Decimal("50.0"), Decimal(50), 50, Fraction(100, 2),
                                                                   50.0, Decimal("49.99"), 0.1, Fraction(1, 10)]),
                                     numbers),
