@@ -266,9 +266,10 @@ class CycleMemo:
 
     @classmethod
     def single_use(cls) -> CycleMemo:
-        """For a process that runs one cycle (``run --once``): nothing to reuse, so nothing is
-        fingerprinted (no ``marshal`` of the read grids, no copy of the parsed frames, no row hashes,
-        no keys of the output tables' rows) or kept."""
+        """For a process that runs one cycle (``run --once``): nothing to reuse in memory, so nothing
+        is fingerprinted for it (no ``marshal`` of the read grids, no copy of the parsed frames, no
+        keys of the output tables' rows) or kept. The stored rows are still hashed: the database
+        keeps their hashes for the next process (``pack_hashes``)."""
         return cls(parse=None, remember=False, summary=RowMemo(remember=False),
                    leaderboard=RowMemo(remember=False), team=RowMemo(remember=False),
                    history=RowMemo(remember=False), charts=RowMemo(remember=False))
