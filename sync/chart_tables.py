@@ -35,9 +35,10 @@ ROW_HEIGHT = 21
 
 def _teams(standings: Sequence[RepStanding]) -> list[str]:
     """Team names by name, reps without a team last: a stable order (and colour) per team, so
-    the charts' layout changes only when a team comes or goes."""
+    the charts' layout changes only when a team comes or goes. Teams whose names differ only in
+    case ("SMB", "smb") keep one order too: a set's order differs from process to process."""
     names = {team_of(standing) for standing in standings}
-    return sorted(names, key=lambda name: (name == NO_TEAM, name.casefold()))
+    return sorted(names, key=lambda name: (name == NO_TEAM, name.casefold(), name))
 
 
 def _width(header: str) -> int:

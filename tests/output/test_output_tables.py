@@ -371,3 +371,37 @@ def test_a_problem_made_printable_shows_control_characters_and_broken_pairs() ->
     assert clean.value.encode("utf-8")  # storable: no lone surrogate left
     fine = Problem("Reps", "Reps!B2", "ann@example.com", "Ann\tB\nC", "ok")
     assert fine.made_printable() is fine
+
+
+CHART_TEAMS = """
+from datetime import date
+from models.history import ManagerHistory, closed_months
+from models.settings import GoalsSettings
+from sync.chart_tables import charts_table
+from tests.output.test_output_tables import standing
+reps = [standing("A", rep_id=1, team="smb"), standing("B", rep_id=2, team="SMB"),
+        standing("C", rep_id=3, team="Enterprise")]
+history = ManagerHistory(months=closed_months(2026, 11), rep_months=(), final_ranks=(), daily=())
+table = charts_table(reps, history, goals=GoalsSettings(), tab="Charts", today=date(2026, 11, 17))
+print(list(table.header))
+"""
+
+
+@pytest.mark.process
+def test_teams_whose_names_differ_only_in_case_keep_one_column_order_in_every_process() -> None:
+    # A set of team names iterates in another order under another hash seed (seed 5 puts "smb"
+    # before "SMB"): the Charts tab must not reorder its columns from one cron run to the next.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    here = {**os.environ, "PYTHONHASHSEED": "5", "PYTHONPATH": str(root)}
+    other = subprocess.run([sys.executable, "-c", CHART_TEAMS], cwd=root, env=here, capture_output=True, text=True,
+                           check=True).stdout
+    namespace: dict[str, Any] = {}
+    exec(CHART_TEAMS.replace("print(", "result = ("), namespace)  # the same code in this process
+    assert other.strip() == str(namespace["result"])
+    headers = namespace["result"]
+    assert headers.index("Enterprise") < headers.index("SMB") < headers.index("smb")
