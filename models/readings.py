@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 from operator import itemgetter
+from typing import Any
 
 from sqlalchemy import Connection, text
 
+from models.rules.achievements import MonthState, summary_streak
 from models.values import RepStanding
 
 TREND_DAYS = 14
@@ -16,25 +18,29 @@ WITH cur AS (
     SELECT CAST(:year AS int) AS year, CAST(:month AS int) AS month,
            CAST(:year AS int) * 12 + CAST(:month AS int) - 1 AS idx
 ),
-met AS (
-    SELECT g.sales_rep_id, g.goal_year * 12 + g.goal_month - 1 AS idx
-    FROM rep_monthly_goals g
-    WHERE g.status = 'completed' AND NOT g.lowered_after_deadline  -- a sandbagged month breaks a streak
+-- The months a Summary streak can reach: from each rep's latest earlier month that no streak can
+-- cross (status active/missed, or a goal lowered after the deadline: the trigger's twin of the
+-- rule) up to this month. Python decides the streak (models.rules.achievements.summary_streak).
+breaks AS (
+    SELECT g.sales_rep_id, max(g.goal_year * 12 + g.goal_month - 1) AS idx
+    FROM rep_monthly_goals g CROSS JOIN cur
+    WHERE (g.status IN ('active', 'missed') OR g.lowered_after_deadline)
+      AND g.goal_year * 12 + g.goal_month - 1 < cur.idx
+    GROUP BY g.sales_rep_id
 ),
-start AS (
-    SELECT r.id AS sales_rep_id,
-           CASE WHEN EXISTS (SELECT 1 FROM met WHERE met.sales_rep_id = r.id AND met.idx = cur.idx)
-                THEN cur.idx ELSE cur.idx - 1 END AS idx
-    FROM sales_reps r CROSS JOIN cur WHERE r.is_active
-),
-streaks AS (
-    SELECT sales_rep_id, count(*) AS streak FROM (
-        SELECT met.sales_rep_id, met.idx, start.idx AS start_idx,
-               row_number() OVER (PARTITION BY met.sales_rep_id ORDER BY met.idx DESC) AS rn
-        FROM met JOIN start ON start.sales_rep_id = met.sales_rep_id AND met.idx <= start.idx
-    ) runs
-    WHERE idx = start_idx - rn + 1
-    GROUP BY sales_rep_id
+streak_months AS (
+    SELECT g.sales_rep_id,
+           array_agg(g.goal_year ORDER BY g.goal_year, g.goal_month) AS years,
+           array_agg(g.goal_month ORDER BY g.goal_year, g.goal_month) AS months,
+           array_agg(g.signup_goal ORDER BY g.goal_year, g.goal_month) AS signup_goals,
+           array_agg(g.signups_actual ORDER BY g.goal_year, g.goal_month) AS signups,
+           array_agg(g.revenue_goal ORDER BY g.goal_year, g.goal_month) AS revenue_goals,
+           array_agg(g.revenue_actual ORDER BY g.goal_year, g.goal_month) AS revenues,
+           array_agg(g.lowered_after_deadline ORDER BY g.goal_year, g.goal_month) AS lowered
+    FROM rep_monthly_goals g CROSS JOIN cur
+    LEFT JOIN breaks b ON b.sales_rep_id = g.sales_rep_id
+    WHERE g.goal_year * 12 + g.goal_month - 1 BETWEEN coalesce(b.idx, 0) AND cur.idx
+    GROUP BY g.sales_rep_id
 ),
 trend AS (
     SELECT sales_rep_id, array_agg(signup_progress_percent ORDER BY snapshot_date) AS points
@@ -58,11 +64,13 @@ SELECT r.id, r.name, r.email, r.team,
        coalesce(y.yearly_signups_actual, 0) AS ytd_signups, y.yearly_signup_goal,
        y.yearly_signup_progress_percent, coalesce(y.yearly_revenue_actual, 0) AS ytd_revenue,
        y.yearly_revenue_goal, y.yearly_revenue_progress_percent, y.monthly_signup_target,
-       coalesce(s.streak, 0) AS streak, coalesce(t.points, ARRAY[]::numeric[]) AS trend
+       s.years AS streak_years, s.months AS streak_months, s.signup_goals AS streak_signup_goals,
+       s.signups AS streak_signups, s.revenue_goals AS streak_revenue_goals, s.revenues AS streak_revenues,
+       s.lowered AS streak_lowered, coalesce(t.points, ARRAY[]::numeric[]) AS trend
 FROM sales_reps r
 LEFT JOIN rep_monthly_goals g ON g.sales_rep_id = r.id AND g.goal_year = :year AND g.goal_month = :month
 LEFT JOIN rep_yearly_goals y ON y.sales_rep_id = r.id AND y.goal_year = :year
-LEFT JOIN streaks s ON s.sales_rep_id = r.id
+LEFT JOIN streak_months s ON s.sales_rep_id = r.id
 LEFT JOIN trend t ON t.sales_rep_id = r.id
 WHERE r.is_active
 ORDER BY r.team NULLS LAST, r.name, r.id
@@ -74,7 +82,8 @@ _STANDING_COLUMNS = (
     "revenue_goal", "revenue", "revenue_progress_percent", "bonus_tier_goal", "bonus_tier", "bonus_amount",
     "bonus_triggered", "deadline", "goal_set_at", "set_by_deadline", "status", "ytd_signups",
     "yearly_signup_goal", "yearly_signup_progress_percent", "ytd_revenue", "yearly_revenue_goal",
-    "yearly_revenue_progress_percent", "monthly_signup_target", "streak", "trend",
+    "yearly_revenue_progress_percent", "monthly_signup_target", "streak_years", "streak_months",
+    "streak_signup_goals", "streak_signups", "streak_revenue_goals", "streak_revenues", "streak_lowered", "trend",
 )
 """The columns ``standings`` reads, in the order it passes them on."""
 
@@ -94,7 +103,7 @@ def standings(connection: Connection, *, year: int, month: int, deadline_day: in
         (rep_id, name, email, team, has_goal_row, signup_goal, signups, signup_pct, revenue_goal, revenue,
          revenue_pct, bonus_tier_goal, bonus_tier, bonus_amount, bonus_triggered, deadline, goal_set_at,
          set_by_deadline, status, ytd_signups, yearly_signup_goal, ytd_signup_pct, ytd_revenue,
-         yearly_revenue_goal, ytd_revenue_pct, monthly_signup_target, streak, trend) = pick(row)
+         yearly_revenue_goal, ytd_revenue_pct, monthly_signup_target, *streak_columns, trend) = pick(row)
         standings.append(RepStanding(
             rep_id=rep_id, name=name, email=email, team=team, year=year, month=month,
             has_goal_row=has_goal_row, signup_goal=signup_goal, signups=Decimal(signups),
@@ -107,6 +116,19 @@ def standings(connection: Connection, *, year: int, month: int, deadline_day: in
             yearly_signup_goal=yearly_signup_goal, ytd_signup_pct=ytd_signup_pct,
             ytd_revenue=Decimal(ytd_revenue), yearly_revenue_goal=yearly_revenue_goal,
             ytd_revenue_pct=ytd_revenue_pct,
-            monthly_signup_target=monthly_signup_target, streak=streak, trend=tuple(trend),
+            monthly_signup_target=monthly_signup_target, streak=_streak(streak_columns, year, month),
+            trend=tuple(trend),
         ))
     return standings
+
+
+def _streak(columns: list[Any], year: int, month: int) -> int:
+    """The Summary streak from the months ``_STANDINGS`` read for one rep (none: no month)."""
+    years, months, signup_goals, signups, revenue_goals, revenues, lowered = columns
+    if years is None:
+        return 0
+    states = [MonthState(y, m, signup_goal=sg, signups_actual=sa, revenue_goal=rg, revenue_actual=ra,
+                         lowered_after_deadline=lo)
+              for y, m, sg, sa, rg, ra, lo in zip(years, months, signup_goals, signups, revenue_goals,
+                                                  revenues, lowered, strict=True)]
+    return summary_streak(states, year, month)

@@ -4,15 +4,13 @@ the oracles tests compare the product with. Nothing in the product imports this 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from models.rules._exact import Number, to_fraction
-from models.rules.achievements import MonthState, streak_ending
 from models.rules.pace import NOT_JUDGED, Indicator, Metric, PaceResult, YearlyPace
-from models.rules.periods import previous_month
 from models.rules.sparkline import BARS, GAP, MIDDLE_BAR
 from models.rules.tiers import bonus_basis_value
 from models.settings import BonusSettings, PaceSettings, Tier
@@ -59,18 +57,6 @@ def bonus_outcome(
         amount=bonus.tiers[tier].amount,
         triggered=tier >= 1 and tier >= (tier_goal or 0),
     )
-
-
-def live_streak(months: Iterable[MonthState], year: int, month: int) -> int:
-    """The streak the Summary shows for the current month: ending this month when it is already
-    met, else ending last month (a month in progress does not break the streak yet). The product's
-    owner of this rule is the standings read (``models.readings``, SQL);
-    ``tests/agreement/test_plan_matches_triggers.py`` holds the two equal."""
-    indexed = list(months)
-    current = streak_ending(indexed, year, month)
-    if current:
-        return current
-    return streak_ending(indexed, *previous_month(year, month))
 
 
 # --- The goal rules as plain Fraction arithmetic (their first statement). The product computes them

@@ -196,6 +196,17 @@ def streak_ending(months: Iterable[MonthState], year: int, month: int) -> int:
     return streak_length(met)
 
 
+def summary_streak(months: Iterable[MonthState], year: int, month: int) -> int:
+    """The streak the Summary shows for ``(year, month)``: ending this month when it already
+    counts, else ending last month (a month in progress does not break the streak yet). Both by
+    ``streak_ending``, the rule the milestones use."""
+    indexed = list(months)
+    current = streak_ending(indexed, year, month)
+    if current:
+        return current
+    return streak_ending(indexed, *shift_month(year, month, -1))
+
+
 def _goal_achievements(rep_id: int, state: _Progress, kinds: tuple[AchievementType, AchievementType], *,
                        year: int, month: int | None, today: date) -> list[Achievement]:
     """The signup-goal and revenue-goal achievements of one goal row (monthly or yearly)."""

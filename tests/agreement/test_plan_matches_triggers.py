@@ -5,9 +5,9 @@ another (``upsert_months``: the plan applied as it is). What the trigger then de
 progress percents, completion, "lowered after the deadline", ``set_by_deadline`` — must equal
 the pure rules on the stored values, the lock must have kept what it refused, and the bonus
 tier the plan gave a new row must be the one ``refresh_bonus_tiers`` (stored rows) would write.
-The streak shown on the Summary (SQL in ``models.readings``, the product's owner of the rule)
-must equal the oracle ``tests.oracles.live_streak`` (built on ``streak_ending``, the rule the
-milestones use).
+The streak shown on the Summary (``models.rules.achievements.summary_streak`` on the months the
+standings read returns) must equal that rule on every stored month, and the SQL that decided
+it before (kept here as the oracle).
 """
 
 from __future__ import annotations
@@ -23,14 +23,13 @@ from sqlalchemy import Connection, text
 
 from models.derived import refresh_bonus_tiers
 from models.readings import standings
-from models.rules.achievements import MonthState
+from models.rules.achievements import MonthState, summary_streak
 from models.rules.changes import MonthRules
 from models.rules.deadlines import goal_deadline
 from models.rules.periods import shift_month
 from models.rules.progress import is_complete, progress_percent
 from models.settings import BonusSettings
 from models.upserts import month_frame, upsert_months
-from tests.oracles import live_streak
 from tests.profiles import scaled
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -157,6 +156,34 @@ def test_the_summary_streak_equals_the_milestone_rule(db_connection: Connection,
                                      lowered_after_deadline=flags.lowered_after_deadline))
         shown = {s.rep_id: s.streak for s in standings(db_connection, year=current[0], month=current[1],
                                                          deadline_day=6, timezone="UTC")}
+        decided_in_sql = db_connection.execute(OLD_STREAK, {"year": current[0], "month": current[1],
+                                                            "rep": rep}).scalar_one()
     finally:
         savepoint.rollback()
-    assert shown[rep] == live_streak(states, *current)
+    assert shown[rep] == summary_streak(states, *current) == decided_in_sql
+
+
+OLD_STREAK = text("""
+    WITH cur AS (
+        SELECT CAST(:year AS int) * 12 + CAST(:month AS int) - 1 AS idx
+    ),
+    met AS (
+        SELECT g.sales_rep_id, g.goal_year * 12 + g.goal_month - 1 AS idx
+        FROM rep_monthly_goals g
+        WHERE g.status = 'completed' AND NOT g.lowered_after_deadline
+    ),
+    start AS (
+        SELECT r.id AS sales_rep_id,
+               CASE WHEN EXISTS (SELECT 1 FROM met WHERE met.sales_rep_id = r.id AND met.idx = cur.idx)
+                    THEN cur.idx ELSE cur.idx - 1 END AS idx
+        FROM sales_reps r CROSS JOIN cur WHERE r.is_active
+    )
+    SELECT coalesce((
+        SELECT count(*) FROM (
+            SELECT met.idx, start.idx AS start_idx,
+                   row_number() OVER (ORDER BY met.idx DESC) AS rn
+            FROM met JOIN start ON start.sales_rep_id = met.sales_rep_id AND met.idx <= start.idx
+            WHERE met.sales_rep_id = :rep
+        ) runs WHERE idx = start_idx - rn + 1), 0)
+""")
+"""The standings read's streak as it was decided in SQL before issue 13 moved it to Python."""

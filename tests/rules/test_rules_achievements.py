@@ -11,10 +11,10 @@ from models.rules.achievements import (
     revocation_reason,
     streak_ending,
     streak_length,
+    summary_streak,
 )
 from models.rules.periods import shift_month
 from models.settings import BonusSettings
-from tests.oracles import live_streak
 
 D = Decimal  # short for the many literals below
 TODAY = date(2026, 11, 20)
@@ -178,13 +178,13 @@ def test_month_without_goal_or_row_breaks_streak():
     assert streak_ending(gap, 2026, 11) == 2
 
 
-def test_current_month_not_met_has_no_milestone_but_live_streak_shows_last_months():
+def test_current_month_not_met_has_no_milestone_but_the_summary_streak_shows_last_months():
     history = met_months((2026, 10), 5)
     current = month(2026, 11, "3")
     assert milestones_of(earned(current, history)) == []
-    assert live_streak([*history, current], 2026, 11) == 5
-    assert live_streak([*history, month(2026, 11)], 2026, 11) == 6
-    assert live_streak([], 2026, 11) == 0
+    assert summary_streak([*history, current], 2026, 11) == 5
+    assert summary_streak([*history, month(2026, 11)], 2026, 11) == 6
+    assert summary_streak([], 2026, 11) == 0
 
 
 def test_history_entry_for_current_month_is_replaced_by_current():
@@ -228,7 +228,7 @@ def test_a_month_with_a_goal_lowered_after_the_deadline_earns_no_perfect_month_a
     assert types(earned(lowered, history)) == ["monthly_signup_goal"]
     assert lowered.complete and not lowered.counts_for_streak
     assert streak_ending([*history, lowered], 2026, 11) == 0
-    assert live_streak([*history, lowered], 2026, 11) == 2
+    assert summary_streak([*history, lowered], 2026, 11) == 2
     december = month(2026, 12)
     assert streak_ending([*history, lowered, december], 2026, 12) == 1  # the lowered month broke it
 
