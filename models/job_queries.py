@@ -199,16 +199,18 @@ class StaleMark(NamedTuple):
 
 @dataclass(frozen=True)
 class AchievementScope:
-    """Where the achievement job must look. ``earliest_stale``: the oldest (year, month) of an
-    active rep whose achievement basis changed since the job last looked, or None. ``reps``: the
-    active reps with a stale month or whose rep row or yearly goals changed after a given time
-    (the same day's last run, with the same settings: nobody else can have news), or None for
-    every active rep."""
+    """Where the achievement job must look. ``reps``: the active reps with a stale month or whose
+    rep row or yearly goals changed after a given time (the same day's last run, with the same
+    settings: nobody else can have news), or None for every active rep."""
 
-    earliest_stale: tuple[int, int] | None
     reps: frozenset[int] | None = None
     marks: tuple[StaleMark, ...] = ()
     """Every stale month of an active rep (what ``clear_stale`` takes once they are evaluated)."""
+
+    @property
+    def earliest_stale(self) -> tuple[int, int] | None:
+        """The oldest (year, month) of the marks, or None."""
+        return min(((mark.year, mark.month) for mark in self.marks), default=None)
 
 
 @dataclass(frozen=True)
@@ -492,14 +494,12 @@ class SqlJobTransaction:
         ``changed_since`` is given. One query."""
         row = self._connection.execute(text("""
             WITH stale AS (
-                SELECT g.sales_rep_id, g.goal_year * 12 + g.goal_month - 1 AS month_index, s.monthly_goal_id,
-                       s.xmin::text AS token, g.goal_year, g.goal_month
+                SELECT g.sales_rep_id, s.monthly_goal_id, s.xmin::text AS token, g.goal_year, g.goal_month
                 FROM achievement_stale_months s
                 JOIN rep_monthly_goals g ON g.id = s.monthly_goal_id
                 JOIN sales_reps r ON r.id = g.sales_rep_id AND r.is_active
             )
-            SELECT (SELECT min(month_index) FROM stale) AS earliest,
-                   ARRAY(SELECT sales_rep_id FROM stale
+            SELECT ARRAY(SELECT sales_rep_id FROM stale
                          UNION SELECT r.id FROM sales_reps r
                                WHERE r.is_active AND r.updated_at > CAST(:since AS timestamptz)
                          UNION SELECT y.sales_rep_id FROM rep_yearly_goals y
@@ -509,16 +509,11 @@ class SqlJobTransaction:
                                       ORDER BY monthly_goal_id)
                     FROM stale) AS marks
         """), {"since": changed_since}).one()
-        earliest = divmod(row.earliest, 12) if row.earliest is not None else None
         # One text of five numbers per mark: tens of thousands after a first load, cheaper than rows.
         fields = row.marks.split(" ") if row.marks else []
         marks = tuple(StaleMark(int(fields[at]), fields[at + 1], int(fields[at + 2]), int(fields[at + 3]),
                                 int(fields[at + 4])) for at in range(0, len(fields), 5))
-        return AchievementScope(
-            (earliest[0], earliest[1] + 1) if earliest is not None else None,
-            frozenset(row.reps) if changed_since is not None else None,
-            marks,
-        )
+        return AchievementScope(frozenset(row.reps) if changed_since is not None else None, marks)
 
     def achievement_states(self, *, evaluate_from: tuple[int, int], reps: Collection[int] | None = None,
                            starts: Mapping[int, tuple[int, int]] | None = None) -> list[RepMonth]:

@@ -211,13 +211,12 @@ class FakeJobTransaction:
 
     def achievement_scope(self, *, changed_since: datetime | None = None) -> AchievementScope:
         stale = [m for m in self._active_months() if m.stale]
-        earliest = min(((m.state.year, m.state.month) for m in stale), default=None)
         marks = tuple(StaleMark(m.id, str(m.id), m.rep_id, m.state.year, m.state.month) for m in stale)
         if changed_since is None:
-            return AchievementScope(earliest, marks=marks)
+            return AchievementScope(marks=marks)
         changed = {rep.id for rep in self.data.reps.values()
                    if rep.active and rep.changed_at is not None and rep.changed_at > changed_since}
-        return AchievementScope(earliest, frozenset({m.rep_id for m in stale} | changed), marks)
+        return AchievementScope(frozenset({m.rep_id for m in stale} | changed), marks)
 
     def achievement_states(self, *, evaluate_from: tuple[int, int], reps: Collection[int] | None = None,
                            starts: Mapping[int, tuple[int, int]] | None = None) -> list[RepMonth]:
