@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,6 +24,7 @@ from sqlalchemy import Connection, text
 from models import readings
 from models.rules.achievements import Achievement, MonthState, YearState
 from models.rules.reminders import goal_is_set
+from models.sql_arrays import array_literal
 
 if TYPE_CHECKING:
     from models.rules.announcements import AnnouncementState
@@ -42,24 +43,6 @@ def _jsonable(value: object) -> object:
 
 def _json_rows(rows: Sequence[Mapping[str, object]]) -> str:
     return json.dumps([{key: _jsonable(value) for key, value in row.items()} for row in rows])
-
-
-def _quoted(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-_ELEMENT: dict[type, Callable[[Any], str]] = {
-    int: str, Decimal: str, float: repr, bool: lambda value: "t" if value else "f", date: date.isoformat,
-    datetime: datetime.isoformat, str: _quoted,
-}
-
-
-def _array_text(values: Iterable[object]) -> str:
-    """``values`` as the text of a PostgreSQL array (``{1,NULL,"a b"}``) for ``CAST(:p AS int[])``:
-    several times cheaper to build and to send than JSON or a bound list (``models.upserts.array_text``
-    does the same for pandas columns; the jobs do without pandas). A Decimal's text (``1E+1`` too) and
-    an ISO date or time are what PostgreSQL reads; text is quoted."""
-    return "{" + ",".join("NULL" if value is None else _ELEMENT[type(value)](value) for value in values) + "}"
 
 
 # --------------------------------------------------------------------------------------------- job runs
@@ -558,8 +541,8 @@ class SqlJobTransaction:
             WHERE g.goal_year * 12 + g.goal_month >= coalesce(b.last_break, 0)
             ORDER BY g.sales_rep_id, g.goal_year, g.goal_month
         """), {"from_index": year * 12 + month, "reps": sorted(reps) if reps is not None else None,
-               "start_reps": _array_text(own),
-               "start_indexes": _array_text(starts[rep][0] * 12 + starts[rep][1] for rep in own)}).all()
+               "start_reps": array_literal(own),
+               "start_indexes": array_literal(starts[rep][0] * 12 + starts[rep][1] for rep in own)}).all()
         result = []
         years: dict[int, YearState] = {}  # one state per year row, shared by its months
         for (rep_id, goal_id, goal_year, goal_month, signup_goal, signups, signup_pct, revenue_goal, revenue,
@@ -592,8 +575,8 @@ class SqlJobTransaction:
                 ORDER BY m.monthly_goal_id
                 FOR UPDATE OF m SKIP LOCKED
             ) OR NOT EXISTS (SELECT 1 FROM rep_monthly_goals g WHERE g.id = s.monthly_goal_id)
-        """), {"ids": _array_text(mark.monthly_goal_id for mark in marks),
-               "tokens": _array_text(mark.token for mark in marks)}).rowcount
+        """), {"ids": array_literal(mark.monthly_goal_id for mark in marks),
+               "tokens": array_literal(mark.token for mark in marks)}).rowcount
 
     def recorded_achievements(self, *, from_year: int,
                               reps: Collection[int] | None = None) -> list[RecordedAchievement]:
@@ -682,7 +665,7 @@ class SqlJobTransaction:
                 CAST(:goals AS numeric[]), CAST(:actuals AS numeric[]), CAST(:percents AS numeric[]),
                 CAST(:amounts AS numeric[]), CAST(:tiers AS smallint[]), CAST(:milestones AS smallint[]))
             ON CONFLICT ON CONSTRAINT uq_achievements_once DO NOTHING
-        """), {name: _array_text(values) for name, values in columns.items()}).rowcount
+        """), {name: array_literal(values) for name, values in columns.items()}).rowcount
 
     def pending_announcements(self, *, earned_since: date, correction: bool = False) -> list[Announcement]:
         """Achievements of active reps still to announce, earned (or, for corrections, revoked) on or

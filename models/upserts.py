@@ -31,6 +31,7 @@ from models.rules.changes import (
     plan_reps,
     plan_years,
 )
+from models.sql_arrays import element_text
 from models.staging import stage_frame
 
 __all__ = ["LockedEdit", "MonthRules", "UpsertCounts", "month_frame", "upsert_months", "upsert_reps",
@@ -283,19 +284,8 @@ def array_text(values: pd.Series | np.ndarray) -> str:
         return "{" + ",".join(texts.tolist()) + "}"
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     # Code -1 (a missing value) picks the last element: NULL.
-    distinct = np.array([*(_element_text(value) for value in uniques), "NULL"], dtype=object)
+    distinct = np.array([*(element_text(value) for value in uniques), "NULL"], dtype=object)
     return "{" + ",".join(distinct[codes].tolist()) + "}"
-
-
-def _element_text(value: object) -> str:
-    if isinstance(value, bool | np.bool_):
-        return "t" if value else "f"
-    if isinstance(value, datetime):
-        return value.isoformat()  # no comma, brace, quote or space: needs no quoting
-    if isinstance(value, int | np.integer):
-        return str(int(value))
-    text_value = str(value)
-    return '"' + text_value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 _YEAR_CANDIDATES = text("""
