@@ -37,3 +37,12 @@ def load() -> None:
     settings.register_profile("ci", max_examples=100)  # hypothesis's own default
     settings.register_profile("dev", max_examples=_dev_share(100))
     settings.load_profile(PROFILE)
+
+
+def ci_only(*values: object) -> object:
+    """A ``pytest.param`` that runs under the ``ci`` profile only (a stress case the ``dev`` suite
+    leaves to CI, where it always runs); shown as skipped under ``dev``."""
+    import pytest
+
+    return pytest.param(*values, marks=pytest.mark.skipif(
+        PROFILE != "ci", reason=f"a stress case run by {ENV}=ci (.ci/run) only"))
