@@ -156,6 +156,11 @@ def send_digest(store: JobStore, settings: Settings, notifier: Notifier, now: da
     moment = digest_moment(now, settings)
     if now - moment > STALE_AFTER:
         return {**counts, "stale": 1}  # a digest a day late is news no more (and a first start sends none)
+    if not (notifier.can_email or notifier.has_team):
+        # Nobody to send it to: its reads over every rep's month would be for nothing.
+        log.warning("the weekly digest is due but neither notifications.email_url nor team_urls is set, "
+                    "so it was not sent")
+        return {**counts, "no_channel": 1}
     data, managers = collect(store, settings, now)
     if not data.teams:
         return counts

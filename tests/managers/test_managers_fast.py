@@ -266,6 +266,19 @@ def test_nothing_is_sent_when_there_is_nothing_to_say() -> None:
     assert outbox.sent == [] and store.data.digests == {}
 
 
+def test_with_no_email_and_no_team_channel_the_digest_reads_nothing_and_says_so(
+        caplog: pytest.LogCaptureFixture) -> None:
+    store, outbox = FakeJobStore(digest_company()), Outbox(can_email=False)
+    counts = send_digest(store, settings(email_url=""), outbox, DIGEST_AT)
+    assert (counts["no_channel"], counts["emails"], outbox.sent) == (1, 0, [])
+    assert store.commits == 0  # not one transaction: the standings were never read
+    assert "neither notifications.email_url nor team_urls is set" in caplog.text
+    [outcome] = run_due(store, settings(email_url=""), outbox, DIGEST_AT, jobs=["digest"])
+    assert (outcome.status, outcome.counts["no_channel"]) == ("success", 1)
+    # Done for that moment, like a sent digest: the next turn does not try again.
+    assert run_due(store, settings(email_url=""), outbox, DIGEST_AT + timedelta(hours=1), jobs=["digest"]) == []
+
+
 def test_a_failed_digest_is_retried_on_the_next_turn_for_that_recipient_only() -> None:
     store, outbox = FakeJobStore(digest_company()), Outbox(refuse={MAX})
     first = run_due(store, settings(), outbox, DIGEST_AT, jobs=["digest"])
