@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
@@ -118,14 +119,51 @@ NUMBER_RULES: dict[str, NumberRule] = {
 }
 
 
+class LazyMessages(Mapping[int, str]):
+    """Position → message for the bad cells at ``positions`` (ascending), each message written by
+    ``write`` only when it is read: a column of 100,000 junk cells costs the messages that are
+    listed (``sheets.max_error_rows``), not 100,000 sentences."""
+
+    __slots__ = ("_positions", "_write")
+
+    def __init__(self, positions: np.ndarray, write: Callable[[int], str]) -> None:
+        self._positions = positions
+        self._write = write
+
+    @property
+    def positions(self) -> np.ndarray:
+        """The bad cells' positions, ascending."""
+        return self._positions
+
+    def __getitem__(self, position: int) -> str:
+        found = int(np.searchsorted(self._positions, position))
+        if found == len(self._positions) or self._positions[found] != position:
+            raise KeyError(position)
+        return self._write(position)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._positions.tolist())
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+
+def message_positions(messages: Mapping[int, str]) -> np.ndarray:
+    """The positions ``messages`` holds, ascending, as an int array (without writing a message)."""
+    if isinstance(messages, LazyMessages):
+        return messages.positions
+    return np.fromiter(sorted(messages), dtype=np.int64, count=len(messages))
+
+
 @dataclass(frozen=True)
 class ColumnResult:
     """One parsed column: typed values (NA = blank or bad), which cells are bad and why."""
 
     values: pd.api.extensions.ExtensionArray
     bad: np.ndarray
-    messages: dict[int, str]
-    """0-based position in the column → message, for every bad cell."""
+    messages: Mapping[int, str]
+    """0-based position in the column → message, for every bad cell (a ``LazyMessages`` writes
+    each one when it is read)."""
 
 
 def shown(value: Cell | object) -> str:
@@ -305,7 +343,7 @@ def parse_number_column(cells: np.ndarray, rule: NumberRule, label: str, *, requ
             data = pd.arrays.FloatingArray(np.floor(np.round(clean * 100, 6) + 0.5) / 100, ~ok)
 
     bad = (codes != 0) & ((codes != BLANK) | required)
-    messages = {int(p): _message(label, rule, int(codes[p]), cells[p]) for p in np.flatnonzero(bad)}
+    messages = LazyMessages(np.flatnonzero(bad), lambda p: _message(label, rule, int(codes[p]), cells[p]))
     return ColumnResult(values=data, bad=bad, messages=messages)
 
 
@@ -329,23 +367,27 @@ def parse_email_column(cells: np.ndarray, label: str, *, required: bool = True) 
         emails[text_at[ok]] = normalized.to_numpy(dtype=object)[codes[ok]]
         valid[text_at[ok]] = True
     bad = ~valid
-    messages: dict[int, str] = {}
-    for position in np.flatnonzero(bad):
-        raw = cells[position]
-        if raw is None or (isinstance(raw, str) and not key_text(raw)) or (isinstance(raw, float) and math.isnan(raw)):
-            if not required:
+    if not required:  # a blank optional email keeps the stored one: not a problem
+        for position in np.flatnonzero(bad):
+            if _blank_email(cells[position]):
                 bad[position] = False
-                continue
-            messages[int(position)] = f"{label} is blank; every row needs the rep's email address"
-        elif isinstance(raw, str) and (unstorable := unstorable_message(label, raw)) is not None:
-            messages[int(position)] = unstorable
-        elif isinstance(raw, str) and is_error_text(raw):
-            messages[int(position)] = (f"{label} shows the spreadsheet error {raw.strip()}; fix the formula "
-                                       "so it gives an email address like ana@example.com")
-        else:
-            messages[int(position)] = (f"{label} must be an email address like ana@example.com; "
-                                       f"got {_quoted(raw)}")
-    return ColumnResult(values=pd.array(emails, dtype="string"), bad=bad, messages=messages)
+    return ColumnResult(values=pd.array(emails, dtype="string"), bad=bad,
+                        messages=LazyMessages(np.flatnonzero(bad), lambda p: _email_message(label, cells[p])))
+
+
+def _blank_email(raw: object) -> bool:
+    return raw is None or (isinstance(raw, str) and not key_text(raw)) or (isinstance(raw, float) and math.isnan(raw))
+
+
+def _email_message(label: str, raw: object) -> str:
+    if _blank_email(raw):
+        return f"{label} is blank; every row needs the rep's email address"
+    if isinstance(raw, str) and (unstorable := unstorable_message(label, raw)) is not None:
+        return unstorable
+    if isinstance(raw, str) and is_error_text(raw):
+        return (f"{label} shows the spreadsheet error {raw.strip()}; fix the formula "
+                "so it gives an email address like ana@example.com")
+    return f"{label} must be an email address like ana@example.com; got {_quoted(raw)}"
 
 
 def _text_cell(value: object) -> tuple[str | None, bool]:

@@ -73,3 +73,5 @@ class ParsedInputs:
     tabs: Mapping[InputKind, ParsedTab | None]
     problems: tuple[Problem, ...]
     rows_read: int
+    more_problems: int = 0
+    """Problems found beyond ``problems`` (counted, not written out: ``parse_inputs``' ``max_problems``)."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import calendar
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -51,6 +51,8 @@ class TabResult:
     tab: ParsedTab | None
     problems: tuple[Problem, ...]
     rows_read: int
+    more_problems: int = 0
+    """Problems found beyond ``problems`` (``max_problems``: they were counted, not written out)."""
 
 
 def field_dtype(field: str) -> str:
@@ -132,13 +134,15 @@ def parse_tab(
     known_emails: frozenset[str] | None = None,
     header_aliases: Mapping[str, str | list[str]] | None = None,
     reps_title: str = "Reps",
+    max_problems: int | None = None,
 ) -> TabResult:
     """Parse one input tab.
 
     ``known_emails``: for the Reps tab, reps already stored (a rep not among
     them needs a Name); for the other tabs, every rep that exists (stored or
     accepted from the Reps tab) — a row of anyone else is rejected; ``None``
-    skips that check.
+    skips that check. ``max_problems``: write out only the first problems (in
+    sheet order) and count the rest in ``more_problems``; None: write out all.
     """
     if grid is None:
         if kind == "reps":
@@ -178,18 +182,21 @@ def parse_tab(
     results = {f: _parse_column(f, raw[f], match.labels[f], f in keys) for f in fields}
 
     emails = np.asarray(results["email"].values.to_numpy(dtype=object, na_value=""), dtype=object)
-    found: list[tuple[int, int, Problem]] = list((0, 0, p) for p in match.problems)
+    found = _Found()
 
-    def report(position: int, field: str, message: str, value: str | None = None) -> None:
-        row = int(sheet_rows[position])
-        col = match.columns[field]
-        shown = c.shown(raw[field][position]) if value is None else value
-        found.append((row, col, Problem(tab=title, cell=a1(title, row, col), email=str(emails[position]),
-                                        value=shown, problem=message)))
+    def problem_at(field: str, message: Callable[[int], str], value: str | None = None) -> Callable[[int], Problem]:
+        def write(position: int) -> Problem:
+            row, col = int(sheet_rows[position]), match.columns[field]
+            return Problem(tab=title, cell=a1(title, row, col), email=str(emails[position]),
+                           value=c.shown(raw[field][position]) if value is None else value,
+                           problem=message(position))
+        return write
+
+    def report(positions: np.ndarray, field: str, message: Callable[[int], str], value: str | None = None) -> None:
+        found.add(sheet_rows[positions], match.columns[field], positions, problem_at(field, message, value))
 
     for f, result in results.items():
-        for position, message in result.messages.items():
-            report(position, f, message)
+        report(c.message_positions(result.messages), f, result.messages.__getitem__)
 
     accepted = np.ones(len(keep), dtype=bool)
     for f in keys:
@@ -203,23 +210,25 @@ def parse_tab(
     if duplicated.any():
         dup_at = np.flatnonzero(duplicated)
         groups = key_frame.iloc[dup_at].groupby(list(keys), sort=False, dropna=False).indices
-        for members in groups.values():
-            positions = dup_at[np.sort(members)]
-            first = key_frame.iloc[positions[0]]
-            text = _key_text(kind, str(emails[positions[0]]), first.get("year"), first.get("month"))
-            report(int(positions[0]), "email", (
-                f"Duplicate: {text} is on {len(positions):,} rows of {title} "
-                f"({_rows_text(sheet_rows[positions[:_ROWS_NAMED]].tolist(), len(positions))}); only one row "
-                f"per {_UNIT[kind]} is allowed, so none of these rows was synced (delete or merge the "
-                "duplicates)"))
+        members_at = {int(dup_at[np.min(members)]): dup_at[np.sort(members)] for members in groups.values()}
+
+        def duplicate(position: int) -> str:
+            positions = members_at[position]
+            first = key_frame.iloc[position]
+            text = _key_text(kind, str(emails[position]), first.get("year"), first.get("month"))
+            return (f"Duplicate: {text} is on {len(positions):,} rows of {title} "
+                    f"({_rows_text(sheet_rows[positions[:_ROWS_NAMED]].tolist(), len(positions))}); only one "
+                    f"row per {_UNIT[kind]} is allowed, so none of these rows was synced (delete or merge the "
+                    "duplicates)")
+
+        report(np.fromiter(members_at, dtype=np.int64, count=len(members_at)), "email", duplicate)
         accepted &= ~duplicated
 
     if kind != "reps" and known_emails is not None:
         unknown = accepted & ~pd.Series(emails, dtype=object).isin(known_emails).to_numpy(dtype=bool)
-        for position in np.flatnonzero(unknown).tolist():
-            report(position, "email", (
-                f"{emails[position]} is not a known rep: add them to the {reps_title} tab with their Name "
-                "first; this row was not synced"))
+        report(np.flatnonzero(unknown), "email", lambda position: (
+            f"{emails[position]} is not a known rep: add them to the {reps_title} tab with their Name "
+            "first; this row was not synced"))
         accepted &= ~unknown
 
     if kind == "reps":
@@ -227,10 +236,9 @@ def parse_tab(
         names = results["name"]
         new = accepted & ~pd.Series(emails, dtype=object).isin(known).to_numpy(dtype=bool)
         no_name = new & np.asarray(pd.isna(names.values), dtype=bool)
-        for position in np.flatnonzero(no_name & ~names.bad).tolist():
-            report(position, "name", (
-                f"{match.labels['name']} is blank for new rep {emails[position]}; a new rep needs a name, "
-                "so this row was not synced"), value="")
+        report(np.flatnonzero(no_name & ~names.bad), "name", lambda position: (
+            f"{match.labels['name']} is blank for new rep {emails[position]}; a new rep needs a name, "
+            "so this row was not synced"), value="")
         accepted &= ~no_name
 
     chosen = np.flatnonzero(accepted)
@@ -241,12 +249,49 @@ def parse_tab(
         for f in FRAME_COLUMNS[kind]
     })
     frame["row"] = sheet_rows[chosen].astype(np.int64)
-    found.sort(key=lambda item: (item[0], item[1]))
+    limit = None if max_problems is None else max(max_problems - len(match.problems), 0)
+    listed, more = found.first(limit)
     return TabResult(
         tab=ParsedTab(kind=kind, title=title, frame=frame, columns=dict(match.columns)),
-        problems=tuple(p for *_, p in found),
+        problems=match.problems + listed,
         rows_read=len(keep),
+        more_problems=more,
     )
+
+
+class _Found:
+    """A tab's problems as (sheet row, column, position, writer) before any is written out: only the
+    first ones in sheet order become ``Problem`` objects, so 100,000 junk rows cost the problems
+    listed, not half a million messages (seconds and hundreds of MB)."""
+
+    def __init__(self) -> None:
+        self._rows: list[np.ndarray] = []
+        self._cols: list[np.ndarray] = []
+        self._positions: list[np.ndarray] = []
+        self._sources: list[np.ndarray] = []
+        self._writers: list[Callable[[int], Problem]] = []
+
+    def add(self, rows: np.ndarray, col: int, positions: np.ndarray, write: Callable[[int], Problem]) -> None:
+        """Problems at ``positions`` (their sheet ``rows``), all in column ``col``, written by ``write``."""
+        if not len(positions):
+            return
+        self._rows.append(np.asarray(rows, dtype=np.int64))
+        self._cols.append(np.full(len(positions), col, dtype=np.int64))
+        self._positions.append(np.asarray(positions, dtype=np.int64))
+        self._sources.append(np.full(len(positions), len(self._writers), dtype=np.int64))
+        self._writers.append(write)
+
+    def first(self, limit: int | None) -> tuple[tuple[Problem, ...], int]:
+        """The first ``limit`` problems (all when None) by sheet row then column (the order they were
+        added in when both are equal), and how many more there are."""
+        if not self._rows:
+            return (), 0
+        rows, cols = np.concatenate(self._rows), np.concatenate(self._cols)
+        positions, sources = np.concatenate(self._positions), np.concatenate(self._sources)
+        order = np.lexsort((cols, rows))  # stable: equal keys keep the order they were added in
+        chosen = order if limit is None else order[:limit]
+        listed = tuple(self._writers[int(sources[i])](int(positions[i])) for i in chosen)
+        return listed, len(order) - len(chosen)
 
 
 class TabParser(Protocol):
@@ -290,12 +335,15 @@ def parse_inputs(
     known_emails: frozenset[str],
     header_aliases: Mapping[str, str | list[str]] | None = None,
     memo: TabParser | None = None,
+    max_problems: int | None = None,
 ) -> ParsedInputs:
     """Parse every input tab: typed frames, every problem (Reps first, then goals, then actuals).
 
     ``known_emails``: reps already stored. Reps accepted from the Reps tab are
     known too when the goals and actuals tabs are checked. ``memo``: the previous
     call's parses, reused for unchanged tabs (and updated with this call's).
+    ``max_problems``: each tab writes out only its first problems and counts the rest
+    (``ParsedInputs.more_problems``), enough for a caller listing that many in all.
     """
     memo = memo if memo is not None else _EachTime()
     aliases = header_aliases or {}
@@ -303,17 +351,18 @@ def parse_inputs(
     stored = frozenset(e.strip().lower() for e in known_emails)
     results: dict[InputKind, TabResult] = {}
     results["reps"] = memo.parse("reps", grids.get("reps"), names["reps"], known_emails=stored,
-                                        header_aliases=aliases)
+                                 header_aliases=aliases, max_problems=max_problems)
     known = set(stored)
     reps_tab = results["reps"].tab
     if reps_tab is not None:
         known.update(reps_tab.frame["email"].dropna().tolist())
     for kind in INPUT_KINDS[1:]:
         results[kind] = memo.parse(kind, grids.get(kind), names[kind], known_emails=frozenset(known),
-                                          header_aliases=aliases, reps_title=names["reps"])
+                                   header_aliases=aliases, reps_title=names["reps"], max_problems=max_problems)
     memo.finish()
     return ParsedInputs(
         tabs={kind: results[kind].tab for kind in INPUT_KINDS},
         problems=tuple(p for kind in INPUT_KINDS for p in results[kind].problems),
         rows_read=sum(r.rows_read for r in results.values()),
+        more_problems=sum(r.more_problems for r in results.values()),
     )

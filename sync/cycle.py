@@ -144,7 +144,7 @@ class _Cycle:
             user = tx.system_user()
             parsed = parse_inputs({kind: grids.get(title) for kind, title in titles.items()}, titles,
                                   known_emails=tx.known_emails(), header_aliases=settings.sheets.headers,
-                                  memo=self.memo.parse)
+                                  memo=self.memo.parse, max_problems=settings.sheets.max_error_rows)
             stored = _store_inputs(tx, parsed, settings, now, user, in_database=in_database)
             stored.add("derived values (tiers, yearly totals, month close, roll-ups)",
                        tx.refresh_derived(settings, now=now, year=today.year, month=today.month))
@@ -152,7 +152,7 @@ class _Cycle:
             # sheet of 100,000 garbage rows must not make a tab or a log row Google or PostgreSQL refuses.
             limit, upserted = settings.sheets.max_error_rows, sum(stored.written.values())
             problems = [problem.made_printable() for problem in stored.problems[:limit]]
-            more = max(len(stored.problems) - limit, 0)
+            more = max(len(stored.problems) + parsed.more_problems - limit, 0)
             status = "partial" if problems else "success"
             cycle_status = CycleStatus(finished_at=now, rows_read=parsed.rows_read, problems=len(problems) + more,
                                        status=status)

@@ -151,7 +151,7 @@ class _Observers:
         if self.metrics is not None:
             requests, retries = context.sheets_requests()
             self.metrics.record(turn, requests=requests, retries=retries, source=context.source)
-        counts = f"{cycle.rows_read} rows read, {len(cycle.problems)} problems" if cycle.status != "failed" \
+        counts = f"{cycle.rows_read} rows read, {cycle.problem_count} problems" if cycle.status != "failed" \
             else (cycle.error or "see the log")
         self.notifier.watchdog(f"cycle {cycle.status} at {cycle.now:%Y-%m-%d %H:%M:%S} "
                                f"({cycle.seconds:.1f} s): {counts}")

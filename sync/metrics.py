@@ -81,7 +81,7 @@ class DaemonMetrics:
         self.rows_stored.labels(source).inc(cycle.rows_upserted)
         if cycle.status in SUCCEEDED:
             # A failed or skipped cycle rewrote no Sync Errors tab: the last count still stands.
-            self.problems.labels(source).set(len(cycle.problems))
+            self.problems.labels(source).set(cycle.problem_count)
             self.last_success.labels(source).set(now())
         for job in turn.jobs:
             self.job_runs.labels(source, job.job, job.status).inc()

@@ -131,7 +131,7 @@ def _parse_key(grid: RawGrid | None, title: str, kwargs: Mapping[str, Any]) -> t
     except ValueError:  # a cell marshal cannot write: never reused
         return None
     aliases = kwargs.get("header_aliases") or {}
-    return (cells, title, kwargs.get("known_emails"), kwargs.get("reps_title"),
+    return (cells, title, kwargs.get("known_emails"), kwargs.get("reps_title"), kwargs.get("max_problems"),
             tuple(sorted((str(k), repr(v)) for k, v in aliases.items())))
 
 

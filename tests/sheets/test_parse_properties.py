@@ -94,6 +94,24 @@ def test_parser_never_raises_and_always_returns_well_formed_frames(grids: dict, 
         assert (tab.frame["row"] > 0).all()
 
 
+@settings(max_examples=scaled(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kind=st.sampled_from(INPUT_KINDS), data=st.data(), limit=st.integers(0, 8),
+       known=st.frozensets(st.sampled_from(["ana@example.com", "bo@example.com"])))
+def test_a_problem_limit_lists_the_first_problems_and_counts_the_rest(kind: str, data: st.DataObject, limit: int,
+                                                                        known: frozenset[str]) -> None:
+    grid = data.draw(tab_grid(kind))
+    full = parse_tab(kind, grid, "Tab", known_emails=known)  # type: ignore[arg-type]
+    limited = parse_tab(kind, grid, "Tab", known_emails=known, max_problems=limit)  # type: ignore[arg-type]
+    assert full.more_problems == 0
+    assert limited.problems == full.problems[:len(limited.problems)]  # the same first ones, in sheet order
+    assert len(limited.problems) >= min(limit, len(full.problems))
+    assert len(limited.problems) + limited.more_problems == len(full.problems)
+    assert limited.rows_read == full.rows_read
+    assert (limited.tab is None) == (full.tab is None)
+    if full.tab is not None and limited.tab is not None:
+        pd.testing.assert_frame_equal(limited.tab.frame, full.tab.frame)
+
+
 # --- bad cells at known positions -------------------------------------------------------------------
 
 
