@@ -311,7 +311,16 @@ def parse_number_column(cells: np.ndarray, rule: NumberRule, label: str, *, requ
             values[position], codes[position] = _number_from_other(cells[position], rule.names)
     codes[plain & np.isnan(values) & (codes == 0)] = BLANK
     codes[of_type(types, type(None))] = BLANK
-    for position in np.flatnonzero(~plain & ~of_type(types, type(None))):
+    other = ~plain & ~of_type(types, type(None))
+    is_text = of_type(types, str)
+    text_at = np.flatnonzero(other & is_text)
+    if len(text_at):
+        # Text repeats ("n/a" or "#REF!" filled down, a month name): read each distinct text once.
+        at, uniques = pd.factorize(pd.Series(cells[text_at], dtype=object))
+        read = [number_from_text(text, rule.names) for text in uniques]
+        values[text_at] = np.fromiter((value for value, _ in read), dtype=float, count=len(read))[at]
+        codes[text_at] = np.fromiter((code for _, code in read), dtype=np.int8, count=len(read))[at]
+    for position in np.flatnonzero(other & ~is_text):
         values[position], codes[position] = _number_from_other(cells[position], rule.names)
 
     checked = codes == 0
