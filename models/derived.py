@@ -18,6 +18,8 @@ from models.settings import BonusSettings
 if TYPE_CHECKING:
     import pandas as pd
 
+    from models.rules.tiers import BonusResult
+
 # The reps with no row for the month (a read: which of them get one is plan_default_months's).
 _REPS_WITHOUT_MONTH = text("""
     SELECT r.id, r.is_active, r.monthly_signup_goal
@@ -131,11 +133,12 @@ def _frame(rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> pd.DataFram
                          for i, name in enumerate(columns)})
 
 
-# The distinct inputs of the bonus rule over every goal row (a read: the tier, amount and trigger
-# of each are bonus_outcome's). NULL reads as -1, a key no real value takes, so that the write
-# below can join on it.
+# The distinct inputs of the bonus rule over every goal row, each with the outcome it holds (a
+# read: the tier, amount and trigger of each are bonus_outcome's). NULL reads as -1, a key no real
+# value takes, so that the write below can join on it.
 _BONUS_INPUTS = """
-    SELECT DISTINCT coalesce({basis}, -1) AS basis, coalesce(bonus_tier_goal, -1) AS tier_goal
+    SELECT DISTINCT coalesce({basis}, -1) AS basis, coalesce(bonus_tier_goal, -1) AS tier_goal,
+                    bonus_tier_actual, bonus_amount, bonus_triggered
     FROM rep_monthly_goals
 """
 
@@ -155,20 +158,29 @@ _WRITE_BONUS = """
 def refresh_bonus_tiers(connection: Connection, bonus: BonusSettings) -> int:
     """Set bonus_tier_actual, bonus_amount and bonus_triggered of every stored month as
     ``models.rules.tiers.bonus_outcome`` decides: the distinct (basis, tier goal) pairs are read
-    (one statement), decided in Python, and written to the rows that hold them and differ (one
-    more). Returns the rows changed."""
+    with the outcomes their rows hold (one statement) and decided in Python; the pairs held with
+    another outcome are written to the rows that differ (one more statement, only when there are
+    any: a cycle's upsert already writes the outcome of every row it changes). Returns the rows
+    changed."""
     from models.rules.tiers import bonus_outcome
 
     basis = "signups_actual" if bonus.basis == "signups" else "signup_progress_percent"
-    pairs = connection.execute(text(_BONUS_INPUTS.format(basis=basis))).all()
-    if not pairs:
+    held = connection.execute(text(_BONUS_INPUTS.format(basis=basis))).all()
+    outcomes: dict[tuple[Any, Any], BonusResult] = {}
+    wrong: dict[tuple[Any, Any], BonusResult] = {}
+    for value, goal, tier, amount, triggered in held:
+        pair = (value, goal)
+        if pair not in outcomes:
+            outcomes[pair] = bonus_outcome(value if value >= 0 else None, goal if goal >= 0 else None, bonus)
+        outcome = outcomes[pair]
+        if (outcome.tier, outcome.amount, outcome.triggered) != (tier, amount, triggered):
+            wrong[pair] = outcome
+    if not wrong:
         return 0
-    outcomes = [bonus_outcome(value if value >= 0 else None, goal if goal >= 0 else None, bonus)
-                for value, goal in pairs]
     return connection.execute(text(_WRITE_BONUS.format(basis=basis)), {
-        "basis": [value for value, _ in pairs], "tier_goal": [goal for _, goal in pairs],
-        "tier": [o.tier for o in outcomes], "amount": [o.amount for o in outcomes],
-        "triggered": [o.triggered for o in outcomes]}).rowcount
+        "basis": [value for value, _ in wrong], "tier_goal": [goal for _, goal in wrong],
+        "tier": [o.tier for o in wrong.values()], "amount": [o.amount for o in wrong.values()],
+        "triggered": [o.triggered for o in wrong.values()]}).rowcount
 
 
 # Yearly actuals = the sums of the year's monthly actuals (a roll-up, no rule).

@@ -185,12 +185,16 @@ _APPLY_MONTH_PLAN = text("""
         UPDATE rep_monthly_goals g SET
             signup_goal = p.signup_goal, revenue_goal = p.revenue_goal * 0.01,
             bonus_tier_goal = p.bonus_tier_goal, signups_actual = p.signups * 0.1,
-            revenue_actual = p.revenue * 0.01, goal_set_at = p.goal_set_at, goal_set_by = p.goal_set_by
+            revenue_actual = p.revenue * 0.01, goal_set_at = p.goal_set_at, goal_set_by = p.goal_set_by,
+            bonus_tier_actual = p.bonus_tier, bonus_amount = p.bonus_amount * 0.01,
+            bonus_triggered = p.bonus_triggered
         FROM unnest(CAST(:u_goal_id AS int[]), CAST(:u_signup_goal AS int[]), CAST(:u_revenue_goal AS bigint[]),
                     CAST(:u_bonus_tier_goal AS smallint[]), CAST(:u_signups AS bigint[]),
                     CAST(:u_revenue AS bigint[]), CAST(:u_goal_set_at AS timestamptz[]),
-                    CAST(:u_goal_set_by AS uuid[]))
-             AS p(goal_id, signup_goal, revenue_goal, bonus_tier_goal, signups, revenue, goal_set_at, goal_set_by)
+                    CAST(:u_goal_set_by AS uuid[]), CAST(:u_bonus_tier AS smallint[]),
+                    CAST(:u_bonus_amount AS bigint[]), CAST(:u_bonus_triggered AS boolean[]))
+             AS p(goal_id, signup_goal, revenue_goal, bonus_tier_goal, signups, revenue, goal_set_at, goal_set_by,
+                  bonus_tier, bonus_amount, bonus_triggered)
         WHERE g.id = p.goal_id
         RETURNING 1
     ), added AS (

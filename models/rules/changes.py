@@ -15,7 +15,9 @@ it writes the values given here and decides nothing. The rules:
 - **New rows**: deadline from ``deadline_day`` in the company time zone; ``missed``
   when the month is already over (the trigger still makes it ``completed`` when its
   goals are met); actuals default to 0; the bonus tier, amount and trigger flag at once.
-- A row is written only when one of its values really changes.
+- A row is written only when one of its values really changes, and then with the bonus
+  tier, amount and trigger flag its new values reach (the refresh after the upsert, which
+  also follows a change of the tier settings, then leaves it alone).
 
 Numbers travel as whole units so that comparisons are exact and vectorised: goals and
 tier goals as they are, signups in tenths, money in cents (``Int64`` columns, NA = blank).
@@ -53,9 +55,10 @@ CENT = Decimal("0.01")
 PERCENT_CAP_HUNDREDTHS = 9_999_999_999
 """The largest percent the database stores (numeric(10,2): 99,999,999.99), in hundredths."""
 
-UPDATE_COLUMNS = ("goal_id", *VALUE_FIELDS, "goal_set_at", "goal_set_by")
+BONUS_COLUMNS = ("bonus_tier", "bonus_amount", "bonus_triggered")
+UPDATE_COLUMNS = ("goal_id", *VALUE_FIELDS, "goal_set_at", "goal_set_by", *BONUS_COLUMNS)
 INSERT_COLUMNS = ("rep_id", "year", "month", *VALUE_FIELDS, "goal_set_at", "goal_set_by", "deadline", "status",
-                  "bonus_tier", "bonus_amount", "bonus_triggered")
+                  *BONUS_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ class MonthRules:
 @dataclass(frozen=True)
 class MonthPlan:
     """The rows to write: ``updates`` (``UPDATE_COLUMNS``, final values of changed stored
-    rows), ``inserts`` (``INSERT_COLUMNS``, whole new rows; bonus amount in cents) and the
+    rows), ``inserts`` (``INSERT_COLUMNS``, whole new rows); bonus amounts in cents; and the
     refused cells."""
 
     updates: pd.DataFrame
@@ -149,9 +152,14 @@ def _plan_updates(rows: pd.DataFrame, *, rules: MonthRules, now: datetime,
     changed = first_set.copy()
     for name in VALUE_FIELDS:
         changed |= _distinct(final[name], rows[f"stored_{name}"])
+    # The tier the new values reach, written with them: the refresh that follows then finds these
+    # rows already right and does not rewrite (and re-trigger) each changed row a second time.
+    tier, amount, triggered = bonus_columns(final["signups"], final["signup_goal"], final["bonus_tier_goal"],
+                                            rules.bonus)
     plan = pd.DataFrame({"goal_id": rows["goal_id"], **final,
                          "goal_set_at": rows["stored_goal_set_at"].mask(first_set, now),
-                         "goal_set_by": rows["stored_goal_set_by"].mask(first_set, user)})
+                         "goal_set_by": rows["stored_goal_set_by"].mask(first_set, user),
+                         "bonus_tier": tier, "bonus_amount": amount, "bonus_triggered": triggered})
     locked.sort(key=lambda item: (item[0], item[1]))
     return plan[changed].reset_index(drop=True), tuple(edit for *_, edit in locked)
 

@@ -125,6 +125,18 @@ def test_new_rows_get_their_deadline_status_actuals_and_bonus_at_once():
     assert november["goal_set_at"] is None and november["bonus_tier"] == 0
 
 
+def test_a_changed_row_is_written_with_the_bonus_its_new_values_reach():
+    stamped = {"stored_signup_goal": 10, "stored_goal_set_at": EARLIER, "stored_goal_set_by": USER}
+    plan = plan_months(candidates(
+        stamped | {"goal_id": 10, "stored_signups": 90, "signups": 160},                # 9 -> 16 signups: Gold
+        stamped | {"goal_id": 11, "stored_signups": 160, "signups": 20},               # corrected down: none
+        stamped | {"goal_id": 12, "stored_signups": 160, "bonus_tier_goal": 4},        # tier goal above Gold
+    ), rules=RULES, now=AFTER, user=USER)
+    bonus = plan.updates.set_index("goal_id")[["bonus_tier", "bonus_amount", "bonus_triggered"]]
+    assert [tuple(row) for row in bonus.itertuples(index=False)] == [(3, 50_000, True), (0, 0, False),
+                                                                     (3, 50_000, False)]
+
+
 def test_the_deadline_follows_the_company_time_zone():
     rules = MonthRules(deadline_day=6, tz=ZoneInfo("America/New_York"), lock_after_deadline=False,
                        bonus=BonusSettings())
