@@ -5,8 +5,9 @@ which that role may CREATE DATABASE; e.g.
 ``postgresql://postgres@127.0.0.1:5432/test``), else the embedded server under
 ``var/test-pgdata`` (started on first use and left running, so later runs reuse
 it). Each session builds a template database with the migrations applied and
-clones it; databases are named ``goals_t<pid>_*`` so concurrent sessions do not
-meet, and leftovers of dead sessions are dropped (embedded server only).
+clones it; databases are named ``goals_t<pid>_*`` so concurrent sessions (pytest-xdist's
+workers among them) do not meet, and leftovers of dead sessions are dropped (embedded server
+only).
 
 Fixtures:
 
