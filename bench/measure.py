@@ -278,6 +278,11 @@ def _notes(run: Run, rounds: list[list[Figures]]) -> list[str]:
     if any(f.unchanged for f in run.figures):
         notes.append("'unchanged': the cycle found the read, settings, day, code and data version of the last "
                      "successful cycle in the database, reported its figures and parsed, stored and wrote nothing")
+    for f in run.figures:
+        bodies = (f.api_calls or {}).get("values.batchUpdate", 0)
+        if bodies > 1:
+            notes.append(f"{f.mode} {f.cycle}: the values write went out as {bodies} bodies under 2 MB each "
+                         "(Google's recommended maximum payload); the write target counts them as one write")
     metadata = sorted({f.cycle for f in run.figures if (f.api_calls or {}).get("spreadsheets.get")})
     if metadata:
         notes.append(f"{', '.join(metadata)}: one of the API reads is spreadsheets.get (the sheet ids of the "

@@ -70,9 +70,9 @@ def misses(run: Run, *, scale: bool = False) -> list[str]:
             calls = (f.api_calls or {}).items()
             kinds = ", ".join(f"{n} {kind}" for kind, n in calls if "get" in kind.lower())
             found.append(f"{where}: {f.api_reads} API reads (target 1){f' ({kinds})' if kinds else ''}")
-        limit = 0 if f.cycle == "warm" else 2
-        if f.api_writes > limit:
-            found.append(f"{where}: {f.api_writes} API writes (target ≤ {limit})")
+        limit, writes = (0 if f.cycle == "warm" else 2), counted_writes(f)
+        if writes > limit:
+            found.append(f"{where}: {writes} API writes (target ≤ {limit})")
         if default_size and f.peak_memory_mb > MEMORY_TARGET_MB:
             found.append(f"{where}: peak memory {f.peak_memory_mb:.0f} MB (target ≤ {MEMORY_TARGET_MB:.0f})")
         targets = DAEMON_TARGETS if f.mode == "daemon" else PROCESS_TARGETS
@@ -81,6 +81,14 @@ def misses(run: Run, *, scale: bool = False) -> list[str]:
         if scale and f.mode == "daemon" and f.cycle == "cold" and f.seconds >= SCALE_TARGET_SECONDS:
             found.append(f"{where}: {f.seconds:.1f} s (target < {SCALE_TARGET_SECONDS:.0f} s)")
     return found
+
+
+def counted_writes(f: Figures) -> int:
+    """The writes as the target counts them: the values write, sent as several bodies when its
+    JSON is over the 2 MB payload Google recommends (``sheets.google.MAX_BODY_BYTES``: 20,000 reps),
+    is one write; every other request counts as it is."""
+    bodies = (f.api_calls or {}).get("values.batchUpdate", 0)
+    return f.api_writes - max(bodies - 1, 0)
 
 
 def write_json(runs: Sequence[Run], path: Path) -> None:
