@@ -182,7 +182,7 @@ def parse_tab(
     results = {f: _parse_column(f, raw[f], match.labels[f], f in keys) for f in fields}
 
     emails = np.asarray(results["email"].values.to_numpy(dtype=object, na_value=""), dtype=object)
-    found = _Found()
+    found = _Found(sheet_rows)
 
     def problem_at(field: str, message: Callable[[int], str], value: str | None = None) -> Callable[[int], Problem]:
         def write(position: int) -> Problem:
@@ -193,7 +193,7 @@ def parse_tab(
         return write
 
     def report(positions: np.ndarray, field: str, message: Callable[[int], str], value: str | None = None) -> None:
-        found.add(sheet_rows[positions], match.columns[field], positions, problem_at(field, message, value))
+        found.add(match.columns[field], positions, problem_at(field, message, value))
 
     for f, result in results.items():
         report(c.message_positions(result.messages), f, result.messages.__getitem__)
@@ -260,22 +260,21 @@ def parse_tab(
 
 
 class _Found:
-    """A tab's problems as (sheet row, column, position, writer) before any is written out: only the
-    first ones in sheet order become ``Problem`` objects, so 100,000 junk rows cost the problems
-    listed, not half a million messages (seconds and hundreds of MB)."""
+    """A tab's problems as (position, column, writer) before any is written out: only the first ones
+    in sheet order become ``Problem`` objects, so 100,000 junk rows cost the problems listed, not
+    half a million messages (seconds and hundreds of MB). ``sheet_rows``: each position's row."""
 
-    def __init__(self) -> None:
-        self._rows: list[np.ndarray] = []
+    def __init__(self, sheet_rows: np.ndarray) -> None:
+        self._sheet_rows = sheet_rows
         self._cols: list[np.ndarray] = []
         self._positions: list[np.ndarray] = []
         self._sources: list[np.ndarray] = []
         self._writers: list[Callable[[int], Problem]] = []
 
-    def add(self, rows: np.ndarray, col: int, positions: np.ndarray, write: Callable[[int], Problem]) -> None:
-        """Problems at ``positions`` (their sheet ``rows``), all in column ``col``, written by ``write``."""
+    def add(self, col: int, positions: np.ndarray, write: Callable[[int], Problem]) -> None:
+        """Problems at ``positions``, all in column ``col``, written by ``write``."""
         if not len(positions):
             return
-        self._rows.append(np.asarray(rows, dtype=np.int64))
         self._cols.append(np.full(len(positions), col, dtype=np.int64))
         self._positions.append(np.asarray(positions, dtype=np.int64))
         self._sources.append(np.full(len(positions), len(self._writers), dtype=np.int64))
@@ -284,11 +283,11 @@ class _Found:
     def first(self, limit: int | None) -> tuple[tuple[Problem, ...], int]:
         """The first ``limit`` problems (all when None) by sheet row then column (the order they were
         added in when both are equal), and how many more there are."""
-        if not self._rows:
+        if not self._positions:
             return (), 0
-        rows, cols = np.concatenate(self._rows), np.concatenate(self._cols)
         positions, sources = np.concatenate(self._positions), np.concatenate(self._sources)
-        order = np.lexsort((cols, rows))  # stable: equal keys keep the order they were added in
+        # By row, then column; stable: equal keys keep the order they were added in.
+        order = np.lexsort((np.concatenate(self._cols), self._sheet_rows[positions]))
         chosen = order if limit is None else order[:limit]
         listed = tuple(self._writers[int(sources[i])](int(positions[i])) for i in chosen)
         return listed, len(order) - len(chosen)
