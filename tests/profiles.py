@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import settings
 
 ENV = "GOALS_TEST_PROFILE"
@@ -42,7 +43,5 @@ def load() -> None:
 def ci_only(*values: object) -> object:
     """A ``pytest.param`` that runs under the ``ci`` profile only (a stress case the ``dev`` suite
     leaves to CI, where it always runs); shown as skipped under ``dev``."""
-    import pytest
-
     return pytest.param(*values, marks=pytest.mark.skipif(
         PROFILE != "ci", reason=f"a stress case run by {ENV}=ci (.ci/run) only"))
