@@ -9,7 +9,7 @@ Each run (at midnight on the 1st and at every ``jobs.reminder_times`` check):
    (``models.rules.deadlines.reminder_action``) and cancels it when the rep's
    goal is set, the rep is inactive, it was overtaken by a later reminder of
    the same month (after downtime only the latest one is sent, not a burst of
-   three), or its month is over; otherwise
+   three), or its month is over (steps 1 and 2 are one transaction); otherwise
 3. sends it: the reminder is locked (``FOR UPDATE SKIP LOCKED``), emailed,
    and marked sent in the same transaction, so two daemons never send it
    twice; a failed send adds an attempt and the reason and is retried at the
@@ -35,7 +35,7 @@ from models.settings import Settings
 
 if TYPE_CHECKING:
     from jobs.channels import Notifier
-    from models.ports import JobStore
+    from models.ports import JobStore, JobTransaction
 
 log = logging.getLogger("jobs.reminders")
 
@@ -78,16 +78,15 @@ def plan_reminders(reminders: Sequence[OpenReminder], now_local: datetime,
     return ReminderPlan(send=tuple(send), cancel=tuple(cancel), waiting=waiting)
 
 
-def create_month_reminders(store: JobStore, settings: Settings, now: datetime) -> int:
+def create_month_reminders(tx: JobTransaction, settings: Settings, now: datetime) -> int:
     """Create the current month's reminders for every active rep (existing ones kept)."""
     today = now.astimezone(settings.tz).date()
     deadline_day = settings.goals.deadline_day
-    with store.job_transaction(now) as tx:
-        return tx.create_reminders(
-            year=today.year, month=today.month,
-            deadline=goal_deadline(today.year, today.month, deadline_day, settings.tz),
-            due_dates=reminder_due_dates(today.year, today.month, deadline_day), now=now,
-        )
+    return tx.create_reminders(
+        year=today.year, month=today.month,
+        deadline=goal_deadline(today.year, today.month, deadline_day, settings.tz),
+        due_dates=reminder_due_dates(today.year, today.month, deadline_day), now=now,
+    )
 
 
 def process_reminders(store: JobStore, settings: Settings, notifier: Notifier, now: datetime, *,
@@ -95,9 +94,11 @@ def process_reminders(store: JobStore, settings: Settings, notifier: Notifier, n
     """Create this month's reminders, cancel the ones no longer needed and send the due ones.
     Returns counts: ``created``, ``sent``, ``failed``, ``cancelled``, ``waiting``, ``left`` (due but
     not sent this run: no email configured, stopped early, or held by another process)."""
-    created = create_month_reminders(store, settings, now)
     now_local = now.astimezone(settings.tz)
+    # One transaction: a run stopped in between must not leave reminders created but not yet
+    # cancelled where the goal is already set, which no complete run leaves.
     with store.job_transaction(now) as tx:
+        created = create_month_reminders(tx, settings, now)
         reminders = tx.open_reminders(due_by=now_local.date())
         plan = plan_reminders(reminders, now_local, settings.jobs.reminder_times)
         cancelled = tx.cancel_reminders(plan.cancel, now)

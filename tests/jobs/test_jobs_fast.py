@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
+
 from jobs.achievements import detect_achievements
 from jobs.notify import announce
 from jobs.reminders import MAX_FAILURES_IN_A_ROW, process_reminders
@@ -16,7 +18,7 @@ from jobs.snapshots import take_snapshots
 from models.errors import NotifyError
 from models.rules.achievements import MonthState
 from models.settings import Settings
-from tests.fakes.job_store import FakeJobStore, JobData, Month, Rep
+from tests.fakes.job_store import FakeJobStore, FakeJobTransaction, JobData, Month, Rep
 
 SETTINGS = Settings.model_validate({"timezone": "UTC"})
 EMAIL = Settings.model_validate({"timezone": "UTC", "notifications": {"email_url": "mailto://a:b@127.0.0.1:1"}})
@@ -59,6 +61,21 @@ def test_the_due_reminder_goes_to_reps_without_a_goal_once():
     # Ann's goal is set: her due reminder is cancelled, never sent; nothing goes out twice.
     assert process_reminders(store, EMAIL, outbox, datetime(2026, 11, 3, 13, 30, tzinfo=UTC))["sent"] == 0
     assert len(outbox.sent) == 1
+
+
+def test_a_run_stopped_before_it_cancels_leaves_no_reminder_it_created(monkeypatch: pytest.MonkeyPatch):
+    # Ann's goal is set: a complete run creates her reminders and cancels the one due. Stopped
+    # between the two (here: the read of the open reminders fails), it leaves neither.
+    store = FakeJobStore(roster((1, MonthState(2026, 11, signup_goal=10, goal_set_at=datetime(2026, 11, 2,
+                                                                                               tzinfo=UTC)))))
+
+    def stopped(*_: object, **__: object) -> None:
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(FakeJobTransaction, "open_reminders", stopped)
+    with pytest.raises(RuntimeError):
+        process_reminders(store, EMAIL, Outbox(), datetime(2026, 11, 3, 9, 30, tzinfo=UTC))
+    assert store.data.reminders == {}
 
 
 def test_after_downtime_only_the_latest_reminder_is_sent():
