@@ -4,7 +4,9 @@ Each run (at midnight on the 1st and at every ``jobs.reminder_times`` check):
 
 1. creates this month's reminders, one per active rep per type, due on the
    dates of ``models.rules.deadlines.reminder_due_dates`` (existing rows are
-   kept, so a rep added mid-month gets theirs at the next check);
+   kept, so a rep added mid-month gets theirs at the next check); a rep whose
+   goal is set gets those already due created cancelled, as step 2 would
+   cancel them (a first run mid-month writes each row once);
 2. looks at every unsent, uncancelled reminder whose first check time has come
    (``models.rules.deadlines.reminder_action``) and cancels it when the rep's
    goal is set, the rep is inactive, it was overtaken by a later reminder of
@@ -29,13 +31,19 @@ from typing import TYPE_CHECKING
 from jobs.messages import reminder_message
 from models.errors import NotifyError
 from models.job_queries import OpenReminder
-from models.rules.deadlines import REMINDER_TYPES, goal_deadline, reminder_action, reminder_due_dates
+from models.rules.deadlines import (
+    REMINDER_TYPES,
+    checked_through,
+    goal_deadline,
+    reminder_action,
+    reminder_due_dates,
+)
 from models.rules.periods import month_end
 from models.settings import Settings
 
 if TYPE_CHECKING:
     from jobs.channels import Notifier
-    from models.ports import JobStore, JobTransaction
+    from models.ports import CreatedReminders, JobStore, JobTransaction
 
 log = logging.getLogger("jobs.reminders")
 
@@ -78,14 +86,17 @@ def plan_reminders(reminders: Sequence[OpenReminder], now_local: datetime,
     return ReminderPlan(send=tuple(send), cancel=tuple(cancel), waiting=waiting)
 
 
-def create_month_reminders(tx: JobTransaction, settings: Settings, now: datetime) -> int:
-    """Create the current month's reminders for every active rep (existing ones kept)."""
-    today = now.astimezone(settings.tz).date()
+def create_month_reminders(tx: JobTransaction, settings: Settings, now: datetime) -> CreatedReminders:
+    """Create the current month's reminders for every active rep (existing ones kept); those a
+    set goal makes unnecessary and whose check has come are created cancelled."""
+    now_local = now.astimezone(settings.tz)
+    today = now_local.date()
     deadline_day = settings.goals.deadline_day
     return tx.create_reminders(
         year=today.year, month=today.month,
         deadline=goal_deadline(today.year, today.month, deadline_day, settings.tz),
         due_dates=reminder_due_dates(today.year, today.month, deadline_day), now=now,
+        checked_through=checked_through(now_local, settings.jobs.reminder_times),
     )
 
 
@@ -101,8 +112,8 @@ def process_reminders(store: JobStore, settings: Settings, notifier: Notifier, n
         created = create_month_reminders(tx, settings, now)
         reminders = tx.open_reminders(due_by=now_local.date())
         plan = plan_reminders(reminders, now_local, settings.jobs.reminder_times)
-        cancelled = tx.cancel_reminders(plan.cancel, now)
-    counts: dict[str, int | str] = {"created": created, "sent": 0, "failed": 0, "cancelled": cancelled,
+        cancelled = created.cancelled + tx.cancel_reminders(plan.cancel, now)
+    counts: dict[str, int | str] = {"created": created.added, "sent": 0, "failed": 0, "cancelled": cancelled,
                                     "waiting": plan.waiting, "left": 0}
     if plan.send and not notifier.can_email:
         log.warning("%d reminders are due but notifications.email_url is empty, so none was sent",

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from sqlalchemy import Connection, text
 
 from models import readings
+from models.ports import CreatedReminders
 from models.rules.achievements import Achievement, MonthState, YearState
 from models.rules.reminders import goal_is_set
 from models.sql_arrays import array_literal
@@ -713,10 +714,12 @@ class SqlJobTransaction:
         """), {"ids": ids, "kinds": [updates[i][0] for i in ids], "dones": [updates[i][1] for i in ids]}).rowcount
 
     def create_reminders(self, *, year: int, month: int, deadline: datetime,
-                         due_dates: Mapping[ReminderType, date], now: datetime) -> int:
+                         due_dates: Mapping[ReminderType, date], now: datetime,
+                         checked_through: date | None = None) -> CreatedReminders:
         """One reminder per active rep per type for ``(year, month)``; existing ones are kept
         (``uq_reminders_rep_type_period``). A rep whose goal is already set gets them acknowledged
-        at once (as the cycle would do on its next run). Returns the rows added.
+        at once (as the cycle would do on its next run), and those due on or before
+        ``checked_through`` cancelled at once. Returns the rows added, and of them the cancelled.
 
         ``models.rules.reminders.month_reminders`` decides; the reps still missing one of the
         month's reminders are read (so a month whose reminders all exist costs one statement) and
@@ -733,21 +736,30 @@ class SqlJobTransaction:
                      AND d.reminder_type = ANY(CAST(:kinds AS text[]))) < cardinality(CAST(:kinds AS text[]))
             ORDER BY r.id
         """), {"year": year, "month": month, "kinds": kinds}).all()
-        rows = month_reminders((RepMonthGoal(*row) for row in reps), due_dates, now)
+        rows = month_reminders((RepMonthGoal(*row) for row in reps), due_dates, now,
+                               checked_through=checked_through)
         if not rows:
-            return 0
-        return self._connection.execute(text("""
-            INSERT INTO goal_deadline_reminders (sales_rep_id, reminder_type, target_month, target_year, deadline,
-                                                 due_date, acknowledged, acknowledged_at)
-            SELECT v.rep_id, v.kind, :month, :year, :deadline, v.due, v.acknowledged, v.acknowledged_at
-            FROM unnest(CAST(:rep_ids AS int[]), CAST(:kinds AS text[]), CAST(:dues AS date[]),
-                        CAST(:acknowledged AS boolean[]), CAST(:acknowledged_at AS timestamptz[]))
-                 AS v(rep_id, kind, due, acknowledged, acknowledged_at)
-            ON CONFLICT ON CONSTRAINT uq_reminders_rep_type_period DO NOTHING
+            return CreatedReminders()
+        added, cancelled = self._connection.execute(text("""
+            WITH added AS (
+                INSERT INTO goal_deadline_reminders (sales_rep_id, reminder_type, target_month, target_year,
+                                                     deadline, due_date, acknowledged, acknowledged_at, cancelled_at)
+                SELECT v.rep_id, v.kind, :month, :year, :deadline, v.due, v.acknowledged, v.acknowledged_at,
+                       v.cancelled_at
+                FROM unnest(CAST(:rep_ids AS int[]), CAST(:kinds AS text[]), CAST(:dues AS date[]),
+                            CAST(:acknowledged AS boolean[]), CAST(:acknowledged_at AS timestamptz[]),
+                            CAST(:cancelled_at AS timestamptz[]))
+                     AS v(rep_id, kind, due, acknowledged, acknowledged_at, cancelled_at)
+                ON CONFLICT ON CONSTRAINT uq_reminders_rep_type_period DO NOTHING
+                RETURNING cancelled_at
+            )
+            SELECT count(*), count(cancelled_at) FROM added
         """), {"year": year, "month": month, "deadline": deadline, "rep_ids": [r.rep_id for r in rows],
                "kinds": [r.reminder_type for r in rows], "dues": [r.due_date for r in rows],
                "acknowledged": [r.acknowledged for r in rows],
-               "acknowledged_at": [r.acknowledged_at for r in rows]}).rowcount
+               "acknowledged_at": [r.acknowledged_at for r in rows],
+               "cancelled_at": [r.cancelled_at for r in rows]}).one()
+        return CreatedReminders(added, cancelled)
 
     def open_reminders(self, *, due_by: date) -> list[OpenReminder]:
         """Unsent, uncancelled reminders due on or before ``due_by``, by rep, month and due date."""

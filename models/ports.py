@@ -53,6 +53,14 @@ class OutputState:
     column_count: int
 
 
+@dataclass(frozen=True)
+class CreatedReminders:
+    """What creating a month's reminders added: rows, and of them the ones added already cancelled."""
+
+    added: int = 0
+    cancelled: int = 0
+
+
 @dataclass
 class UpsertCounts:
     """Rows staged and rows actually inserted or changed."""
@@ -229,10 +237,13 @@ class JobTransaction(Protocol):
         correction, ``correction_recognition_type`` (the achievement stays as it was)."""
 
     def create_reminders(self, *, year: int, month: int, deadline: datetime,
-                         due_dates: Mapping[ReminderType, date], now: datetime) -> int:
+                         due_dates: Mapping[ReminderType, date], now: datetime,
+                         checked_through: date | None = None) -> CreatedReminders:
         """One reminder per active rep per type for ``(year, month)``; existing ones are kept
         (``uq_reminders_rep_type_period``). A rep whose goal is already set gets them acknowledged
-        at once (as the cycle would do on its next run). Returns the rows added."""
+        at once (as the cycle would do on its next run), and those due on or before
+        ``checked_through`` cancelled at once (as the check that follows would).
+        Returns the rows added and how many of them were added cancelled."""
 
     def open_reminders(self, *, due_by: date) -> list[OpenReminder]:
         """Unsent, uncancelled reminders due on or before ``due_by``, by rep, month and due date."""

@@ -130,8 +130,14 @@ def reminder_action(
     """
     if sent or cancelled:
         return "done"
-    first = min((parse_check_time(t) for t in check_times), default=time(0))
-    wall_clock = now_local.replace(tzinfo=None)
-    if wall_clock < datetime.combine(due_date, first):
+    if due_date > checked_through(now_local, check_times):
         return "wait"
     return "cancel" if goal_is_set else "send"
+
+
+def checked_through(now_local: datetime, check_times: Sequence[time | str]) -> date:
+    """The latest due date whose first check time the wall clock ``now_local`` has reached:
+    today once the day's first check time has come, else yesterday. A reminder due later waits."""
+    first = min((parse_check_time(t) for t in check_times), default=time(0))
+    today = now_local.date()
+    return today if now_local.replace(tzinfo=None).time() >= first else today - timedelta(days=1)

@@ -7,7 +7,9 @@ month) and writes what these functions give; it decides nothing. The rules:
   a Signup or Revenue Goal was seen; a default row nobody has set has none).
 - **A month's reminders**: every *active* rep gets one reminder per type, due on the
   dates given (``deadlines.reminder_due_dates``); a rep whose goal is already set gets
-  them acknowledged at once, at ``now`` (as the cycle would do on its next run).
+  them acknowledged at once, at ``now`` (as the cycle would do on its next run), and
+  those already due (on or before ``checked_through``, ``deadlines.checked_through``)
+  cancelled at once, at ``now``, as the same run's check would cancel them.
 - **Acknowledgement**: setting a month's goal acknowledges that month's reminders that
   are not acknowledged yet, at ``now``.
 - **Sending**: a reminder may still be sent while it is neither sent nor cancelled and
@@ -47,6 +49,7 @@ class NewReminder(NamedTuple):
     due_date: date
     acknowledged: bool
     acknowledged_at: datetime | None
+    cancelled_at: datetime | None = None
 
 
 def goal_is_set(goal_set_at: datetime | None) -> bool:
@@ -55,16 +58,19 @@ def goal_is_set(goal_set_at: datetime | None) -> bool:
 
 
 def month_reminders(reps: Iterable[RepMonthGoal], due_dates: Mapping[ReminderType, date],
-                    now: datetime) -> list[NewReminder]:
+                    now: datetime, *, checked_through: date | None = None) -> list[NewReminder]:
     """One reminder per active rep per type, due on ``due_dates``; acknowledged at ``now`` when
-    the rep's goal is already set. Inactive reps get none."""
+    the rep's goal is already set, and then also cancelled at ``now`` when due on or before
+    ``checked_through`` (None: none is due yet). Inactive reps get none."""
     rows = []
     for rep in reps:
         if not rep.active:
             continue
         acknowledged = goal_is_set(rep.goal_set_at)
+        at = now if acknowledged else None
         for kind, due in due_dates.items():
-            rows.append(NewReminder(rep.rep_id, kind, due, acknowledged, now if acknowledged else None))
+            settled = acknowledged and checked_through is not None and due <= checked_through
+            rows.append(NewReminder(rep.rep_id, kind, due, acknowledged, at, now if settled else None))
     return rows
 
 

@@ -116,18 +116,30 @@ def test_acknowledgements_equal_the_old_sql(db_connection: Connection, roster: l
 
 
 @db_settings
-@given(roster=reps, period=months, deadline_day=st.integers(min_value=1, max_value=27))
+@given(roster=reps, period=months, deadline_day=st.integers(min_value=1, max_value=27),
+       checked=st.none() | st.dates(min_value=date(2026, 9, 28), max_value=date(2026, 12, 3)))
 def test_a_months_reminders_equal_the_old_sql(db_connection: Connection, roster: list[dict[str, Any]],
-                                              period: tuple[int, int], deadline_day: int) -> None:
+                                              period: tuple[int, int], deadline_day: int,
+                                              checked: date | None) -> None:
+    """The old statement created every row open and the check that followed cancelled those of a set
+    goal already due; the new one creates those cancelled."""
     year, month = period
     due_dates = reminder_due_dates(year, month, deadline_day)
     deadline = datetime(year, month, deadline_day, tzinfo=UTC) + timedelta(days=1)
     kinds = list(due_dates)
-    old = _outcome(db_connection, roster, lambda: db_connection.execute(text(OLD_CREATE), {
-        "year": year, "month": month, "deadline": deadline, "kinds": kinds, "now": NOW,
-        "dues": [due_dates[k] for k in kinds]}).rowcount)
+
+    def old_steps() -> int:
+        added = db_connection.execute(text(OLD_CREATE + " RETURNING id, acknowledged, due_date"), {
+            "year": year, "month": month, "deadline": deadline, "kinds": kinds, "now": NOW,
+            "dues": [due_dates[k] for k in kinds]}).all()
+        settled = [row.id for row in added if checked is not None and row.acknowledged and row.due_date <= checked]
+        db_connection.execute(text("UPDATE goal_deadline_reminders SET cancelled_at = :now WHERE id = ANY(:ids)"),
+                              {"now": NOW, "ids": settled})
+        return len(added)
+
+    old = _outcome(db_connection, roster, old_steps)
     new = _outcome(db_connection, roster, lambda: SqlJobTransaction(db_connection).create_reminders(
-        year=year, month=month, deadline=deadline, due_dates=due_dates, now=NOW))
+        year=year, month=month, deadline=deadline, due_dates=due_dates, now=NOW, checked_through=checked).added)
     assert old == new
 
 

@@ -32,7 +32,7 @@ from models.job_queries import (
     SnapshotSource,
     StaleMark,
 )
-from models.ports import JobStore
+from models.ports import CreatedReminders, JobStore
 from models.readings import TREND_DAYS
 from models.rules.achievements import Achievement, MonthState, streak_ending
 from models.rules.announcements import AnnouncementState, RevokedState, pending, reinstatements, waits
@@ -319,18 +319,21 @@ class FakeJobTransaction:
 
     # reminders
     def create_reminders(self, *, year: int, month: int, deadline: datetime,
-                         due_dates: Mapping[ReminderType, date], now: datetime) -> int:
+                         due_dates: Mapping[ReminderType, date], now: datetime,
+                         checked_through: date | None = None) -> CreatedReminders:
         existing = {(r.rep_id, r.reminder_type, r.year, r.month) for r in self.data.reminders.values()}
         reps = [RepMonthGoal(rep.id, rep.active, self.data.goal_set_at(rep.id, year, month))
                 for rep in self.data.reps.values()]
-        added = 0
-        for row in month_reminders(reps, due_dates, now):
+        added = cancelled = 0
+        for row in month_reminders(reps, due_dates, now, checked_through=checked_through):
             if (row.rep_id, row.reminder_type, year, month) not in existing:
                 new_id = len(self.data.reminders) + 1
                 self.data.reminders[new_id] = Reminder(new_id, row.rep_id, row.reminder_type, year, month, deadline,
-                                                       row.due_date, acknowledged=row.acknowledged)
+                                                       row.due_date, acknowledged=row.acknowledged,
+                                                       cancelled_at=row.cancelled_at)
                 added += 1
-        return added
+                cancelled += row.cancelled_at is not None
+        return CreatedReminders(added, cancelled)
 
     def open_reminders(self, *, due_by: date) -> list[OpenReminder]:
         rows = sorted((r for r in self.data.reminders.values()

@@ -78,6 +78,30 @@ def test_a_run_stopped_before_it_cancels_leaves_no_reminder_it_created(monkeypat
     assert store.data.reminders == {}
 
 
+def test_a_first_run_mid_month_creates_a_set_goals_reminders_cancelled(monkeypatch: pytest.MonkeyPatch):
+    # Started on the 15th: Ann's goal is set, so her four reminders are written once, cancelled;
+    # only Bo's are left for the check to decide (the latest sent, the others overtaken).
+    store = FakeJobStore(roster((1, MonthState(2026, 11, signup_goal=10, goal_set_at=datetime(2026, 11, 2,
+                                                                                               tzinfo=UTC)))))
+    cancel_calls: list[list[int]] = []
+    cancel = FakeJobTransaction.cancel_reminders
+
+    def spy(self: FakeJobTransaction, ids: list[int], now: datetime) -> int:
+        cancel_calls.append(sorted(ids))
+        return cancel(self, ids, now)
+
+    monkeypatch.setattr(FakeJobTransaction, "cancel_reminders", spy)
+    now = datetime(2026, 11, 15, 9, 30, tzinfo=UTC)
+    outbox = Outbox()
+    counts = process_reminders(store, EMAIL, outbox, now)
+    anns = [r for r in store.data.reminders.values() if r.rep_id == 1]
+    assert len(anns) == 4 and all(r.cancelled_at == now and r.acknowledged and not r.sent for r in anns)
+    bos = {r.id for r in store.data.reminders.values() if r.rep_id == 2 and not r.sent}
+    assert cancel_calls == [sorted(bos)] and len(bos) == 3
+    assert (counts["created"], counts["sent"], counts["cancelled"]) == (8, 1, 7)
+    assert outbox.sent == [("bo@example.com", outbox.sent[0][1])]
+
+
 def test_after_downtime_only_the_latest_reminder_is_sent():
     store, outbox = FakeJobStore(roster()), Outbox()
     counts = process_reminders(store, EMAIL, outbox, datetime(2026, 11, 6, 9, 30, tzinfo=UTC))

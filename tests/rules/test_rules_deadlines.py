@@ -5,6 +5,7 @@ import pytest
 
 from models.rules.deadlines import (
     REMINDER_TYPES,
+    checked_through,
     days_until_deadline,
     deadline_status,
     goal_deadline,
@@ -204,3 +205,15 @@ def test_reminder_check_times_order_and_default():
                            goal_is_set=False, sent=False, cancelled=False) == "wait"
     assert reminder_action(due, ny(2026, 11, 3, 9, 0), [time(13), "09:00"],
                            goal_is_set=False, sent=False, cancelled=False) == "send"
+
+
+def test_checked_through_is_today_once_the_first_check_has_come():
+    assert checked_through(ny(2026, 11, 3, 8, 59, 59), CHECKS) == date(2026, 11, 2)
+    assert checked_through(ny(2026, 11, 3, 9, 0), CHECKS) == date(2026, 11, 3)
+    assert checked_through(ny(2026, 11, 3, 0, 0), []) == date(2026, 11, 3)
+    # a reminder waits exactly while it is due after that day
+    for hour in (8, 9):
+        now = ny(2026, 11, 3, hour, 0)
+        for day in (2, 3, 4):
+            due = date(2026, 11, day)
+            assert (action(due, now) == "wait") == (due > checked_through(now, CHECKS))

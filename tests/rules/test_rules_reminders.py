@@ -46,3 +46,11 @@ def test_a_reminder_is_sent_only_while_unsent_uncancelled_and_the_goal_unset():
     assert not needs_sending(sent=True, cancelled_at=None, goal_set_at=None)
     assert not needs_sending(sent=False, cancelled_at=NOW, goal_set_at=None)
     assert not needs_sending(sent=False, cancelled_at=None, goal_set_at=SET_AT)
+
+
+def test_a_set_goals_reminders_already_due_are_created_cancelled():
+    rows = month_reminders([RepMonthGoal(7, True, SET_AT), RepMonthGoal(8, True, None)], DUES, NOW,
+                           checked_through=date(2026, 11, 5))
+    cancelled = {(row.rep_id, row.due_date) for row in rows if row.cancelled_at == NOW}
+    assert cancelled == {(7, date(2026, 11, 3)), (7, date(2026, 11, 5))}  # not the 6th, 7th; not rep 8's
+    assert all(row.cancelled_at is None for row in month_reminders([RepMonthGoal(7, True, SET_AT)], DUES, NOW))
