@@ -11,6 +11,7 @@ so ``updated_at`` stays put.
 from __future__ import annotations
 
 import uuid
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, CursorResult, text
 
+from models.bulk import foreign_keys_checked_once
 from models.ports import UpsertCounts
 from models.rules.changes import (
     INSERT_COLUMNS,
@@ -244,8 +246,10 @@ def upsert_months(
         return UpsertCounts(staged, 0), list(plan.locked)
     params = {f"u_{name}": array_text(plan.updates[name]) for name in UPDATE_COLUMNS}
     params |= {f"i_{name}": array_text(plan.inserts[name]) for name in INSERT_COLUMNS}
-    changed, added = connection.execute(_APPLY_MONTH_PLAN, params).one()
-    if added * 2 > staged:
+    bulk = len(plan.inserts) * 2 > staged  # the first cycle, a new sheet
+    with foreign_keys_checked_once(connection, "rep_monthly_goals") if bulk else nullcontext():
+        changed, added = connection.execute(_APPLY_MONTH_PLAN, params).one()
+    if bulk:
         # A bulk load (the first cycle, a new sheet): without fresh statistics the planner takes
         # the new rows for a handful and later statements pick nested loops over them. Only the
         # columns they join and filter on: a third of the time of every column, and a partial

@@ -100,5 +100,6 @@ def test_sql_statements_do_not_grow_with_the_number_of_reps(both_sizes: dict[int
         cycle: c.sql_statements for cycle, c in large.items()}
     # Two of them are issue 17's fingerprint (its check, and its save after a cycle that did the work),
     # which let an unchanged cycle skip the rest: the lock, the clock, the check and its log row.
-    assert max(c.sql_statements for c in large.values()) <= 42
+    # A first load adds six more: the goal rows' foreign keys set aside and added back (models.bulk).
+    assert max(c.sql_statements for c in large.values()) <= 48
     assert large["warm"].sql_statements <= 6
