@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from sqlalchemy import Connection, text
 
 from models import readings
+from models.bulk import BULK_ROWS, foreign_keys_checked_once
 from models.ports import CreatedReminders
 from models.rules.achievements import Achievement, MonthState, YearState
 from models.rules.reminders import goal_is_set
@@ -656,6 +658,12 @@ class SqlJobTransaction:
             "tiers": [a.bonus_tier for a in achievements],
             "milestones": [a.milestone for a in achievements],
         }
+        # A first evaluation of a long history records thousands at once: their keys are checked once.
+        bulk = len(rows) >= BULK_ROWS
+        with foreign_keys_checked_once(self._connection, "goal_achievements") if bulk else nullcontext():
+            return self._insert_achievements(columns)
+
+    def _insert_achievements(self, columns: Mapping[str, list[Any]]) -> int:
         return self._connection.execute(text("""
             INSERT INTO goal_achievements (sales_rep_id, monthly_goal_id, yearly_goal_id, achievement_type,
                 achievement_date, achievement_month, achievement_year, goal_value, actual_value, percent_achieved,

@@ -1,15 +1,19 @@
-"""A first load checks the goal rows' foreign keys once (``models.bulk``): the keys come back as they
-were, still refuse a row without its rep, and are left alone while another session uses the tables."""
+"""A first load checks the goal rows' (and a first evaluation the achievements') foreign keys once
+(``models.bulk``): the keys come back as they were, still refuse a row without its rep, and are
+left alone while another session uses the tables."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import IntegrityError
 
-from models.bulk import foreign_keys_checked_once
+from models.bulk import BULK_ROWS, foreign_keys_checked_once
+from models.job_queries import AchievementRow, SqlJobTransaction
+from models.rules.achievements import Achievement
 
 KEYS = text("""
     SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
@@ -61,3 +65,15 @@ def test_keys_in_use_by_another_session_stay_and_check_each_row(engine: Engine,
             savepoint.rollback()
     assert _keys(db_connection) == before
     assert db_connection.execute(text("SHOW lock_timeout")).scalar_one() == "0"
+
+
+def test_a_first_evaluation_records_thousands_of_achievements_with_their_keys_back(
+        db_connection: Connection) -> None:
+    achievement_keys = text("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                            "WHERE conrelid = 'goal_achievements'::regclass AND contype = 'f' ORDER BY 1")
+    before = [tuple(row) for row in db_connection.execute(achievement_keys)]
+    rep = _rep(db_connection)
+    rows = [AchievementRow(Achievement(rep, "streak_milestone", 2026, None, date(2026, 11, 1), milestone=n), None,
+                           None) for n in range(1, BULK_ROWS + 1)]
+    assert SqlJobTransaction(db_connection).insert_achievements(rows) == BULK_ROWS
+    assert len(before) == 3 and [tuple(row) for row in db_connection.execute(achievement_keys)] == before
