@@ -77,7 +77,9 @@ def _upgrade_in(connection: Connection, revision: str, schema: str) -> None:
     # and the roll-up dropped by one process at a time.
     wait_for_xact_lock(connection, MIGRATION_LOCK_KEY)
     prepare_schema(connection, schema)
-    command.upgrade(alembic_config(connection=connection), revision)
+    config = alembic_config(connection=connection)
+    config.attributes["upgrade_only"] = True  # env.UPGRADE_ONLY: no comparison with the models
+    command.upgrade(config, revision)
     pin_functions(connection, schema)
 
 

@@ -262,6 +262,15 @@ def fresh_db_url(database_server_url: str, _template_database: str) -> Iterator[
     _drop_database(database_server_url, name)
 
 
+@pytest.fixture
+def empty_db_url(database_server_url: str) -> Iterator[str]:
+    """A new database without any schema (what a first run migrates); dropped afterwards."""
+    name = f"{_PREFIX}{next(_counter)}"
+    _create_database(database_server_url, name)
+    yield url_for_database(database_server_url, name)
+    _drop_database(database_server_url, name)
+
+
 def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in overrides.items():

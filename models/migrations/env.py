@@ -11,17 +11,29 @@ from __future__ import annotations
 import os
 
 from alembic import context
-from sqlalchemy import Connection, create_engine, pool
+from sqlalchemy import Connection, MetaData, create_engine, pool
 
 from models.engine import normalise_url
 from models.locks import MIGRATION_LOCK_KEY, wait_for_xact_lock
-from models.tables import metadata
+
+# Set by models.migrate for a plain upgrade, which never compares the schema with the models: it
+# skips building the ORM models (models.tables), about a third of a first migration's time.
+UPGRADE_ONLY = "upgrade_only"
+
+
+def _models() -> MetaData | None:
+    """The models' metadata, for ``check`` and ``revision --autogenerate``; None for a plain upgrade."""
+    if context.config.attributes.get(UPGRADE_ONLY):
+        return None
+    from models.tables import metadata
+
+    return metadata
 
 
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=metadata,
+        target_metadata=_models(),
         compare_type=True,
         transaction_per_migration=False,
     )

@@ -85,3 +85,11 @@ def test_a_quiet_cron_turn_loads_only_what_it_uses(backend: str, fresh_db_url: s
     lean = tuple(name for name in NOT_IN_AN_UNCHANGED_CYCLE if backend == "google" or name != "numpy")
     assert loaded(modules, NOT_IN_A_QUIET_TURN + BACKEND_LIBRARIES[backend] + lean) == []
     assert query(fresh_db_url, "SELECT unchanged FROM sheets_sync_log ORDER BY id") == [(False,), (False,), (True,)]
+
+
+def test_a_first_migration_builds_no_orm_models(empty_db_url: str, write_config: Callable[..., Path]) -> None:
+    # Comparing the schema with the models (db check) needs them; applying the migrations does not.
+    result, modules = imported("db", "upgrade", "--config", str(write_config(empty_db_url)))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "alembic" in modules and query(empty_db_url, "SELECT version_num FROM alembic_version") != []
+    assert loaded(modules, ("sqlalchemy.orm", "models.tables")) == []
