@@ -61,6 +61,7 @@ class _Child:
     """A child process that answers one JSON line per JSON line it is sent."""
 
     def __init__(self, argv: list[str], stderr: Any = None) -> None:
+        self._label = " ".join(argv[1:3])  # "-m bench.worker": which child, for an error
         self.process = subprocess.Popen(argv, cwd=ROOT, env=child_environment(), stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=stderr, text=True)
 
@@ -72,7 +73,7 @@ class _Child:
             self.process.stdin.flush()
         line = self.process.stdout.readline()
         if not line:
-            raise RuntimeError(f"benchmark child {self.process.args[2]} stopped (exit {self.process.poll()})")
+            raise RuntimeError(f"benchmark child {self._label} stopped (exit {self.process.poll()})")
         return json.loads(line)
 
     def close(self) -> None:

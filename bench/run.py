@@ -53,7 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _sources(args)
     if args.turn:
         return _turn(args)
-    reps, months, cycles = args.reps or 2000, args.months or 24, CYCLES
+    reps, months = args.reps or 2000, args.months or 24
+    cycles: tuple[str, ...] = CYCLES
     if args.scale:
         reps, months, cycles = SCALE_REPS, SCALE_MONTHS, ("cold",)
     modes = ("daemon", "process") if args.mode == "both" else (args.mode,)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -89,7 +89,8 @@ class BenchSheetsServer(fake.FakeSheetsServer):
         """Tab names (folded) the cached reads cover."""
         with self._cache:
             keys = list(self._answers)
-        return {split_range(text).title.casefold() for key in keys for text in key[1] if split_range(text).title}
+        titles = (split_range(text).title for key in keys for text in key[1])
+        return {title.casefold() for title in titles if title}
 
     # Writes made through the test hooks change what a read returns.
     def set_values(self, spreadsheet_id: str, tab: str, grid: Sequence[Sequence[Any]],
@@ -103,7 +104,7 @@ class BenchSheetsServer(fake.FakeSheetsServer):
         super().set_cell(spreadsheet_id, tab, a1, value, **kwargs)
         self._clear_cache()
 
-    def create_spreadsheet(self, spreadsheet_id: str, tabs: dict[str, Sequence[Sequence[Any]]] | None = None,
+    def create_spreadsheet(self, spreadsheet_id: str, tabs: Mapping[str, Sequence[Sequence[Any]]] | None = None,
                            **kwargs: Any) -> None:
         """Create a spreadsheet (see ``FakeSheetsServer.create_spreadsheet``)."""
         super().create_spreadsheet(spreadsheet_id, tabs, **kwargs)

@@ -129,7 +129,7 @@ def changed_actuals(tabs: dict[str, list[list[object]]], fraction: float, *,
     rng = random.Random(seed)
     rows = tabs["Actuals"]
     count = max(1, round((len(rows) - 1) * fraction))
-    changes = []
+    changes: list[tuple[int, int, object]] = []
     for row_index in rng.sample(range(1, len(rows)), count):
         row = rows[row_index]
         old = row[3] if isinstance(row[3], int | float) and not isinstance(row[3], bool) else 0

@@ -24,7 +24,7 @@ def json_number(value: float | int) -> float | int:
 
 def is_date_format(number_format: dict[str, Any] | None) -> bool:
     """True for DATE, TIME and DATE_TIME number formats."""
-    return bool(number_format) and number_format.get("type") in _DATE_TYPES
+    return number_format is not None and number_format.get("type") in _DATE_TYPES
 
 
 def format_value(value: Any, number_format: dict[str, Any] | None) -> str:

@@ -17,7 +17,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from typing import Any
@@ -129,7 +129,7 @@ class FakeSheetsServer:
     def url(self) -> str:
         """Base URL to use as ``sheets.api_endpoint`` (``http://127.0.0.1:PORT``)."""
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     @property
     def token_uri(self) -> str:
@@ -160,7 +160,7 @@ class FakeSheetsServer:
 
     # --- spreadsheets ------------------------------------------------------
 
-    def create_spreadsheet(self, spreadsheet_id: str, tabs: dict[str, Sequence[Sequence[Any]]] | None = None,
+    def create_spreadsheet(self, spreadsheet_id: str, tabs: Mapping[str, Sequence[Sequence[Any]]] | None = None,
                            *, title: str | None = None, shared: bool = True, rows: int = 1000,
                            columns: int = 26) -> None:
         """Create a spreadsheet whose tabs hold ``tabs`` (rows from A1, values stored as given).
