@@ -78,6 +78,11 @@ class Figures:
         return self.cycle not in (STARTUP, HELP)
 
     @property
+    def value_bodies(self) -> int:
+        """Requests the values write went out as (more than one over Google's 2 MB payload)."""
+        return (self.api_calls or {}).get("values.batchUpdate", 0)
+
+    @property
     def outside_seconds(self) -> float | None:
         """Of ``seconds``, what is not the cycle: start-up, due jobs and exit (``run --once``)."""
         if self.cycle_seconds is None:
@@ -279,9 +284,8 @@ def _notes(run: Run, rounds: list[list[Figures]]) -> list[str]:
         notes.append("'unchanged': the cycle found the read, settings, day, code and data version of the last "
                      "successful cycle in the database, reported its figures and parsed, stored and wrote nothing")
     for f in run.figures:
-        bodies = (f.api_calls or {}).get("values.batchUpdate", 0)
-        if bodies > 1:
-            notes.append(f"{f.mode} {f.cycle}: the values write went out as {bodies} bodies under 2 MB each "
+        if f.value_bodies > 1:
+            notes.append(f"{f.mode} {f.cycle}: the values write went out as {f.value_bodies} bodies under 2 MB each "
                          "(Google's recommended maximum payload); the write target counts them as one write")
     metadata = sorted({f.cycle for f in run.figures if (f.api_calls or {}).get("spreadsheets.get")})
     if metadata:

@@ -87,8 +87,7 @@ def counted_writes(f: Figures) -> int:
     """The writes as the target counts them: the values write, sent as several bodies when its
     JSON is over the 2 MB payload Google recommends (``sheets.google.MAX_BODY_BYTES``: 20,000 reps),
     is one write; every other request counts as it is."""
-    bodies = (f.api_calls or {}).get("values.batchUpdate", 0)
-    return f.api_writes - max(bodies - 1, 0)
+    return f.api_writes - max(f.value_bodies - 1, 0)
 
 
 def write_json(runs: Sequence[Run], path: Path) -> None:

@@ -515,7 +515,7 @@ class SqlJobTransaction:
         year, month = evaluate_from
         starts = starts or {}
         own = sorted(starts)
-        rows = self._connection.execute(text("""
+        rows = self._connection.execute(text(f"""
             WITH reps AS (
                 SELECT r.id, coalesce(w.start, :from_index) AS start
                 FROM sales_reps r
@@ -525,7 +525,7 @@ class SqlJobTransaction:
             ), breaks AS (
                 SELECT g.sales_rep_id, max(g.goal_year * 12 + g.goal_month) AS last_break
                 FROM rep_monthly_goals g JOIN reps ON reps.id = g.sales_rep_id
-                WHERE (g.status IN ('active', 'missed') OR g.lowered_after_deadline)
+                WHERE {readings.STREAK_BREAK}
                   AND g.goal_year * 12 + g.goal_month < reps.start
                 GROUP BY g.sales_rep_id
             )

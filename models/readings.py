@@ -13,7 +13,11 @@ from models.values import RepStanding
 
 TREND_DAYS = 14
 
-_STANDINGS = text("""
+STREAK_BREAK = "(g.status IN ('active', 'missed') OR g.lowered_after_deadline)"
+"""SQL: goal row ``g`` is a month no streak can cross (not completed, the trigger's twin of the
+completeness rule, or a goal lowered after the deadline); reads of streak history stop there."""
+
+_STANDINGS = text(f"""
 WITH cur AS (
     SELECT CAST(:year AS int) AS year, CAST(:month AS int) AS month,
            CAST(:year AS int) * 12 + CAST(:month AS int) - 1 AS idx
@@ -24,7 +28,7 @@ WITH cur AS (
 breaks AS (
     SELECT g.sales_rep_id, max(g.goal_year * 12 + g.goal_month - 1) AS idx
     FROM rep_monthly_goals g CROSS JOIN cur
-    WHERE (g.status IN ('active', 'missed') OR g.lowered_after_deadline)
+    WHERE {STREAK_BREAK}
       AND g.goal_year * 12 + g.goal_month - 1 < cur.idx
     GROUP BY g.sales_rep_id
 ),
