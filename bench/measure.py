@@ -23,7 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from bench import database
-from bench.processes import Launcher, Worker, compile_project, help_argv, run_once_argv, write_config
+from bench.processes import (
+    Launcher,
+    Worker,
+    compile_project,
+    help_argv,
+    imports_argv,
+    run_once_argv,
+    write_config,
+)
 from bench.sheet import Sheet, reads_and_writes
 from bench.sheets_server import BenchSheetsServer
 from bench.workbook import Spec, cycle_time, generate, row_count
@@ -35,9 +43,13 @@ STARTUP = "start-up"
 """The daemon's row for starting up once: imports, database connected and migrated, backend created."""
 HELP = "--help"
 """The process row for ``python -m sync --help``."""
+IMPORTS = "imports alone"
+"""The process row for importing the libraries a changed cycle needs, in a bare interpreter."""
+FLOORED = ("cold", CHANGED)
+"""The process rows with a floor: the imports alone plus the daemon's cycle of the same name."""
 CYCLES = ("cold", "warm", CHANGED)
 CHANGED_FRACTION = 0.01
-HELP_RUNS = 5
+SHORT_RUNS = 5
 _CYCLE_RAN = (ExitCode.OK, ExitCode.REJECTED_INPUT)  # the cycle ran: its log row holds the figures
 
 
@@ -74,8 +86,8 @@ class Figures:
 
     @property
     def is_cycle(self) -> bool:
-        """False for the rows that run no sync cycle (the daemon's start-up, ``--help``)."""
-        return self.cycle not in (STARTUP, HELP)
+        """False for the rows that run no sync cycle (the daemon's start-up, ``--help``, the imports alone)."""
+        return self.cycle not in (STARTUP, HELP, IMPORTS)
 
     @property
     def value_bodies(self) -> int:
@@ -211,8 +223,8 @@ class Bench:
 
     def _process(self, seq: _Sequence, launcher: Launcher) -> list[Figures]:
         log = seq.workdir / "process.log"
-        out = [_help(launcher, log)]
-        self.progress(f"process --help: {out[0].seconds:.2f} s")
+        out = [_short(launcher, help_argv(), HELP, log), _short(launcher, imports_argv(), IMPORTS, log)]
+        self.progress(f"process --help: {out[0].seconds:.2f} s, imports alone: {out[1].seconds:.2f} s")
         cycles = self.cycles
         if len(cycles) > 1:  # the first run's jobs change what the second one shows
             cycles = (cycles[0], AFTER_JOBS, *cycles[1:])
@@ -243,15 +255,26 @@ class Bench:
         return out
 
 
-def _help(launcher: Launcher, log: Path) -> Figures:
-    """``python -m sync --help``, the median of a few runs (it is short, so one run is noisy)."""
-    answers = [launcher.run(help_argv(), log) for _ in range(HELP_RUNS)]
-    seconds = sorted(a["seconds"] for a in answers)[HELP_RUNS // 2]
-    cpu = sorted(a["cpu_seconds"] for a in answers)[HELP_RUNS // 2]
+def _short(launcher: Launcher, argv: list[str], cycle: str, log: Path) -> Figures:
+    """A short command (``--help``, the imports alone), the median of a few runs: one run is noisy."""
+    answers = [launcher.run(argv, log) for _ in range(SHORT_RUNS)]
+    seconds = sorted(a["seconds"] for a in answers)[SHORT_RUNS // 2]
+    cpu = sorted(a["cpu_seconds"] for a in answers)[SHORT_RUNS // 2]
     code = max(a["exit_code"] for a in answers)
-    return Figures(mode="process", cycle=HELP, seconds=seconds, api_reads=0, api_writes=0, sql_statements=0,
+    return Figures(mode="process", cycle=cycle, seconds=seconds, api_reads=0, api_writes=0, sql_statements=0,
                    rows_upserted=0, peak_memory_mb=max(a["peak_memory_mb"] for a in answers),
                    status="-" if code == ExitCode.OK else f"exit {code}", exit_code=code, cpu_seconds=cpu)
+
+
+def floors(figures: list[Figures]) -> dict[str, float]:
+    """The least a ``run --once`` of each ``FLOORED`` cycle can take with this cycle: the imports alone
+    plus the same cycle in a running daemon (a cron run does at least the daemon's work, without the
+    parse and rows a daemon reuses, and imports what it needs first). Only for cycles both modes ran."""
+    by_name = {(f.mode, f.cycle): f.seconds for f in figures}
+    imports = by_name.get(("process", IMPORTS))
+    if imports is None:
+        return {}
+    return {cycle: imports + by_name[("daemon", cycle)] for cycle in FLOORED if ("daemon", cycle) in by_name}
 
 
 def _moments(now: datetime, cycles: tuple[str, ...]) -> list[tuple[str, datetime]]:
@@ -287,6 +310,10 @@ def _notes(run: Run, rounds: list[list[Figures]]) -> list[str]:
         if f.value_bodies > 1:
             notes.append(f"{f.mode} {f.cycle}: the values write went out as {f.value_bodies} bodies under 2 MB each "
                          "(Google's recommended maximum payload); the write target counts them as one write")
+    for cycle, floor in floors(run.figures).items():
+        imports = next(f.seconds for f in run.figures if f.cycle == IMPORTS)
+        notes.append(f"process {cycle}: floor {floor:.2f} s = the imports alone ({imports:.2f} s) + the daemon's "
+                     f"{cycle} cycle ({floor - imports:.2f} s), the least a cron run of this cycle can take")
     metadata = sorted({f.cycle for f in run.figures if (f.api_calls or {}).get("spreadsheets.get")})
     if metadata:
         notes.append(f"{', '.join(metadata)}: one of the API reads is spreadsheets.get (the sheet ids of the "

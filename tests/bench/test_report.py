@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bench.measure import Figures, Run
+import pytest
+
+from bench.measure import CHANGED, IMPORTS, Figures, Run, floors
 from bench.report import misses
 
 
@@ -19,3 +21,20 @@ def test_a_values_write_split_into_bodies_under_2_mb_is_one_write() -> None:
     # Three formatting calls are three writes, however the values went out.
     assert misses(_cold(split | {"spreadsheets.batchUpdate": 3}), scale=True) == [
         "daemon cold: 4 API writes (target ≤ 2)"]
+
+
+def _row(mode: str, cycle: str, seconds: float) -> Figures:
+    return Figures(mode=mode, cycle=cycle, seconds=seconds, api_reads=1, api_writes=1, sql_statements=30,
+                   rows_upserted=1, peak_memory_mb=200.0, status="-" if cycle == IMPORTS else "success")
+
+
+def test_a_cron_run_below_its_floor_is_said_to_be() -> None:
+    figures = [_row("process", IMPORTS, 0.7), _row("daemon", "cold", 2.0), _row("daemon", CHANGED, 0.9),
+               _row("process", "cold", 4.0), _row("process", CHANGED, 1.5)]
+    run = Run(backend="google", reps=2000, months=24, rows=1, now="2026-06-15", figures=figures)
+    assert floors(figures) == pytest.approx({"cold": 2.7, CHANGED: 1.6})
+    # The cold target (3.0 s) is above its floor (2.7 s); the 1 % target (1.4 s) is below 1.6 s.
+    assert misses(run) == ["process cold: 4.00 s (target ≤ 3.0 s)",
+                           f"process {CHANGED}: 1.50 s (target ≤ 1.4 s, below its floor of 1.60 s)"]
+    # Without the daemon's figures (--mode process) there is no floor to speak of.
+    assert floors([f for f in figures if f.mode == "process"]) == {}

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.processes import CYCLE_LIBRARIES
 from sheets.xlsx import create_workbook
 from tests.faults.support import GoogleSheet, query, workbook
 from tests.sheets_api.server import FakeSheetsServer
@@ -75,6 +76,8 @@ def test_a_quiet_cron_turn_loads_only_what_it_uses(backend: str, fresh_db_url: s
     quiet, modules = imported("run", "--once", "--now", "2026-11-17T10:01", "--config", str(config))
     assert quiet.returncode == 0, quiet.stderr[-2000:]
     assert {"pandas", "sqlalchemy", "sync.cycle", "jobs.runner"} <= modules  # the turn did run a cycle
+    if backend == "google":  # the bench's "imports alone" (a cron run's floor) are what such a cycle imports
+        assert loaded(modules, CYCLE_LIBRARIES) == sorted(CYCLE_LIBRARIES)
     assert loaded(modules, NOT_IN_A_QUIET_TURN + BACKEND_LIBRARIES[backend]) == []
     # A minute later again, nothing changed since that cycle, not even by its jobs: the cycle knows
     # from the database that the sheet answers what it did, and parses nothing (issue 17).
