@@ -4,8 +4,9 @@ Each sequence gets its own empty database and its own copy of the spreadsheet.
 The daemon sequence runs cycles in ``bench.worker`` (a process started once, the
 database connected and migrated, the backend created: only ``run_cycle`` is
 timed); the process sequence times whole ``python -m sync run --once`` commands,
-start-up and due jobs included, as cron sees them, and ``python -m sync --help``
-(the cost of starting the command line at all). Every row says how much of its
+start-up and due jobs included, as cron sees them, ``python -m sync --help``
+(the cost of starting the command line at all) and the imports alone (what no change
+to the product's start-up can remove; with the daemon's cycle, a cron cycle's floor). Every row says how much of its
 time the cycle itself took, so what a process spends around it (start-up, jobs,
 exit) stays visible; the daemon's start-up is a row of its own, paid once. With
 ``repeat`` > 1 every sequence runs that many times and each figure is the median.
