@@ -6,10 +6,11 @@ database connected and migrated, the backend created: only ``run_cycle`` is
 timed); the process sequence times whole ``python -m sync run --once`` commands,
 start-up and due jobs included, as cron sees them, ``python -m sync --help``
 (the cost of starting the command line at all) and the imports alone (what no change
-to the product's start-up can remove; with the daemon's cycle, a cron cycle's floor). Every row says how much of its
-time the cycle itself took, so what a process spends around it (start-up, jobs,
-exit) stays visible; the daemon's start-up is a row of its own, paid once. With
-``repeat`` > 1 every sequence runs that many times and each figure is the median.
+to the product's start-up can remove; with the daemon's cycle, a cron cycle's floor).
+Every row says how much of its time the cycle itself took, so what a process spends
+around it (start-up, jobs, exit) stays visible; the daemon's start-up is a row of its
+own, paid once. With ``repeat`` > 1 every sequence runs that many times and each figure
+is the median.
 """
 
 from __future__ import annotations
@@ -267,15 +268,30 @@ def _short(launcher: Launcher, argv: list[str], cycle: str, log: Path) -> Figure
                    status="-" if code == ExitCode.OK else f"exit {code}", exit_code=code, cpu_seconds=cpu)
 
 
-def floors(figures: list[Figures]) -> dict[str, float]:
-    """The least a ``run --once`` of each ``FLOORED`` cycle can take with this cycle: the imports alone
-    plus the same cycle in a running daemon (a cron run does at least the daemon's work, without the
-    parse and rows a daemon reuses, and imports what it needs first). Only for cycles both modes ran."""
+@dataclass(frozen=True)
+class Floor:
+    """The least a ``run --once`` of one cycle can take with this cycle, and its two parts."""
+
+    imports: float
+    """The imports alone (``IMPORTS``)."""
+    daemon: float
+    """The same cycle in a running daemon."""
+
+    @property
+    def seconds(self) -> float:
+        """Both together."""
+        return self.imports + self.daemon
+
+
+def floors(figures: list[Figures]) -> dict[str, Floor]:
+    """Each ``FLOORED`` cycle's floor: the imports alone plus the same cycle in a running daemon (a
+    cron run imports what it needs first, then does at least the daemon's work, with none of the
+    parse and rows a daemon keeps from its previous cycle). Only for cycles both modes ran."""
     by_name = {(f.mode, f.cycle): f.seconds for f in figures}
     imports = by_name.get(("process", IMPORTS))
     if imports is None:
         return {}
-    return {cycle: imports + by_name[("daemon", cycle)] for cycle in FLOORED if ("daemon", cycle) in by_name}
+    return {cycle: Floor(imports, by_name[("daemon", cycle)]) for cycle in FLOORED if ("daemon", cycle) in by_name}
 
 
 def _moments(now: datetime, cycles: tuple[str, ...]) -> list[tuple[str, datetime]]:
@@ -312,9 +328,8 @@ def _notes(run: Run, rounds: list[list[Figures]]) -> list[str]:
             notes.append(f"{f.mode} {f.cycle}: the values write went out as {f.value_bodies} bodies under 2 MB each "
                          "(Google's recommended maximum payload); the write target counts them as one write")
     for cycle, floor in floors(run.figures).items():
-        imports = next(f.seconds for f in run.figures if f.cycle == IMPORTS)
-        notes.append(f"process {cycle}: floor {floor:.2f} s = the imports alone ({imports:.2f} s) + the daemon's "
-                     f"{cycle} cycle ({floor - imports:.2f} s), the least a cron run of this cycle can take")
+        notes.append(f"process {cycle}: floor {floor.seconds:.2f} s = the imports alone ({floor.imports:.2f} s) + "
+                     f"the daemon's {cycle} cycle ({floor.daemon:.2f} s), the least a cron run of this cycle can take")
     metadata = sorted({f.cycle for f in run.figures if (f.api_calls or {}).get("spreadsheets.get")})
     if metadata:
         notes.append(f"{', '.join(metadata)}: one of the API reads is spreadsheets.get (the sheet ids of the "

@@ -78,9 +78,9 @@ def misses(run: Run, *, scale: bool = False) -> list[str]:
             found.append(f"{where}: peak memory {f.peak_memory_mb:.0f} MB (target ≤ {MEMORY_TARGET_MB:.0f})")
         targets = DAEMON_TARGETS if f.mode == "daemon" else PROCESS_TARGETS
         if default_size and f.cycle in targets and f.seconds > targets[f.cycle]:
-            below = f.mode == "process" and floor.get(f.cycle, 0.0) > targets[f.cycle]
+            least = floor[f.cycle].seconds if f.mode == "process" and f.cycle in floor else 0.0
             found.append(f"{where}: {f.seconds:.2f} s (target ≤ {targets[f.cycle]} s"
-                         + (f", below its floor of {floor[f.cycle]:.2f} s)" if below else ")"))
+                         + (f", below its floor of {least:.2f} s)" if least > targets[f.cycle] else ")"))
         if scale and f.mode == "daemon" and f.cycle == "cold" and f.seconds >= SCALE_TARGET_SECONDS:
             found.append(f"{where}: {f.seconds:.1f} s (target < {SCALE_TARGET_SECONDS:.0f} s)")
     return found
